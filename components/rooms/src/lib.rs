@@ -1,0 +1,1 @@
+//! Spin HTTP component: the rooms API.

@@ -1,0 +1,1 @@
+//! The rooms HTTP API, independent of the host it runs in.

@@ -1,0 +1,1 @@
+//! Things every part of Vroom must agree on: ids, API wire types, Redis keys and scripts.

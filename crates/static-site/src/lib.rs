@@ -1,0 +1,1 @@
+//! How the static site is served: paths, content types, caching, security headers.
