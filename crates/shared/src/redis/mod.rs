@@ -1,0 +1,66 @@
+//! The Redis schema of Vroom (DESIGN §5): key names, value encodings and the
+//! Lua scripts the rooms API and the relay run against them.
+//!
+//! Every key of room `R` carries the hash tag `{R}` so that all of them live
+//! in one Redis Cluster slot, and every one of them has a TTL:
+//!
+//! | key | type | content | TTL |
+//! | --- | --- | --- | --- |
+//! | [`room_key`] `vroom:{R}:room` | hash | see [`room_fields`] | deadline |
+//! | [`presence_key`] `vroom:{R}:presence` | sorted set | member id → last seen (Unix ms); filled by the relay | deadline |
+//! | [`ticket_key`] `vroom:{R}:ticket:<hex sha256(ticket)>` | string | [`TicketGrant`] encoding | min([`TICKET_TTL_SECS`], deadline) |
+//! | [`tickets_key`] `vroom:{R}:tickets` | set | full *key names* of the outstanding ticket keys | deadline |
+//! | [`rate_key`] `vroom:rate:<action>:<hex sha256(bucket)>` | string | counter | [`RATE_WINDOW_SECS`] |
+//!
+//! The *deadline* of a room is `min(now + idle_secs, expires_at)` with `now`
+//! the time of the last activity, read from Redis `TIME` inside scripts so
+//! every party shares one clock. Activity (relay traffic) moves it forward,
+//! never past `expires_at`. Rate-limit keys are per client, not per room, and
+//! hold only a hash of the client's address bucket.
+//!
+//! Room `R` has the pub/sub channel [`channel`] `vroom:{R}` (same hash tag, so
+//! it may be a sharded channel): relay frames, and [`ENDED`] when the room
+//! ends. Relay frame encodings must never be byte-for-byte equal to [`ENDED`].
+
+/// The literal of [`ENDED`], shared with the Lua scripts.
+macro_rules! ended {
+    () => {
+        "ended"
+    };
+}
+use ended;
+
+mod grant;
+mod keys;
+pub mod scripts;
+
+pub use grant::TicketGrant;
+pub use keys::{
+    RateAction, channel, presence_key, rate_key, room_key, room_pattern, ticket_key, tickets_key,
+};
+
+/// How long a ticket may wait to be redeemed, in seconds.
+pub const TICKET_TTL_SECS: u32 = 30;
+
+/// Window of the per-client rate limits, in seconds.
+pub const RATE_WINDOW_SECS: u32 = 60;
+
+/// Message published on the room's [`channel`] when the room ends.
+pub const ENDED: &[u8] = ended!().as_bytes();
+
+/// Field names of the room hash ([`room_key`]). Hashes are lowercase hex,
+/// times Unix seconds, all values decimal or hex ASCII.
+pub mod room_fields {
+    /// Lowercase hex SHA-256 of the join key.
+    pub const JOIN_KEY_SHA256: &str = "join_key_sha256";
+    /// Lowercase hex SHA-256 of the creator token.
+    pub const CREATOR_SHA256: &str = "creator_sha256";
+    /// Creation time (Unix seconds).
+    pub const CREATED: &str = "created";
+    /// Lifetime cap (Unix seconds); the room never outlives it.
+    pub const EXPIRES_AT: &str = "expires_at";
+    /// Idle limit in seconds.
+    pub const IDLE_SECS: &str = "idle_secs";
+    /// Most members the room may hold at once.
+    pub const MAX_MEMBERS: &str = "max_members";
+}
