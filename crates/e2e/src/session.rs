@@ -1,0 +1,547 @@
+//! The group state machine of one member in one room.
+//!
+//! The relay reports members joining and leaving (by member id) and delivers
+//! payloads tagged with the sender's member id; [`Session`] turns each of
+//! these into [`Event`]s for the page and [`Outgoing`] payloads for the relay.
+//!
+//! Rules (see `docs/PROTOCOL.md`, "Group protocol"):
+//! - on *member N joined*: send our announcement directly to N;
+//! - on a valid announcement from N: send our current chain position to N;
+//! - on a chain distribution from N: N is verified (first time) or rekeyed;
+//! - on *member N left*: forget N; if N held our current chain, start a new
+//!   chain and send it to every remaining announced member;
+//! - payloads that cannot be handled yet (sender not joined or not announced,
+//!   or a message under a chain not received yet) wait in a bounded queue.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use rand_core::CryptoRng;
+
+use crate::chain::{RecvChain, SendChain};
+use crate::distribution::{ChainGrant, open_distribution, seal_distribution};
+use crate::error::{Error, RejectReason};
+use crate::member::{DisplayName, MemberId, MemberKeys, PeerKeys, SafetyCode, open_announcement};
+use crate::message::{MAX_TEXT_LEN, decrypt_message, seal_message, unpad, verify_message};
+use crate::schedule::{RoomId, RoomKeys};
+use crate::wire::{self, Payload};
+
+/// Most payloads waiting for their sender's join, announcement or chain.
+pub const MAX_PENDING: usize = 128;
+
+/// A payload for the relay to carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outgoing {
+    /// To every other member of the room.
+    Broadcast(Vec<u8>),
+    /// To one member.
+    Direct {
+        /// The recipient's member id.
+        to: MemberId,
+        /// The payload.
+        payload: Vec<u8>,
+    },
+}
+
+/// Something the page should show or know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A member's announcement verified and its first chain arrived: it can
+    /// be shown with its name and safety code, and its messages decrypt.
+    MemberVerified {
+        /// The member.
+        member: MemberId,
+        /// Its display name.
+        name: DisplayName,
+        /// Its safety code.
+        safety_code: SafetyCode,
+    },
+    /// A member's announcement was refused (e.g. no valid MAC: someone
+    /// without the room secret, such as the server, tried to add a member).
+    MemberRejected {
+        /// The member id the relay reported.
+        member: MemberId,
+        /// Why.
+        reason: RejectReason,
+    },
+    /// A member left (as reported by the relay).
+    MemberLeft {
+        /// The member.
+        member: MemberId,
+        /// Its display name, if it was verified.
+        name: Option<DisplayName>,
+    },
+    /// A message from a verified member.
+    Message {
+        /// The sender.
+        from: MemberId,
+        /// The text.
+        text: String,
+    },
+    /// We started a new sending chain (after a member who held our chain left).
+    KeysRotated {
+        /// The new chain id.
+        chain_id: u32,
+    },
+    /// A verified member sent us a new chain.
+    MemberRekeyed {
+        /// The member.
+        member: MemberId,
+        /// Its new chain id.
+        chain_id: u32,
+    },
+    /// A payload was refused or dropped.
+    PayloadRejected {
+        /// The member id the relay reported as sender.
+        from: MemberId,
+        /// Why.
+        reason: RejectReason,
+    },
+}
+
+/// What one call produced: events for the page, payloads for the relay (in order).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Output {
+    /// Events, in order.
+    pub events: Vec<Event>,
+    /// Payloads to send, in order.
+    pub outgoing: Vec<Outgoing>,
+}
+
+/// What the page may show about another member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberInfo {
+    /// The member id.
+    pub id: MemberId,
+    /// The display name, once verified.
+    pub name: Option<DisplayName>,
+    /// The safety code, once its announcement verified.
+    pub safety_code: Option<SafetyCode>,
+}
+
+#[derive(Debug, Default)]
+struct Peer {
+    keys: Option<PeerKeys>,
+    safety_code: Option<SafetyCode>,
+    name: Option<DisplayName>,
+    current: Option<RecvChain>,
+    previous: Option<RecvChain>,
+    holds_my_chain: bool,
+}
+
+enum Outcome {
+    Deferred,
+    Handled { progressed: bool },
+}
+
+/// The production RNG: the operating system's / browser's CSPRNG via `getrandom`.
+pub type SystemRng = rand_core::UnwrapErr<getrandom::SysRng>;
+
+/// One member's end-to-end state in one room. Secrets are zeroized on drop.
+pub struct Session<R: CryptoRng> {
+    rng: R,
+    room: RoomKeys,
+    my_id: MemberId,
+    keys: MemberKeys,
+    name: DisplayName,
+    announcement: Vec<u8>,
+    send: Option<SendChain>,
+    peers: BTreeMap<MemberId, Peer>,
+    departed: BTreeSet<MemberId>,
+    pending: VecDeque<(MemberId, Vec<u8>)>,
+}
+
+impl<R: CryptoRng> core::fmt::Debug for Session<R> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Session")
+            .field("room_id", &self.room.room_id())
+            .field("my_id", &self.my_id)
+            .field("members", &self.peers.keys().collect::<Vec<_>>())
+            .field("pending", &self.pending.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session<SystemRng> {
+    /// Starts a session with the system CSPRNG (`crypto.getRandomValues` in a browser).
+    pub fn with_system_rng(room: &RoomKeys, my_id: MemberId, display_name: &str) -> Result<Self, Error> {
+        Self::new(room, my_id, display_name, rand_core::UnwrapErr(getrandom::SysRng))
+    }
+}
+
+impl<R: CryptoRng> Session<R> {
+    /// Starts a session for member `my_id` (assigned by the relay): makes
+    /// fresh key pairs and a first sending chain (id 0).
+    ///
+    /// Then call [`Session::on_member_joined`] for every member already in
+    /// the room and for every later join.
+    pub fn new(room: &RoomKeys, my_id: MemberId, display_name: &str, mut rng: R) -> Result<Self, Error> {
+        let name = DisplayName::new(display_name)?;
+        let keys = MemberKeys::generate(&mut rng);
+        let send = SendChain::new(0, &mut rng);
+        let announcement = keys.announcement(room, my_id);
+        Ok(Self {
+            rng,
+            room: room.clone(),
+            my_id,
+            keys,
+            name,
+            announcement,
+            send: Some(send),
+            peers: BTreeMap::new(),
+            departed: BTreeSet::new(),
+            pending: VecDeque::new(),
+        })
+    }
+
+    /// Our member id.
+    pub fn my_id(&self) -> MemberId {
+        self.my_id
+    }
+
+    /// The room id.
+    pub fn room_id(&self) -> RoomId {
+        self.room.room_id()
+    }
+
+    /// Our display name.
+    pub fn my_name(&self) -> &DisplayName {
+        &self.name
+    }
+
+    /// Our safety code (what others see next to our name).
+    pub fn my_safety_code(&self) -> SafetyCode {
+        self.keys.safety_code(&self.room.room_id())
+    }
+
+    /// Our current sending chain id, or `None` if no chain id is left.
+    pub fn chain_id(&self) -> Option<u32> {
+        self.send.as_ref().map(SendChain::id)
+    }
+
+    /// Number of payloads waiting (for a join, an announcement or a chain).
+    pub fn pending_len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// The other members present, in member-id order.
+    pub fn members(&self) -> Vec<MemberInfo> {
+        self.peers
+            .iter()
+            .map(|(id, p)| MemberInfo {
+                id: *id,
+                name: p.name.clone(),
+                safety_code: p.safety_code.clone(),
+            })
+            .collect()
+    }
+
+    /// The relay reports that member `id` is in the room (joined now or
+    /// already there when we connected). Sends it our announcement.
+    pub fn on_member_joined(&mut self, id: MemberId) -> Output {
+        let mut out = Output::default();
+        if id == self.my_id || self.peers.contains_key(&id) {
+            return out;
+        }
+        if self.departed.contains(&id) {
+            out.events.push(Event::MemberRejected {
+                member: id,
+                reason: RejectReason::MemberIdReused,
+            });
+            return out;
+        }
+        self.peers.insert(id, Peer::default());
+        out.outgoing.push(Outgoing::Direct {
+            to: id,
+            payload: self.announcement.clone(),
+        });
+        self.drain_pending(&mut out);
+        out
+    }
+
+    /// The relay reports that member `id` left. Forgets it and, if it held
+    /// our current chain, starts a new chain for the remaining members.
+    pub fn on_member_left(&mut self, id: MemberId) -> Output {
+        let mut out = Output::default();
+        if id == self.my_id {
+            return out;
+        }
+        self.departed.insert(id);
+        let mut kept = VecDeque::with_capacity(self.pending.len());
+        for (from, bytes) in self.pending.drain(..) {
+            if from == id {
+                out.events.push(Event::PayloadRejected {
+                    from,
+                    reason: RejectReason::SenderLeft,
+                });
+            } else {
+                kept.push_back((from, bytes));
+            }
+        }
+        self.pending = kept;
+        let Some(peer) = self.peers.remove(&id) else {
+            return out;
+        };
+        out.events.push(Event::MemberLeft {
+            member: id,
+            name: peer.name.clone(),
+        });
+        if peer.holds_my_chain {
+            self.rotate(&mut out);
+        }
+        out
+    }
+
+    /// Handles a payload the relay delivered from member `from`.
+    pub fn on_payload(&mut self, from: MemberId, bytes: &[u8]) -> Output {
+        let mut out = Output::default();
+        if from == self.my_id {
+            out.events.push(Event::PayloadRejected {
+                from,
+                reason: RejectReason::FromSelf,
+            });
+            return out;
+        }
+        if self.departed.contains(&from) {
+            out.events.push(Event::PayloadRejected {
+                from,
+                reason: RejectReason::SenderLeft,
+            });
+            return out;
+        }
+        match self.process(from, bytes, &mut out) {
+            Outcome::Deferred => self.enqueue(from, bytes.to_vec(), &mut out),
+            Outcome::Handled { progressed: true } => self.drain_pending(&mut out),
+            Outcome::Handled { progressed: false } => {}
+        }
+        out
+    }
+
+    /// Encrypts and signs a text message for every member holding our chain.
+    ///
+    /// Fails only for text over [`MAX_TEXT_LEN`] bytes, or if no chain id is left.
+    pub fn send_text(&mut self, text: &str) -> Result<Output, Error> {
+        if text.len() > MAX_TEXT_LEN {
+            return Err(Error::MessageTooLong { max: MAX_TEXT_LEN });
+        }
+        let mut out = Output::default();
+        if self.send.as_ref().is_some_and(SendChain::is_exhausted) {
+            self.rotate(&mut out);
+        }
+        let send = self.send.as_mut().ok_or(Error::ChainIdsExhausted)?;
+        let chain_id = send.id();
+        let (index, key) = send.advance().ok_or(Error::ChainIdsExhausted)?;
+        let frame = seal_message(
+            &self.room.room_id(),
+            self.my_id,
+            &self.keys,
+            chain_id,
+            index,
+            &key,
+            text,
+        )?;
+        out.outgoing.push(Outgoing::Broadcast(frame));
+        Ok(out)
+    }
+
+    /// Starts a new sending chain and seals it to every announced member.
+    fn rotate(&mut self, out: &mut Output) {
+        let next_id = self.send.as_ref().and_then(|s| s.id().checked_add(1));
+        let Some(next_id) = next_id else {
+            // No chain id left: stop sending rather than reuse a chain a former member holds.
+            self.send = None;
+            return;
+        };
+        self.send = Some(SendChain::new(next_id, &mut self.rng));
+        let ids: Vec<MemberId> = self.peers.keys().copied().collect();
+        for id in ids {
+            if let Some(peer) = self.peers.get_mut(&id) {
+                peer.holds_my_chain = false;
+            }
+            self.send_chain_to(id, out);
+        }
+        out.events.push(Event::KeysRotated { chain_id: next_id });
+    }
+
+    /// Seals our current chain position to an announced member.
+    fn send_chain_to(&mut self, id: MemberId, out: &mut Output) {
+        let Some(send) = self.send.as_ref() else {
+            return;
+        };
+        let Some(peer) = self.peers.get_mut(&id) else {
+            return;
+        };
+        let Some(keys) = peer.keys.as_ref() else {
+            return;
+        };
+        let grant = ChainGrant {
+            chain_id: send.id(),
+            index: send.index(),
+            chain_key: send.key().clone(),
+            name: self.name.clone(),
+        };
+        match seal_distribution(&self.room, self.my_id, &self.keys, id, keys, &grant, &mut self.rng) {
+            Ok(payload) => {
+                peer.holds_my_chain = true;
+                out.outgoing.push(Outgoing::Direct { to: id, payload });
+            }
+            Err(_) => out.events.push(Event::MemberRejected {
+                member: id,
+                reason: RejectReason::InvalidKey,
+            }),
+        }
+    }
+
+    fn enqueue(&mut self, from: MemberId, bytes: Vec<u8>, out: &mut Output) {
+        if self.pending.len() >= MAX_PENDING {
+            if let Some((dropped, _)) = self.pending.pop_front() {
+                out.events.push(Event::PayloadRejected {
+                    from: dropped,
+                    reason: RejectReason::QueueOverflow,
+                });
+            }
+        }
+        self.pending.push_back((from, bytes));
+    }
+
+    /// Retries waiting payloads until a pass makes no progress.
+    fn drain_pending(&mut self, out: &mut Output) {
+        loop {
+            let mut progressed = false;
+            let queue = core::mem::take(&mut self.pending);
+            for (from, bytes) in queue {
+                match self.process(from, &bytes, out) {
+                    Outcome::Deferred => self.pending.push_back((from, bytes)),
+                    Outcome::Handled { progressed: p } => progressed |= p,
+                }
+            }
+            if !progressed {
+                break;
+            }
+        }
+    }
+
+    fn process(&mut self, from: MemberId, bytes: &[u8], out: &mut Output) -> Outcome {
+        let payload = match wire::decode(bytes) {
+            Ok(p) => p,
+            Err(e) => return reject(out, from, e.into()),
+        };
+        if !self.peers.contains_key(&from) {
+            return Outcome::Deferred;
+        }
+        match payload {
+            Payload::Announcement(_) => self.on_announcement(from, bytes, out),
+            Payload::Distribution(_) => self.on_distribution(from, bytes, out),
+            Payload::Message(frame) => self.on_message(from, &frame, out),
+        }
+    }
+
+    fn on_announcement(&mut self, from: MemberId, bytes: &[u8], out: &mut Output) -> Outcome {
+        let room_id = self.room.room_id();
+        let result = open_announcement(&self.room, from, bytes);
+        let Some(peer) = self.peers.get_mut(&from) else {
+            return Outcome::Deferred;
+        };
+        let keys = match result {
+            Ok(keys) => keys,
+            Err(reason) => {
+                out.events.push(Event::MemberRejected { member: from, reason });
+                return Outcome::Handled { progressed: false };
+            }
+        };
+        match &peer.keys {
+            Some(existing) if *existing == keys => Outcome::Handled { progressed: false },
+            Some(_) => {
+                out.events.push(Event::MemberRejected {
+                    member: from,
+                    reason: RejectReason::KeyChange,
+                });
+                Outcome::Handled { progressed: false }
+            }
+            None => {
+                peer.safety_code = Some(keys.safety_code(&room_id));
+                peer.keys = Some(keys);
+                self.send_chain_to(from, out);
+                Outcome::Handled { progressed: true }
+            }
+        }
+    }
+
+    fn on_distribution(&mut self, from: MemberId, bytes: &[u8], out: &mut Output) -> Outcome {
+        let Some(peer) = self.peers.get_mut(&from) else {
+            return Outcome::Deferred;
+        };
+        let Some(keys) = peer.keys.as_ref() else {
+            return Outcome::Deferred;
+        };
+        let grant = match open_distribution(&self.room, self.my_id, &self.keys, from, keys, bytes) {
+            Ok(g) => g,
+            Err(reason) => return reject(out, from, reason),
+        };
+        if peer.name.as_ref().is_some_and(|n| *n != grant.name) {
+            return reject(out, from, RejectReason::NameChanged);
+        }
+        if peer.current.as_ref().is_some_and(|c| grant.chain_id <= c.id()) {
+            return reject(out, from, RejectReason::StaleChain);
+        }
+        let chain_id = grant.chain_id;
+        peer.previous = peer.current.take();
+        peer.current = Some(RecvChain::new(grant.chain_id, grant.index, grant.chain_key.clone()));
+        if peer.name.is_none() {
+            peer.name = Some(grant.name.clone());
+            let safety_code = peer
+                .safety_code
+                .clone()
+                .unwrap_or_else(|| keys.safety_code(&self.room.room_id()));
+            out.events.push(Event::MemberVerified {
+                member: from,
+                name: grant.name,
+                safety_code,
+            });
+        } else {
+            out.events.push(Event::MemberRekeyed { member: from, chain_id });
+        }
+        Outcome::Handled { progressed: true }
+    }
+
+    fn on_message(&mut self, from: MemberId, frame: &wire::MessageFrame<'_>, out: &mut Output) -> Outcome {
+        if frame.sender != from {
+            return reject(out, from, RejectReason::SenderMismatch);
+        }
+        let room_id = self.room.room_id();
+        let Some(peer) = self.peers.get_mut(&from) else {
+            return Outcome::Deferred;
+        };
+        let Some(keys) = peer.keys.as_ref() else {
+            return Outcome::Deferred;
+        };
+        if let Err(reason) = verify_message(&room_id, frame, keys) {
+            return reject(out, from, reason);
+        }
+        let newer_than_current = peer.current.as_ref().is_none_or(|c| frame.chain_id > c.id());
+        let chain = [peer.current.as_mut(), peer.previous.as_mut()]
+            .into_iter()
+            .flatten()
+            .find(|c| c.id() == frame.chain_id);
+        let Some(chain) = chain else {
+            return if newer_than_current {
+                Outcome::Deferred
+            } else {
+                reject(out, from, RejectReason::UnknownChain)
+            };
+        };
+        let padded = match chain.open(frame.index, |key| decrypt_message(&room_id, frame, key)) {
+            Ok(p) => p,
+            Err(reason) => return reject(out, from, reason),
+        };
+        match unpad(&padded) {
+            Ok(text) => out.events.push(Event::Message { from, text }),
+            Err(reason) => return reject(out, from, reason),
+        }
+        Outcome::Handled { progressed: false }
+    }
+}
+
+fn reject(out: &mut Output, from: MemberId, reason: RejectReason) -> Outcome {
+    out.events.push(Event::PayloadRejected { from, reason });
+    Outcome::Handled { progressed: false }
+}
