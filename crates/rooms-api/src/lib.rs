@@ -1,1 +1,69 @@
-//! The rooms HTTP API, independent of the host it runs in.
+//! The rooms HTTP API (DESIGN §6), independent of the host it runs in.
+//!
+//! The host turns its HTTP request into an [`ApiRequest`], provides a
+//! [`Backend`] (Redis scripts, ping, randomness) and a [`Config`] (from Spin
+//! variables), calls [`handle`], and writes out the [`ApiResponse`].
+//!
+//! | call | success | failures |
+//! | --- | --- | --- |
+//! | `POST /api/rooms` | `201` new room (with `creator_token`); `200` `create_or_join` joined a live room | `400 bad_request`, `409 room_exists`, `409 room_full`, `413`, `415`, `429 rate_limited` |
+//! | `POST /api/rooms/{room_id}/join` | `200` | `400 bad_request` (body or malformed id), `404 not_found` (unknown room or wrong key or wrong creator token: one body), `409 room_full`, `413`, `415`, `429` |
+//! | `DELETE /api/rooms/{room_id}` + `Authorization: Bearer <creator_token>` | `204` | `400 bad_request` (malformed id), `404 not_found` (unknown room, missing or wrong token: one body), `413` |
+//! | `GET /api/health` | `200 {"ok":true}` | `503 unavailable` |
+//!
+//! Any other path: `404 not_found`; a known path with another method: `405
+//! method_not_allowed` with `Allow`. Storage errors: `503 unavailable`.
+//! Checks run in this order: route, method, body size, room id in the path,
+//! content type, JSON, field values, rate limit, Redis. Every response has
+//! `Cache-Control: no-store` and `X-Content-Type-Options: nosniff`, and every
+//! non-empty body is `application/json`. Nothing here logs or echoes keys,
+//! tokens or tickets.
+
+mod backend;
+mod client;
+mod config;
+mod error;
+mod request;
+mod response;
+mod rooms;
+mod route;
+
+pub use backend::{Backend, BackendError, Value};
+pub use client::client_bucket;
+pub use config::{Config, ConfigError};
+pub use request::{ApiRequest, MAX_BODY_BYTES};
+pub use response::ApiResponse;
+
+use error::ApiError;
+use route::Route;
+use vroom_shared::api::ErrorCode;
+
+/// Answers one request.
+pub async fn handle(request: ApiRequest, backend: &impl Backend, config: &Config) -> ApiResponse {
+    dispatch(&request, backend, config)
+        .await
+        .unwrap_or_else(ApiError::into_response)
+}
+
+async fn dispatch(
+    req: &ApiRequest,
+    backend: &impl Backend,
+    config: &Config,
+) -> Result<ApiResponse, ApiError> {
+    let route = Route::parse(&req.path)
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such endpoint"))?;
+    if req.method != route.method() {
+        return Err(ApiError::new(
+            ErrorCode::MethodNotAllowed,
+            format!("use {}", route.method()),
+        )
+        .with_header("allow", route.method()));
+    }
+    req.check_size()?;
+    match route {
+        Route::Health => rooms::health(backend).await,
+        Route::Rooms => rooms::create(req, backend, config).await,
+        Route::Join(room_id) => rooms::join(room_id, req, backend, config).await,
+        Route::Room(room_id) => rooms::end(room_id, req, backend, config).await,
+    }
+}

@@ -1,0 +1,266 @@
+//! The endpoints: create, join and end rooms, health. One Redis round trip
+//! each (plus one for the rate limit on create and join).
+
+use crate::backend::{Backend, Value};
+use crate::client::client_bucket;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::request::ApiRequest;
+use crate::response::ApiResponse;
+use serde::de::DeserializeOwned;
+use vroom_shared::api::{
+    CreateMode, CreateRoomRequest, CreateRoomResponse, ErrorCode, HealthResponse, JoinRoomRequest,
+    JoinRoomResponse, MIN_LIFETIME_SECS,
+};
+use vroom_shared::redis::scripts::{
+    CREATE_ROOM, END_ROOM, EndOutcome, JOIN_ROOM, RATE_LIMIT, RoomOutcome,
+};
+use vroom_shared::redis::{
+    RATE_WINDOW_SECS, RateAction, TICKET_TTL_SECS, channel, presence_key, rate_key, room_key,
+    ticket_key, tickets_key,
+};
+use vroom_shared::{CreatorToken, RoomId, Ticket};
+
+/// `GET /api/health`.
+pub(crate) async fn health(backend: &impl Backend) -> Result<ApiResponse, ApiError> {
+    backend.ping().await?;
+    Ok(ApiResponse::json(200, &HealthResponse { ok: true }))
+}
+
+/// `POST /api/rooms`.
+pub(crate) async fn create(
+    req: &ApiRequest,
+    backend: &impl Backend,
+    config: &Config,
+) -> Result<ApiResponse, ApiError> {
+    let body: CreateRoomRequest = json_body(req)?;
+    let lifetime = body
+        .lifetime_secs
+        .unwrap_or(config.room_lifetime_default_secs);
+    if !(MIN_LIFETIME_SECS..=config.room_lifetime_max_secs).contains(&lifetime) {
+        return Err(ApiError::new(
+            ErrorCode::BadRequest,
+            format!(
+                "lifetime_secs must be between {MIN_LIFETIME_SECS} and {}",
+                config.room_lifetime_max_secs
+            ),
+        ));
+    }
+    let mode = body.mode.unwrap_or_default();
+    rate_limit(req, backend, RateAction::Create, config.rate_create_per_min).await?;
+
+    let creator = CreatorToken::from_bytes(random(backend)?);
+    let ticket = Ticket::from_bytes(random(backend)?);
+    let room = &body.room_id;
+    let reply = backend
+        .eval(
+            CREATE_ROOM,
+            &ticket_keys(room, &ticket),
+            &[
+                body.join_key.sha256_hex().into_bytes(),
+                creator.sha256_hex().into_bytes(),
+                lifetime.to_string().into_bytes(),
+                config.room_idle_secs.to_string().into_bytes(),
+                config.room_max_members.to_string().into_bytes(),
+                match mode {
+                    CreateMode::Create => b"create".to_vec(),
+                    CreateMode::CreateOrJoin => b"create_or_join".to_vec(),
+                },
+                TICKET_TTL_SECS.to_string().into_bytes(),
+            ],
+        )
+        .await?;
+    let (outcome, expires_at, _members) = room_reply(&reply, "CREATE_ROOM")?;
+    let (status, creator_token) = match outcome {
+        RoomOutcome::Created => (201, Some(creator)),
+        RoomOutcome::Joined => (200, None),
+        RoomOutcome::Exists => {
+            return Err(ApiError::new(
+                ErrorCode::RoomExists,
+                "a room with this id is live",
+            ));
+        }
+        RoomOutcome::Full => return Err(room_full()),
+        RoomOutcome::NotFound => return Err(ApiError::unexpected_reply("CREATE_ROOM")),
+    };
+    Ok(ApiResponse::json(
+        status,
+        &CreateRoomResponse {
+            room_id: body.room_id,
+            creator_token,
+            ticket,
+            expires_at,
+            relay: config.relay_url.clone(),
+        },
+    ))
+}
+
+/// `POST /api/rooms/{room_id}/join`.
+pub(crate) async fn join(
+    room_id: &str,
+    req: &ApiRequest,
+    backend: &impl Backend,
+    config: &Config,
+) -> Result<ApiResponse, ApiError> {
+    let room = path_room_id(room_id)?;
+    let body: JoinRoomRequest = json_body(req)?;
+    rate_limit(req, backend, RateAction::Join, config.rate_join_per_min).await?;
+
+    let ticket = Ticket::from_bytes(random(backend)?);
+    let reply = backend
+        .eval(
+            JOIN_ROOM,
+            &ticket_keys(&room, &ticket),
+            &[
+                body.join_key.sha256_hex().into_bytes(),
+                body.creator_token
+                    .as_ref()
+                    .map(CreatorToken::sha256_hex)
+                    .unwrap_or_default()
+                    .into_bytes(),
+                TICKET_TTL_SECS.to_string().into_bytes(),
+            ],
+        )
+        .await?;
+    let (outcome, expires_at, members) = room_reply(&reply, "JOIN_ROOM")?;
+    match outcome {
+        RoomOutcome::Joined => Ok(ApiResponse::json(
+            200,
+            &JoinRoomResponse {
+                room_id: room,
+                ticket,
+                expires_at,
+                members,
+                relay: config.relay_url.clone(),
+            },
+        )),
+        RoomOutcome::NotFound => Err(ApiError::no_such_room()),
+        RoomOutcome::Full => Err(room_full()),
+        RoomOutcome::Created | RoomOutcome::Exists => Err(ApiError::unexpected_reply("JOIN_ROOM")),
+    }
+}
+
+/// `DELETE /api/rooms/{room_id}` with `Authorization: Bearer <creator_token>`.
+pub(crate) async fn end(
+    room_id: &str,
+    req: &ApiRequest,
+    backend: &impl Backend,
+    config: &Config,
+) -> Result<ApiResponse, ApiError> {
+    let room = path_room_id(room_id)?;
+    let creator = req
+        .bearer_token()
+        .and_then(|token| CreatorToken::parse(token).ok())
+        .ok_or_else(ApiError::no_such_room)?;
+    let reply = backend
+        .eval(
+            END_ROOM,
+            &[room_key(&room), presence_key(&room), tickets_key(&room)],
+            &[
+                creator.sha256_hex().into_bytes(),
+                config.publish_command().as_bytes().to_vec(),
+                channel(&room).into_bytes(),
+            ],
+        )
+        .await?;
+    let outcome = match reply.as_slice() {
+        [Value::Int(code)] => EndOutcome::from_code(*code),
+        _ => None,
+    };
+    match outcome.ok_or_else(|| ApiError::unexpected_reply("END_ROOM"))? {
+        EndOutcome::Ended => Ok(ApiResponse::no_content()),
+        EndOutcome::NotFound | EndOutcome::WrongCreator => Err(ApiError::no_such_room()),
+    }
+}
+
+/// Counts the request against the client's bucket; `429` with
+/// `Retry-After` past `limit` per window.
+async fn rate_limit(
+    req: &ApiRequest,
+    backend: &impl Backend,
+    action: RateAction,
+    limit: u32,
+) -> Result<(), ApiError> {
+    let key = rate_key(action, &client_bucket(req.client_addr.as_deref()));
+    let reply = backend
+        .eval(
+            RATE_LIMIT,
+            &[key],
+            &[RATE_WINDOW_SECS.to_string().into_bytes()],
+        )
+        .await?;
+    let [Value::Int(count), Value::Int(ttl)] = reply.as_slice() else {
+        return Err(ApiError::unexpected_reply("RATE_LIMIT"));
+    };
+    if *count > i64::from(limit) {
+        return Err(
+            ApiError::new(ErrorCode::RateLimited, "too many requests, slow down")
+                .with_header("retry-after", (*ttl).max(1).to_string()),
+        );
+    }
+    Ok(())
+}
+
+/// KEYS of CREATE_ROOM and JOIN_ROOM.
+fn ticket_keys(room: &RoomId, ticket: &Ticket) -> [String; 4] {
+    [
+        room_key(room),
+        presence_key(room),
+        tickets_key(room),
+        ticket_key(room, ticket),
+    ]
+}
+
+/// Reads `[outcome, expires_at, members]`.
+fn room_reply(reply: &[Value], script: &str) -> Result<(RoomOutcome, u64, u32), ApiError> {
+    let parsed = match reply {
+        [
+            Value::Int(code),
+            Value::Int(expires_at),
+            Value::Int(members),
+        ] => RoomOutcome::from_code(*code)
+            .zip(u64::try_from(*expires_at).ok())
+            .and_then(|(outcome, expires_at)| {
+                u32::try_from(*members)
+                    .ok()
+                    .map(|members| (outcome, expires_at, members))
+            }),
+        _ => None,
+    };
+    parsed.ok_or_else(|| ApiError::unexpected_reply(script))
+}
+
+fn room_full() -> ApiError {
+    ApiError::new(ErrorCode::RoomFull, "the room is full")
+}
+
+/// The room id of a path; `400` if it is not one.
+fn path_room_id(text: &str) -> Result<RoomId, ApiError> {
+    RoomId::parse(text).map_err(|err| ApiError::new(ErrorCode::BadRequest, err.to_string()))
+}
+
+/// A strictly parsed JSON body, `415` / `400` otherwise. The message never
+/// echoes the body (it may hold keys).
+fn json_body<T: DeserializeOwned>(req: &ApiRequest) -> Result<T, ApiError> {
+    req.check_json_content_type()?;
+    serde_json::from_slice(&req.body).map_err(|err| {
+        use serde_json::error::Category;
+        let message = match err.classify() {
+            Category::Data => format!(
+                "request body has an unknown, missing or invalid field (line {}, column {})",
+                err.line(),
+                err.column()
+            ),
+            Category::Syntax | Category::Eof | Category::Io => {
+                "request body is not valid JSON".to_owned()
+            }
+        };
+        ApiError::new(ErrorCode::BadRequest, message)
+    })
+}
+
+fn random<const N: usize>(backend: &impl Backend) -> Result<[u8; N], ApiError> {
+    let mut bytes = [0; N];
+    backend.random_bytes(&mut bytes)?;
+    Ok(bytes)
+}

@@ -1,0 +1,757 @@
+//! `handle` against the real Redis (`REDIS_URL`, default
+//! `redis://127.0.0.1:6379`) through a native `Backend` on the `redis`
+//! crate. Every test uses fresh random room ids and its own client /64, so
+//! tests run in parallel with each other and with anything else on that Redis.
+
+use redis::aio::MultiplexedConnection;
+use serde_json::{Value as Json, json};
+use std::time::Duration;
+use tokio::sync::OnceCell;
+use vroom_rooms_api::{
+    ApiRequest, ApiResponse, Backend, BackendError, Config, MAX_BODY_BYTES, Value, handle,
+};
+use vroom_shared::redis::{TicketGrant, presence_key, room_pattern, ticket_key};
+use vroom_shared::{CreatorToken, JoinKey, RoomId, Ticket};
+
+fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A `Backend` on the `redis` crate, connecting on first use like the Spin
+/// component does.
+struct RedisBackend {
+    url: String,
+    con: OnceCell<MultiplexedConnection>,
+}
+
+impl RedisBackend {
+    fn new(url: String) -> Self {
+        Self {
+            url,
+            con: OnceCell::new(),
+        }
+    }
+
+    async fn con(&self) -> Result<MultiplexedConnection, BackendError> {
+        self.con
+            .get_or_try_init(|| async {
+                redis::Client::open(self.url.as_str())
+                    .map_err(|e| BackendError::Redis(e.to_string()))?
+                    .get_multiplexed_async_connection()
+                    .await
+                    .map_err(|e| BackendError::Redis(e.to_string()))
+            })
+            .await
+            .cloned()
+    }
+}
+
+/// Flattens a reply the way Spin's `execute` does.
+fn flatten(value: redis::Value, out: &mut Vec<Value>) -> Result<(), BackendError> {
+    match value {
+        redis::Value::Nil => out.push(Value::Nil),
+        redis::Value::Int(i) => out.push(Value::Int(i)),
+        redis::Value::BulkString(b) => out.push(Value::Bytes(b)),
+        redis::Value::SimpleString(s) => out.push(Value::Status(s)),
+        redis::Value::Okay => out.push(Value::Status("OK".into())),
+        redis::Value::Array(items) => {
+            for item in items {
+                flatten(item, out)?;
+            }
+        }
+        other => return Err(BackendError::Redis(format!("unsupported reply {other:?}"))),
+    }
+    Ok(())
+}
+
+impl Backend for RedisBackend {
+    async fn eval(
+        &self,
+        script: &str,
+        keys: &[String],
+        args: &[Vec<u8>],
+    ) -> Result<Vec<Value>, BackendError> {
+        let mut con = self.con().await?;
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(script).arg(keys.len());
+        for key in keys {
+            cmd.arg(key);
+        }
+        for arg in args {
+            cmd.arg(arg.as_slice());
+        }
+        let reply: redis::Value = cmd
+            .query_async(&mut con)
+            .await
+            .map_err(|e| BackendError::Redis(e.to_string()))?;
+        let mut out = Vec::new();
+        flatten(reply, &mut out)?;
+        Ok(out)
+    }
+
+    async fn ping(&self) -> Result<(), BackendError> {
+        let mut con = self.con().await?;
+        let _: String = redis::cmd("PING")
+            .query_async(&mut con)
+            .await
+            .map_err(|e| BackendError::Redis(e.to_string()))?;
+        Ok(())
+    }
+
+    fn random_bytes(&self, buf: &mut [u8]) -> Result<(), BackendError> {
+        getrandom::fill(buf).map_err(|e| BackendError::Random(e.to_string()))
+    }
+}
+
+fn random<const N: usize>() -> [u8; N] {
+    let mut bytes = [0; N];
+    getrandom::fill(&mut bytes).expect("getrandom");
+    bytes
+}
+
+fn config() -> Config {
+    let vars = [
+        ("redis_url", redis_url()),
+        ("relay_url", "ws://127.0.0.1:3001/ws".to_owned()),
+        ("room_lifetime_default_secs", "3600".to_owned()),
+        ("room_lifetime_max_secs", "86400".to_owned()),
+        ("room_idle_secs", "900".to_owned()),
+        ("room_max_members", "32".to_owned()),
+        ("rate_create_per_min", "20".to_owned()),
+        ("rate_join_per_min", "60".to_owned()),
+    ];
+    Config::from_lookup(|name| {
+        vars.iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.clone())
+    })
+    .expect("test config")
+}
+
+/// One test's client: its own /64, a backend and a config.
+struct Client {
+    addr: String,
+    backend: RedisBackend,
+    config: Config,
+    redis: MultiplexedConnection,
+}
+
+/// A response with its body parsed.
+struct Reply {
+    status: u16,
+    body: Vec<u8>,
+    json: Json,
+    raw: ApiResponse,
+}
+
+impl Client {
+    async fn new(config: Config) -> Self {
+        let [a, b, c, d] = random::<8>()
+            .chunks(2)
+            .map(|p| u16::from_be_bytes([p[0], p[1]]))
+            .collect::<Vec<_>>()[..]
+        else {
+            unreachable!()
+        };
+        let redis = redis::Client::open(redis_url())
+            .expect("REDIS_URL")
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap_or_else(|e| panic!("Redis at {} is required: {e}", redis_url()));
+        Self {
+            addr: format!("[2001:db8:{a:x}:{b:x}:{c:x}:{d:x}::1]:40000"),
+            backend: RedisBackend::new(config.redis_url.clone()),
+            config,
+            redis,
+        }
+    }
+
+    async fn send(&self, req: ApiRequest) -> Reply {
+        let req = req.with_header("spin-client-addr", &self.addr);
+        let raw = handle(req, &self.backend, &self.config).await;
+        assert_eq!(raw.header("cache-control"), Some("no-store"));
+        assert_eq!(raw.header("x-content-type-options"), Some("nosniff"));
+        if raw.status == 204 {
+            assert!(raw.body.is_empty());
+        } else {
+            assert_eq!(raw.header("content-type"), Some("application/json"));
+        }
+        let json = if raw.body.is_empty() {
+            Json::Null
+        } else {
+            serde_json::from_slice(&raw.body).expect("JSON body")
+        };
+        Reply {
+            status: raw.status,
+            body: raw.body.clone(),
+            json,
+            raw,
+        }
+    }
+
+    async fn post(&self, path: &str, body: &Json) -> Reply {
+        self.send(
+            ApiRequest::new("POST", path)
+                .with_header("content-type", "application/json")
+                .with_body(serde_json::to_vec(body).unwrap()),
+        )
+        .await
+    }
+
+    async fn create(&self, room: &RoomId, key: &JoinKey, extra: Json) -> Reply {
+        let mut body = json!({"room_id": room.to_base64(), "join_key": key.to_base64()});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        self.post("/api/rooms", &body).await
+    }
+
+    async fn join(&self, room: &RoomId, key: &JoinKey, creator: Option<&str>) -> Reply {
+        let mut body = json!({"join_key": key.to_base64()});
+        if let Some(token) = creator {
+            body["creator_token"] = json!(token);
+        }
+        self.post(&format!("/api/rooms/{room}/join"), &body).await
+    }
+
+    async fn end(&self, room: &RoomId, authorization: Option<&str>) -> Reply {
+        let mut req = ApiRequest::new("DELETE", format!("/api/rooms/{room}"));
+        if let Some(value) = authorization {
+            req.set_header("authorization", value);
+        }
+        self.send(req).await
+    }
+
+    /// Every key of the room, by `SCAN MATCH vroom:{R}:*`.
+    async fn keys(&self, room: &RoomId) -> Vec<String> {
+        let mut con = self.redis.clone();
+        let mut cursor: u64 = 0;
+        let mut found = Vec::new();
+        loop {
+            let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(room_pattern(room))
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(&mut con)
+                .await
+                .expect("SCAN");
+            found.extend(batch);
+            if next == 0 {
+                return found;
+            }
+            cursor = next;
+        }
+    }
+
+    async fn grant(&self, room: &RoomId, ticket: &str) -> Option<TicketGrant> {
+        let ticket = Ticket::parse(ticket).expect("ticket");
+        let value: Option<Vec<u8>> = redis::cmd("GET")
+            .arg(ticket_key(room, &ticket))
+            .query_async(&mut self.redis.clone())
+            .await
+            .expect("GET");
+        value.map(|v| TicketGrant::decode(&v).expect("grant encoding"))
+    }
+
+    async fn add_members(&self, room: &RoomId, n: usize) {
+        let mut con = self.redis.clone();
+        for i in 0..n {
+            let _: () = redis::cmd("ZADD")
+                .arg(presence_key(room))
+                .arg(1_700_000_000_000_i64)
+                .arg(format!("member-{i}"))
+                .query_async(&mut con)
+                .await
+                .expect("ZADD");
+        }
+        let _: () = redis::cmd("EXPIRE")
+            .arg(presence_key(room))
+            .arg(60)
+            .query_async(&mut con)
+            .await
+            .expect("EXPIRE");
+    }
+}
+
+fn new_room() -> (RoomId, JoinKey) {
+    (RoomId::from_bytes(random()), JoinKey::from_bytes(random()))
+}
+
+fn error_code(reply: &Reply) -> &str {
+    reply.json["error"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("error body: {}", reply.json))
+}
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+#[tokio::test]
+async fn create_join_end() {
+    let client = Client::new(config()).await;
+    let (room, key) = new_room();
+
+    let created = client
+        .create(&room, &key, json!({"lifetime_secs": 600}))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.json);
+    let body = created.json.as_object().unwrap();
+    let mut fields: Vec<_> = body.keys().map(String::as_str).collect();
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        ["creator_token", "expires_at", "relay", "room_id", "ticket"]
+    );
+    assert_eq!(body["room_id"], room.to_base64());
+    assert_eq!(body["relay"], "ws://127.0.0.1:3001/ws");
+    let creator = body["creator_token"].as_str().unwrap().to_owned();
+    CreatorToken::parse(&creator).expect("creator token");
+    let ticket = body["ticket"].as_str().unwrap();
+    assert_eq!(
+        client.grant(&room, ticket).await,
+        Some(TicketGrant::Creator)
+    );
+    let expires_at = body["expires_at"].as_u64().unwrap();
+
+    let joined = client.join(&room, &key, None).await;
+    assert_eq!(joined.status, 200, "{}", joined.json);
+    assert_eq!(joined.json["room_id"], room.to_base64());
+    assert_eq!(joined.json["members"], 0);
+    assert_eq!(joined.json["expires_at"], expires_at);
+    assert_eq!(joined.json["relay"], "ws://127.0.0.1:3001/ws");
+    assert_eq!(joined.json.as_object().unwrap().len(), 5);
+    let ticket = joined.json["ticket"].as_str().unwrap();
+    assert_eq!(client.grant(&room, ticket).await, Some(TicketGrant::Member));
+
+    // The creator rejoining (a reload) gets a creator ticket.
+    let rejoined = client.join(&room, &key, Some(&creator)).await;
+    assert_eq!(rejoined.status, 200);
+    let ticket = rejoined.json["ticket"].as_str().unwrap();
+    assert_eq!(
+        client.grant(&room, ticket).await,
+        Some(TicketGrant::Creator)
+    );
+
+    let ended = client.end(&room, Some(&bearer(&creator))).await;
+    assert_eq!(ended.status, 204);
+    assert!(client.keys(&room).await.is_empty());
+
+    let again = client.end(&room, Some(&bearer(&creator))).await;
+    assert_eq!((again.status, error_code(&again)), (404, "not_found"));
+    let join = client.join(&room, &key, None).await;
+    assert_eq!(join.status, 404);
+}
+
+#[tokio::test]
+async fn wrong_key_and_unknown_room_are_indistinguishable() {
+    let client = Client::new(config()).await;
+    let (room, key) = new_room();
+    let (unknown, _) = new_room();
+    let created = client.create(&room, &key, json!({})).await;
+    assert_eq!(created.status, 201);
+
+    let wrong_key = client
+        .join(&room, &JoinKey::from_bytes(random()), None)
+        .await;
+    let no_room = client.join(&unknown, &key, None).await;
+    let wrong_creator = client
+        .join(
+            &room,
+            &key,
+            Some(&CreatorToken::from_bytes(random()).to_base64()),
+        )
+        .await;
+    for reply in [&wrong_key, &no_room, &wrong_creator] {
+        assert_eq!(reply.status, 404);
+        assert_eq!(reply.body, no_room.body);
+        assert_eq!(reply.raw.headers, no_room.raw.headers);
+    }
+    assert_eq!(error_code(&no_room), "not_found");
+    assert!(client.keys(&unknown).await.is_empty());
+
+    let creator = created.json["creator_token"].as_str().unwrap();
+    assert_eq!(client.end(&room, Some(&bearer(creator))).await.status, 204);
+    assert!(client.keys(&room).await.is_empty());
+}
+
+#[tokio::test]
+async fn ending_needs_the_creator_token() {
+    let client = Client::new(config()).await;
+    let (room, key) = new_room();
+    let created = client.create(&room, &key, json!({})).await;
+    let creator = created.json["creator_token"].as_str().unwrap().to_owned();
+    let (unknown, _) = new_room();
+    let reference = client.end(&unknown, Some(&bearer(&creator))).await;
+    assert_eq!(reference.status, 404);
+
+    let wrong = bearer(&CreatorToken::from_bytes(random()).to_base64());
+    let join_key_as_token = bearer(&key.to_base64());
+    for auth in [
+        None,
+        Some(wrong.as_str()),
+        Some(join_key_as_token.as_str()),
+        Some("Bearer not-a-token"),
+        Some("Basic Zm9vOmJhcg=="),
+        Some(creator.as_str()),
+        Some(""),
+    ] {
+        let reply = client.end(&room, auth).await;
+        assert_eq!(reply.status, 404, "{auth:?}");
+        assert_eq!(reply.body, reference.body, "{auth:?}");
+    }
+    assert_eq!(client.keys(&room).await.len(), 3, "room untouched");
+
+    assert_eq!(client.end(&room, Some(&bearer(&creator))).await.status, 204);
+    assert!(client.keys(&room).await.is_empty());
+}
+
+#[tokio::test]
+async fn create_or_join_and_plain_create_of_a_live_room() {
+    let client = Client::new(config()).await;
+    let (room, key) = new_room();
+    let first = client
+        .create(&room, &key, json!({"mode": "create_or_join"}))
+        .await;
+    assert_eq!(first.status, 201);
+    let creator = first.json["creator_token"].as_str().unwrap().to_owned();
+
+    let second = client
+        .create(
+            &room,
+            &key,
+            json!({"mode": "create_or_join", "lifetime_secs": 120}),
+        )
+        .await;
+    assert_eq!(second.status, 200, "{}", second.json);
+    let mut fields: Vec<_> = second.json.as_object().unwrap().keys().cloned().collect();
+    fields.sort_unstable();
+    assert_eq!(fields, ["expires_at", "relay", "room_id", "ticket"]);
+    assert_eq!(second.json["expires_at"], first.json["expires_at"]);
+    let ticket = second.json["ticket"].as_str().unwrap();
+    assert_eq!(client.grant(&room, ticket).await, Some(TicketGrant::Member));
+
+    let other_key = client
+        .create(
+            &room,
+            &JoinKey::from_bytes(random()),
+            json!({"mode": "create_or_join"}),
+        )
+        .await;
+    assert_eq!(
+        (other_key.status, error_code(&other_key)),
+        (409, "room_exists")
+    );
+    for mode in [json!({}), json!({"mode": "create"})] {
+        let plain = client.create(&room, &key, mode).await;
+        assert_eq!((plain.status, error_code(&plain)), (409, "room_exists"));
+    }
+
+    assert_eq!(client.end(&room, Some(&bearer(&creator))).await.status, 204);
+    assert!(client.keys(&room).await.is_empty());
+    // Ended rooms can be created again with the same credentials.
+    let again = client.create(&room, &key, json!({})).await;
+    assert_eq!(again.status, 201);
+    let creator = again.json["creator_token"].as_str().unwrap();
+    assert_eq!(client.end(&room, Some(&bearer(creator))).await.status, 204);
+    assert!(client.keys(&room).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_full_room_refuses_joins() {
+    let mut config = config();
+    config.room_max_members = 2;
+    let client = Client::new(config).await;
+    let (room, key) = new_room();
+    let created = client.create(&room, &key, json!({})).await;
+    let creator = created.json["creator_token"].as_str().unwrap().to_owned();
+    client.add_members(&room, 1).await;
+    let joined = client.join(&room, &key, None).await;
+    assert_eq!((joined.status, &joined.json["members"]), (200, &json!(1)));
+
+    client.add_members(&room, 2).await;
+    let full = client.join(&room, &key, None).await;
+    assert_eq!((full.status, error_code(&full)), (409, "room_full"));
+    let full = client
+        .create(&room, &key, json!({"mode": "create_or_join"}))
+        .await;
+    assert_eq!((full.status, error_code(&full)), (409, "room_full"));
+    // Wrong key on a full room is still just "not found".
+    let wrong = client
+        .join(&room, &JoinKey::from_bytes(random()), None)
+        .await;
+    assert_eq!(wrong.status, 404);
+
+    assert_eq!(client.end(&room, Some(&bearer(&creator))).await.status, 204);
+    assert!(client.keys(&room).await.is_empty());
+}
+
+#[tokio::test]
+async fn joins_and_creates_are_rate_limited_per_client_64() {
+    let mut config = config();
+    config.rate_join_per_min = 2;
+    config.rate_create_per_min = 1;
+    let client = Client::new(config).await;
+    let (room, key) = new_room();
+    let created = client.create(&room, &key, json!({})).await;
+    assert_eq!(created.status, 201);
+    let creator = created.json["creator_token"].as_str().unwrap().to_owned();
+
+    let (other_room, other_key) = new_room();
+    let limited = client.create(&other_room, &other_key, json!({})).await;
+    assert_eq!(
+        (limited.status, error_code(&limited)),
+        (429, "rate_limited")
+    );
+    let retry: u64 = limited.raw.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert!(client.keys(&other_room).await.is_empty());
+
+    assert_eq!(client.join(&room, &key, None).await.status, 200);
+    assert_eq!(client.join(&room, &key, None).await.status, 200);
+    let limited = client.join(&room, &key, None).await;
+    assert_eq!(limited.status, 429);
+    assert!(limited.raw.header("retry-after").is_some());
+
+    // Another host in the same /64 shares the bucket; another /64 does not.
+    let same_64 = Client {
+        addr: client.addr.replace("::1]", "::2]"),
+        ..Client::new(client.config.clone()).await
+    };
+    assert_eq!(same_64.join(&room, &key, None).await.status, 429);
+    let other_64 = Client::new(client.config.clone()).await;
+    assert_eq!(other_64.join(&room, &key, None).await.status, 200);
+
+    // Ending is not rate-limited.
+    assert_eq!(client.end(&room, Some(&bearer(&creator))).await.status, 204);
+    assert!(client.keys(&room).await.is_empty());
+}
+
+#[tokio::test]
+async fn bad_requests_get_json_4xx_and_touch_nothing() {
+    let client = Client::new(config()).await;
+    let (room, key) = new_room();
+    let room_text = room.to_base64();
+    let key_text = key.to_base64();
+    let good = json!({"room_id": room_text, "join_key": key_text}).to_string();
+    let json_post = |path: &str, body: &str| {
+        ApiRequest::new("POST", path)
+            .with_header("content-type", "application/json")
+            .with_body(body.as_bytes().to_vec())
+    };
+    let join_path = format!("/api/rooms/{room_text}/join");
+    let cases: Vec<(ApiRequest, u16, &str)> = vec![
+        (json_post("/api/rooms", "{"), 400, "bad_request"),
+        (json_post("/api/rooms", ""), 400, "bad_request"),
+        (json_post("/api/rooms", "[]"), 400, "bad_request"),
+        (json_post("/api/rooms", "null"), 400, "bad_request"),
+        (
+            json_post("/api/rooms", &good.replace('}', r#","admin":true}"#)),
+            400,
+            "bad_request",
+        ),
+        (
+            json_post("/api/rooms", &format!(r#"{{"room_id":"{room_text}"}}"#)),
+            400,
+            "bad_request",
+        ),
+        (
+            json_post("/api/rooms", &good.replace(&room_text, "short")),
+            400,
+            "bad_request",
+        ),
+        (
+            json_post("/api/rooms", &good.replace('}', r#","lifetime_secs":59}"#)),
+            400,
+            "bad_request",
+        ),
+        (
+            json_post(
+                "/api/rooms",
+                &good.replace('}', r#","lifetime_secs":86401}"#),
+            ),
+            400,
+            "bad_request",
+        ),
+        (
+            json_post(
+                "/api/rooms",
+                &good.replace('}', r#","lifetime_secs":1e400}"#),
+            ),
+            400,
+            "bad_request",
+        ),
+        (
+            json_post("/api/rooms", &good.replace('}', r#","mode":"join"}"#)),
+            400,
+            "bad_request",
+        ),
+        (
+            json_post("/api/rooms", &good).with_body(vec![0xff, 0xfe, b'{']),
+            400,
+            "bad_request",
+        ),
+        (
+            ApiRequest::new("POST", "/api/rooms")
+                .with_header("content-type", "text/plain")
+                .with_body(good.clone()),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            ApiRequest::new("POST", "/api/rooms").with_body(good.clone()),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            json_post(
+                "/api/rooms",
+                &format!("{}{}", good, " ".repeat(MAX_BODY_BYTES)),
+            ),
+            413,
+            "payload_too_large",
+        ),
+        (
+            json_post("/api/rooms", &good).with_header("content-length", "1000000"),
+            413,
+            "payload_too_large",
+        ),
+        (
+            json_post("/api/rooms", &good).with_header("content-length", "ten"),
+            400,
+            "bad_request",
+        ),
+        (
+            json_post("/api/rooms/not-an-id/join", &good),
+            400,
+            "bad_request",
+        ),
+        (
+            json_post(&join_path, &json!({"join_key": "x"}).to_string()),
+            400,
+            "bad_request",
+        ),
+        (
+            json_post(
+                &join_path,
+                &json!({"join_key": key_text, "room_id": room_text}).to_string(),
+            ),
+            400,
+            "bad_request",
+        ),
+        (
+            json_post(
+                &join_path,
+                &json!({"join_key": key_text, "creator_token": 5}).to_string(),
+            ),
+            400,
+            "bad_request",
+        ),
+        (
+            ApiRequest::new("DELETE", "/api/rooms/%2e%2e"),
+            400,
+            "bad_request",
+        ),
+        (
+            ApiRequest::new("GET", "/api/rooms"),
+            405,
+            "method_not_allowed",
+        ),
+        (
+            ApiRequest::new("PUT", format!("/api/rooms/{room_text}")),
+            405,
+            "method_not_allowed",
+        ),
+        (
+            ApiRequest::new("get", "/api/health"),
+            405,
+            "method_not_allowed",
+        ),
+        (ApiRequest::new("GET", "/api/nope"), 404, "not_found"),
+        (ApiRequest::new("GET", "/api/rooms/"), 404, "not_found"),
+        (
+            ApiRequest::new("POST", "/api/rooms/a/b/c"),
+            404,
+            "not_found",
+        ),
+    ];
+    for (req, status, code) in cases {
+        let what = format!("{} {}", req.method, req.path);
+        let reply = client.send(req).await;
+        assert_eq!((reply.status, error_code(&reply)), (status, code), "{what}");
+        assert!(reply.json["error"]["message"].is_string());
+        assert!(reply.raw.log.is_none(), "{what}");
+        let body = String::from_utf8(reply.body).unwrap();
+        assert!(!body.contains(&key_text), "{what} echoed the join key");
+        if status == 405 {
+            assert!(reply.raw.header("allow").is_some());
+        }
+    }
+    assert!(client.keys(&room).await.is_empty());
+}
+
+#[tokio::test]
+async fn errors_never_echo_secrets() {
+    let client = Client::new(config()).await;
+    let (room, key) = new_room();
+    let secret = key.to_base64();
+    // A join key where a number belongs.
+    let reply = client
+        .post(
+            "/api/rooms",
+            &json!({"room_id": room.to_base64(), "join_key": secret, "lifetime_secs": secret}),
+        )
+        .await;
+    assert_eq!(reply.status, 400);
+    assert!(!String::from_utf8(reply.body).unwrap().contains(&secret));
+    // A join key with a typo in a field name.
+    let mut body = json!({"join_key": secret});
+    body[secret.as_str()] = json!(secret);
+    let reply = client.post(&format!("/api/rooms/{room}/join"), &body).await;
+    assert_eq!(reply.status, 400);
+    assert!(!String::from_utf8(reply.body).unwrap().contains(&secret));
+}
+
+#[tokio::test]
+async fn health_reports_redis() {
+    let client = Client::new(config()).await;
+    let ok = client.send(ApiRequest::new("GET", "/api/health")).await;
+    assert_eq!((ok.status, ok.json.clone()), (200, json!({"ok": true})));
+
+    let mut down = config();
+    down.redis_url = "redis://127.0.0.1:1".into();
+    let client = Client::new(down).await;
+    let reply = client.send(ApiRequest::new("GET", "/api/health")).await;
+    assert_eq!((reply.status, error_code(&reply)), (503, "unavailable"));
+    assert!(reply.raw.log.is_some());
+    let (room, key) = new_room();
+    let reply = client.create(&room, &key, json!({})).await;
+    assert_eq!((reply.status, error_code(&reply)), (503, "unavailable"));
+    let body = String::from_utf8(reply.body).unwrap();
+    assert!(!body.contains("127.0.0.1"), "no internals: {body}");
+    // Requests refused before storage do not need it.
+    let reply = client.send(ApiRequest::new("GET", "/api/rooms")).await;
+    assert_eq!(reply.status, 405);
+}
+
+#[tokio::test]
+async fn an_idle_room_expires_without_a_trace() {
+    let mut config = config();
+    config.room_idle_secs = 1;
+    let client = Client::new(config).await;
+    let (room, key) = new_room();
+    let created = client
+        .create(&room, &key, json!({"lifetime_secs": 60}))
+        .await;
+    assert_eq!(created.status, 201);
+    assert_eq!(client.join(&room, &key, None).await.status, 200);
+    assert_eq!(client.keys(&room).await.len(), 4);
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert!(client.keys(&room).await.is_empty());
+    assert_eq!(client.join(&room, &key, None).await.status, 404);
+    let creator = created.json["creator_token"].as_str().unwrap();
+    assert_eq!(client.end(&room, Some(&bearer(creator))).await.status, 404);
+    assert!(client.keys(&room).await.is_empty());
+}
