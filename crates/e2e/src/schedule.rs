@@ -38,7 +38,7 @@ pub const MAX_PASSPHRASE_LEN: usize = 1024;
 /// Argon2id memory cost in KiB (64 MiB).
 pub const ARGON2_M_KIB: u32 = 64 * 1024;
 /// Argon2id passes.
-pub const ARGON2_T: u32 = 3;
+pub const ARGON2_T: u32 = 12;
 /// Argon2id lanes.
 pub const ARGON2_P: u32 = 1;
 

@@ -1,0 +1,297 @@
+//! Test vectors: the implementation must reproduce `vectors/*.json` exactly,
+//! and open the frames stored there. Run natively and in the browser.
+//!
+//! Regenerate (only after an intended wire change, and say so in the commit):
+//! `cargo test --release -p vroom-e2e --test vectors -- --ignored regenerate`
+
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+use rand_core::{Rng, SeedableRng};
+use serde_json::{Value, json};
+use vroom_e2e::chain::ChainKey;
+use vroom_e2e::distribution::{ChainGrant, open_distribution, seal_distribution};
+use vroom_e2e::member::{MemberKeys, open_announcement};
+use vroom_e2e::message::{decrypt_message, seal_message, unpad, verify_message};
+use vroom_e2e::schedule::{
+    ARGON2_M_KIB, ARGON2_P, ARGON2_T, normalize_passphrase, normalize_room_name, room_name_salt,
+};
+use vroom_e2e::wire::MessageFrame;
+use vroom_e2e::{DisplayName, MemberId, RoomKeys, RoomSecret, invite_link};
+
+const KEY_SCHEDULE: &str = include_str!("../vectors/key_schedule.json");
+const CHAIN: &str = include_str!("../vectors/chain.json");
+const ANNOUNCEMENT: &str = include_str!("../vectors/announcement.json");
+const DISTRIBUTION: &str = include_str!("../vectors/distribution.json");
+const MESSAGE: &str = include_str!("../vectors/message.json");
+
+const ORIGIN: &str = "https://vroom.example";
+const QUICK_SECRET: [u8; 32] = *b"vroom test vector quick room S!!";
+const ROOM_NAME: &str = "  Ｔhe  Café\u{3000}LOUNGE ";
+const PASSPHRASE: &str = "correct horse ﬁ battery Staple";
+const NORMALISATION_INPUTS: [&str; 6] = [
+    "Team  Standup",
+    "\tＴＥＡＭ\u{a0}standup\n",
+    "Cafe\u{301} Ω",
+    "ΣΟΦΟΣ room",
+    "ﬁle ① Ⅻ",
+    "İstanbul",
+];
+
+fn h(bytes: &[u8]) -> String {
+    hex::encode(bytes)
+}
+
+fn room_json(secret: &RoomSecret, keys: &RoomKeys) -> Value {
+    json!({
+        "secret": h(secret.as_bytes()),
+        "secret_b64": secret.to_base64url().as_str(),
+        "room_id": h(keys.room_id().as_bytes()),
+        "room_id_b64": keys.room_id().to_base64url(),
+        "join_key": h(keys.join_key()),
+        "join_key_b64": keys.join_key_base64url().as_str(),
+        "psk": h(keys.psk()),
+        "announce_key": h(keys.announce_key()),
+        "invite_link": invite_link(ORIGIN, secret).as_str(),
+    })
+}
+
+fn quick_room() -> (RoomSecret, RoomKeys) {
+    let secret = RoomSecret::from_bytes(QUICK_SECRET);
+    let keys = secret.derive_keys();
+    (secret, keys)
+}
+
+fn key_schedule() -> Value {
+    let (secret, keys) = quick_room();
+    let named = RoomSecret::from_name_and_passphrase(ROOM_NAME, PASSPHRASE).expect("named room");
+    let normalized = normalize_room_name(ROOM_NAME).expect("name");
+    let pass = normalize_passphrase(PASSPHRASE).expect("passphrase");
+    let mut named_json = room_json(&named, &named.derive_keys());
+    if let Value::Object(map) = &mut named_json {
+        map.insert("name".into(), json!(ROOM_NAME));
+        map.insert("normalized_name".into(), json!(normalized));
+        map.insert("passphrase".into(), json!(PASSPHRASE));
+        map.insert("normalized_passphrase".into(), json!(pass.as_str()));
+        map.insert("salt".into(), json!(h(&room_name_salt(&normalized))));
+        map.insert(
+            "argon2id".into(),
+            json!({"m_kib": ARGON2_M_KIB, "t": ARGON2_T, "p": ARGON2_P, "version": 19, "output_len": 32}),
+        );
+    }
+    let normalisation: Vec<Value> = NORMALISATION_INPUTS
+        .iter()
+        .map(|i| json!({"input": i, "output": normalize_room_name(i).expect("name")}))
+        .collect();
+    json!({
+        "description": "Key schedule (docs/PROTOCOL.md §2). Byte strings are hex; *_b64 are base64url without padding.",
+        "origin": ORIGIN,
+        "quick": room_json(&secret, &keys),
+        "named": named_json,
+        "room_name_normalisation": normalisation,
+    })
+}
+
+fn chain() -> Value {
+    let ck0 = [0x11u8; 32];
+    let mut ck = ChainKey::from_bytes(ck0);
+    let mut steps = Vec::new();
+    for index in 0..5u32 {
+        let (mk, next) = ck.step();
+        steps.push(json!({
+            "index": index,
+            "chain_key": h(ck.as_bytes()),
+            "message_key": h(mk.key()),
+            "nonce": h(mk.nonce()),
+        }));
+        ck = next;
+    }
+    json!({
+        "description": "Chain derivation (docs/PROTOCOL.md §5): chain_key is the key at `index`.",
+        "steps": steps,
+    })
+}
+
+fn member(seed: u8) -> (MemberKeys, [u8; 32], [u8; 32]) {
+    let ikm = [seed; 32];
+    let ed = [seed.wrapping_add(0x80); 32];
+    (MemberKeys::from_seeds(&ikm, &ed), ikm, ed)
+}
+
+fn member_json(id: u32, seed: u8, room: &RoomKeys) -> Value {
+    let (keys, ikm, ed) = member(seed);
+    json!({
+        "member_id": id,
+        "hpke_ikm": h(&ikm),
+        "ed25519_seed": h(&ed),
+        "hpke_public": h(&keys.hpke_public_bytes()),
+        "signing_public": h(&keys.signing_public_bytes()),
+        "safety_code": keys.safety_code(&room.room_id()).as_str(),
+    })
+}
+
+fn announcement() -> Value {
+    let (secret, room) = quick_room();
+    let (keys, _, _) = member(0x21);
+    json!({
+        "description": "Member announcement (docs/PROTOCOL.md §4), room = key_schedule quick room.",
+        "secret": h(secret.as_bytes()),
+        "member": member_json(7, 0x21, &room),
+        "announcement": h(&keys.announcement(&room, MemberId(7))),
+    })
+}
+
+const DISTRIBUTION_SEED: [u8; 32] = [0x44; 32];
+
+fn grant() -> ChainGrant {
+    ChainGrant {
+        chain_id: 3,
+        index: 42,
+        chain_key: ChainKey::from_bytes([0x33; 32]),
+        name: DisplayName::new("Amber Otter").expect("name"),
+    }
+}
+
+fn distribution() -> Value {
+    let (secret, room) = quick_room();
+    let (sender, _, _) = member(0x21);
+    let (recipient, _, _) = member(0x51);
+    let g = grant();
+    let mut ikm_e = [0u8; 32];
+    chacha20::ChaCha20Rng::from_seed(DISTRIBUTION_SEED).fill_bytes(&mut ikm_e);
+    let mut rng = chacha20::ChaCha20Rng::from_seed(DISTRIBUTION_SEED);
+    let frame = seal_distribution(&room, MemberId(7), &sender, MemberId(9), &recipient.public(), &g, &mut rng)
+        .expect("seal");
+    json!({
+        "description": "Chain distribution (docs/PROTOCOL.md §6), HPKE AuthPSK from member 7 to member 9. ikm_e is the RNG output used for the ephemeral DeriveKeyPair (ChaCha20Rng seeded with rng_seed).",
+        "secret": h(secret.as_bytes()),
+        "sender": member_json(7, 0x21, &room),
+        "recipient": member_json(9, 0x51, &room),
+        "grant": {
+            "chain_id": g.chain_id,
+            "index": g.index,
+            "chain_key": h(g.chain_key.as_bytes()),
+            "name": g.name.as_str(),
+        },
+        "rng_seed": h(&DISTRIBUTION_SEED),
+        "ikm_e": h(&ikm_e),
+        "frame": h(&frame),
+    })
+}
+
+const MESSAGE_TEXT: &str = "Hello, Vroom! 👋";
+
+fn message() -> Value {
+    let (secret, room) = quick_room();
+    let (sender, _, _) = member(0x21);
+    let ck0 = ChainKey::from_bytes([0x33; 32]);
+    let (_, ck1) = ck0.step();
+    let (mk, _) = ck1.step();
+    let frame =
+        seal_message(&room.room_id(), MemberId(7), &sender, 3, 1, &mk, MESSAGE_TEXT).expect("seal");
+    json!({
+        "description": "Message frame (docs/PROTOCOL.md §7) from member 7, chain 3 at index 1; chain_key is the key at index 0.",
+        "secret": h(secret.as_bytes()),
+        "sender": member_json(7, 0x21, &room),
+        "chain_id": 3,
+        "chain_key": h(ck0.as_bytes()),
+        "index": 1,
+        "message_key": h(mk.key()),
+        "nonce": h(mk.nonce()),
+        "text": MESSAGE_TEXT,
+        "frame": h(&frame),
+    })
+}
+
+fn stored(text: &str) -> Value {
+    serde_json::from_str(text).expect("vector file is JSON")
+}
+
+fn assert_same(name: &str, computed: &Value, stored: &Value) {
+    assert_eq!(
+        computed, stored,
+        "{name}: the implementation no longer matches vectors/{name}.json (a wire or derivation change)"
+    );
+}
+
+fn hex_field(v: &Value, path: &[&str]) -> Vec<u8> {
+    let mut cur = v;
+    for p in path {
+        cur = &cur[*p];
+    }
+    hex::decode(cur.as_str().expect("string field")).expect("hex field")
+}
+
+#[test]
+fn key_schedule_matches_vectors() {
+    let stored = stored(KEY_SCHEDULE);
+    assert_same("key_schedule", &key_schedule(), &stored);
+    // Parsing the stored link gives back the stored secret.
+    let link = stored["quick"]["invite_link"].as_str().expect("link");
+    let parsed = vroom_e2e::parse_invite_link(link).expect("stored link parses");
+    assert_eq!(parsed.as_bytes().to_vec(), hex_field(&stored, &["quick", "secret"]));
+}
+
+#[test]
+fn chain_matches_vectors() {
+    assert_same("chain", &chain(), &stored(CHAIN));
+}
+
+#[test]
+fn announcement_matches_vectors() {
+    let stored = stored(ANNOUNCEMENT);
+    assert_same("announcement", &announcement(), &stored);
+    let (_, room) = quick_room();
+    let bytes = hex_field(&stored, &["announcement"]);
+    let peer = open_announcement(&room, MemberId(7), &bytes).expect("stored announcement verifies");
+    assert_eq!(peer.hpke_public_bytes().to_vec(), hex_field(&stored, &["member", "hpke_public"]));
+}
+
+#[test]
+fn distribution_matches_vectors() {
+    let stored = stored(DISTRIBUTION);
+    assert_same("distribution", &distribution(), &stored);
+    let (_, room) = quick_room();
+    let (sender, _, _) = member(0x21);
+    let (recipient, _, _) = member(0x51);
+    let frame = hex_field(&stored, &["frame"]);
+    let g = open_distribution(&room, MemberId(9), &recipient, MemberId(7), &sender.public(), &frame)
+        .expect("stored distribution opens");
+    assert_eq!((g.chain_id, g.index, g.name.as_str()), (3, 42, "Amber Otter"));
+    assert_eq!(g.chain_key.as_bytes(), grant().chain_key.as_bytes());
+}
+
+#[test]
+fn message_matches_vectors() {
+    let stored = stored(MESSAGE);
+    assert_same("message", &message(), &stored);
+    let (_, room) = quick_room();
+    let (sender, _, _) = member(0x21);
+    let bytes = hex_field(&stored, &["frame"]);
+    let frame = MessageFrame::decode(&bytes).expect("stored frame decodes");
+    verify_message(&room.room_id(), &frame, &sender.public()).expect("signature");
+    let (_, ck1) = ChainKey::from_bytes([0x33; 32]).step();
+    let (mk, _) = ck1.step();
+    let padded = decrypt_message(&room.room_id(), &frame, &mk).expect("decrypts");
+    assert_eq!(unpad(&padded).expect("unpads"), MESSAGE_TEXT);
+}
+
+/// Rewrites `vectors/*.json` from the implementation. Ignored: tests compare, never regenerate.
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+#[ignore = "regenerates the vector files; run only after an intended wire change"]
+fn regenerate() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors");
+    for (name, value) in [
+        ("key_schedule", key_schedule()),
+        ("chain", chain()),
+        ("announcement", announcement()),
+        ("distribution", distribution()),
+        ("message", message()),
+    ] {
+        let text = serde_json::to_string_pretty(&value).expect("json") + "\n";
+        std::fs::write(dir.join(format!("{name}.json")), text).expect("write vector");
+    }
+}
