@@ -1,1 +1,176 @@
-//! System tests live in `tests/`.
+//! Harness for the system tests: starts the real `vroom` host (built by
+//! `cargo xtask test`) on the real `spin.toml`, talks to it over HTTP from a
+//! unique loopback address per client, and inspects the real Redis.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// `redis://host:port` of the Redis the tests use (`REDIS_URL`, else the local one).
+pub fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// `host:port` of [`redis_url`].
+pub fn redis_host_port() -> String {
+    redis_url()
+        .trim_start_matches("redis://")
+        .trim_end_matches('/')
+        .to_string()
+}
+
+/// A connection to the tests' Redis.
+pub async fn redis() -> redis::aio::MultiplexedConnection {
+    redis::Client::open(redis_url())
+        .expect("valid REDIS_URL")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("Redis answers")
+}
+
+/// Every key of room `room_id` that exists in Redis right now.
+pub async fn room_keys(room_id: &str) -> Vec<String> {
+    let mut redis = redis().await;
+    let pattern = format!("vroom:{{{room_id}}}*");
+    let mut keys: Vec<String> = Vec::new();
+    let mut cursor: u64 = 0;
+    loop {
+        let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(&pattern)
+            .arg("COUNT")
+            .arg(1000)
+            .query_async(&mut redis)
+            .await
+            .expect("SCAN works");
+        keys.extend(batch);
+        if next == 0 {
+            return keys;
+        }
+        cursor = next;
+    }
+}
+
+/// `n` random bytes, base64url without padding.
+pub fn random_b64(n: usize) -> String {
+    let mut bytes = vec![0u8; n];
+    getrandom::fill(&mut bytes).expect("randomness");
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A fresh room id (16 bytes) and join key (32 bytes).
+pub fn new_room() -> (String, String) {
+    (random_b64(16), random_b64(32))
+}
+
+/// An HTTP client whose connections come from a random 127.x.y.z address,
+/// so each test has its own rate-limit bucket.
+pub fn client() -> reqwest::Client {
+    let mut octets = [0u8; 3];
+    getrandom::fill(&mut octets).expect("randomness");
+    let address = Ipv4Addr::new(127, octets[0], octets[1], octets[2].max(2));
+    reqwest::Client::builder()
+        .local_address(IpAddr::V4(address))
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client builds")
+}
+
+/// A running `vroom up`, stopped when dropped.
+pub struct Host {
+    child: Child,
+    /// `http://127.0.0.1:port`.
+    pub base: String,
+}
+
+impl Host {
+    /// Starts the host on the repository's `spin.toml`, with Redis at the
+    /// tests' Redis and `SPIN_VARIABLE_*` overrides from `variables`.
+    pub async fn start(variables: &[(&str, &str)]) -> Self {
+        Self::start_with(&repo_root().join("spin.toml"), variables, &[]).await
+    }
+
+    /// Starts the host on `manifest` with variable overrides and extra arguments.
+    pub async fn start_with(manifest: &Path, variables: &[(&str, &str)], args: &[&str]) -> Self {
+        let binary = std::env::var_os("VROOM_HOST_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo_root().join("target/release/vroom"));
+        assert!(
+            binary.exists(),
+            "{} is missing: run the tests with `cargo xtask test`",
+            binary.display()
+        );
+        let mut command = Command::new(binary);
+        command
+            .arg("up")
+            .arg("-f")
+            .arg(manifest)
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .env("SPIN_VARIABLE_REDIS_HOST", redis_host_port())
+            .stdout(Stdio::piped())
+            .stderr(if std::env::var_os("VROOM_TEST_LOGS").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
+            .kill_on_drop(true);
+        for (name, value) in variables {
+            command.env(
+                format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase()),
+                value,
+            );
+        }
+        let mut child = command.spawn().expect("the host starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut lines = BufReader::new(stdout).lines();
+        let base = tokio::time::timeout(Duration::from_secs(120), async {
+            while let Some(line) = lines.next_line().await.expect("host stdout") {
+                if let Some(url) = line.strip_prefix("Serving ") {
+                    return url.trim().to_string();
+                }
+            }
+            panic!("the host exited before serving");
+        })
+        .await
+        .expect("the host serves within 120 s");
+        // Keep draining stdout so the host never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Self { child, base }
+    }
+
+    /// `base` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Sends SIGTERM and waits for the process to exit; returns whether it exited cleanly.
+    pub async fn terminate(mut self) -> bool {
+        let Some(pid) = self.child.id() else {
+            return false;
+        };
+        let _ = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .await;
+        matches!(
+            tokio::time::timeout(Duration::from_secs(15), self.child.wait()).await,
+            Ok(Ok(status)) if status.success()
+        )
+    }
+}

@@ -1,1 +1,158 @@
-fn main() {}
+//! `cargo xtask`: the project's own commands.
+//!
+//! - `cargo xtask up` builds everything and runs Vroom locally.
+//! - `cargo xtask test` builds what the tests need and runs every test.
+
+mod cmd;
+mod redis;
+mod tools;
+
+use std::process::{Child, Command};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+use crate::cmd::{repo_root, run, step, target_dir};
+use crate::redis::Redis;
+
+#[derive(Parser)]
+#[command(name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    command: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Build the components and the host, then serve Vroom locally.
+    Up {
+        /// Address to serve on (default: 127.0.0.1:3000, or a free port if that is taken).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Build what the tests need and run every test of the project.
+    Test {
+        /// Skip `cargo clippy` (formatting is still checked).
+        #[arg(long)]
+        no_clippy: bool,
+    },
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().command {
+        Task::Up { listen } => up(listen),
+        Task::Test { no_clippy } => test(!no_clippy),
+    }
+}
+
+fn up(listen: Option<String>) -> Result<()> {
+    let stop = stop_flag()?;
+    tools::ensure_targets()?;
+    tools::build_components()?;
+    tools::build_host()?;
+    step("Finding Redis");
+    let redis = Redis::find_or_start()?;
+    let listen = match listen {
+        Some(listen) => listen,
+        None if std::net::TcpListener::bind("127.0.0.1:3000").is_ok() => "127.0.0.1:3000".into(),
+        None => format!("127.0.0.1:{}", redis::free_port()?),
+    };
+    step(&format!(
+        "Starting Vroom on http://{listen} (Ctrl-C stops everything)"
+    ));
+    let mut host = Command::new(target_dir().join("release/vroom"))
+        .args(["up", "-f", "spin.toml", "--listen", &listen])
+        .current_dir(repo_root())
+        .env("SPIN_VARIABLE_REDIS_HOST", &redis.host_port)
+        .spawn()
+        .context("cannot start the host")?;
+    let result = supervise(&mut [&mut host], &stop);
+    terminate(&mut host);
+    drop(redis);
+    result
+}
+
+/// Waits until Ctrl-C or until a child exits on its own (an error).
+fn supervise(children: &mut [&mut Child], stop: &AtomicBool) -> Result<()> {
+    while !stop.load(Ordering::SeqCst) {
+        for child in children.iter_mut() {
+            if let Some(status) = child.try_wait()? {
+                bail!("a process exited unexpectedly ({status})");
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    eprintln!("\nStopping…");
+    Ok(())
+}
+
+/// Asks a child to stop (SIGTERM), then kills it if it lingers.
+fn terminate(child: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    for _ in 0..50 {
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn stop_flag() -> Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))?;
+    Ok(stop)
+}
+
+fn test(clippy: bool) -> Result<()> {
+    step("Checking formatting");
+    run(cmd::cargo(&["fmt", "--all", "--check"]))?;
+    tools::ensure_targets()?;
+    tools::ensure_chromium()?;
+    tools::ensure_wasm_bindgen_cli()?;
+    tools::build_components()?;
+    tools::build_host()?;
+    step("Finding Redis");
+    let redis = Redis::find_or_start()?;
+
+    step("Running the native tests (unit, Redis, and the host serving the real components)");
+    run(cmd::cargo(&["test", "--release", "--workspace"])
+        .env("REDIS_URL", redis.url())
+        .env("VROOM_HOST_BIN", target_dir().join("release/vroom")))?;
+
+    step("Running the protocol crate's tests in headless Chromium (wasm32-unknown-unknown)");
+    run(cmd::cargo(&[
+        "test",
+        "--release",
+        "-p",
+        "vroom-e2e",
+        "--target",
+        "wasm32-unknown-unknown",
+    ])
+    .env(
+        "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+        "wasm-bindgen-test-runner",
+    )
+    .env("CHROMEDRIVER", "/usr/bin/chromedriver"))?;
+
+    if clippy {
+        step("Linting (cargo clippy --all-targets -D warnings)");
+        run(cmd::cargo(&[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
+    }
+    eprintln!("\nAll tests passed.");
+    Ok(())
+}

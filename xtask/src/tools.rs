@@ -1,0 +1,111 @@
+//! Build tools and browsers the project needs, installed when missing —
+//! always from crates.io or Debian packages, never as downloaded binaries.
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::cmd::{self, output, repo_root, run, step};
+
+/// Rust targets the project builds for.
+const TARGETS: [&str; 2] = ["wasm32-wasip2", "wasm32-unknown-unknown"];
+
+/// Adds the rustup targets the project needs (a no-op when present).
+pub fn ensure_targets() -> Result<()> {
+    let installed =
+        output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    let missing: Vec<&str> = TARGETS
+        .into_iter()
+        .filter(|target| !installed.lines().any(|line| line.trim() == *target))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    step(&format!("Adding Rust targets {}", missing.join(", ")));
+    run(Command::new("rustup")
+        .args(["target", "add"])
+        .args(&missing))
+}
+
+/// The `wasm-bindgen` version pinned in `Cargo.lock`.
+pub fn locked_wasm_bindgen_version() -> Result<String> {
+    let lock = std::fs::read_to_string(repo_root().join("Cargo.lock"))
+        .context("cannot read Cargo.lock")?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == "name = \"wasm-bindgen\"" {
+            if let Some(version) = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = \""))
+            {
+                return Ok(version.trim_end_matches('"').to_string());
+            }
+        }
+    }
+    bail!("Cargo.lock has no wasm-bindgen package")
+}
+
+/// Installs `wasm-bindgen-cli` (with `wasm-bindgen-test-runner`) at exactly
+/// the locked version, from crates.io, unless it is already installed.
+pub fn ensure_wasm_bindgen_cli() -> Result<()> {
+    let version = locked_wasm_bindgen_version()?;
+    let installed =
+        output(Command::new("wasm-bindgen-test-runner").arg("--version")).unwrap_or_default();
+    if installed.split_whitespace().any(|word| word == version) {
+        return Ok(());
+    }
+    step(&format!(
+        "Installing wasm-bindgen-cli {version} from crates.io (once; takes several minutes)"
+    ));
+    // Its own lock file pins a crate the registry no longer has: no --locked.
+    run(Command::new("cargo").args([
+        "install",
+        "wasm-bindgen-cli",
+        "--version",
+        &version,
+        "--force",
+    ]))
+}
+
+/// Installs Debian's Chromium and ChromeDriver when missing.
+pub fn ensure_chromium() -> Result<()> {
+    if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
+        return Ok(());
+    }
+    step("Installing Chromium and ChromeDriver from Debian packages");
+    if !is_root() {
+        bail!("Chromium is missing: run `sudo apt-get install chromium chromium-driver`");
+    }
+    run(Command::new("apt-get").args(["update", "-qq"]))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "-qq", "chromium", "chromium-driver"])
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
+fn is_root() -> bool {
+    output(Command::new("id").arg("-u")).is_some_and(|uid| uid.trim() == "0")
+}
+
+/// Builds the Spin components for `wasm32-wasip2` (release), as `spin.toml` expects.
+pub fn build_components() -> Result<()> {
+    step("Building the Spin components (wasm32-wasip2, release)");
+    run(cmd::cargo(&[
+        "build",
+        "--release",
+        "--target",
+        "wasm32-wasip2",
+        "-p",
+        "vroom-rooms-component",
+        "-p",
+        "vroom-static-component",
+    ]))
+}
+
+/// Builds the local Spin-compatible host (release).
+pub fn build_host() -> Result<()> {
+    step(
+        "Building the host `vroom` (release; the first build compiles wasmtime, ~10 min on 2 cores)",
+    );
+    run(cmd::cargo(&["build", "--release", "-p", "vroom-host"]))
+}
