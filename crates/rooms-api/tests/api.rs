@@ -755,3 +755,84 @@ async fn an_idle_room_expires_without_a_trace() {
     assert_eq!(client.end(&room, Some(&bearer(creator))).await.status, 404);
     assert!(client.keys(&room).await.is_empty());
 }
+
+#[tokio::test]
+async fn arbitrary_input_never_gets_a_5xx() {
+    let mut config = config();
+    config.rate_create_per_min = 100_000;
+    config.rate_join_per_min = 100_000;
+    let client = Client::new(config).await;
+    let (room, key) = new_room();
+    let valid = json!({"room_id": room.to_base64(), "join_key": key.to_base64()}).to_string();
+    let methods = ["GET", "POST", "DELETE", "PUT", "post", "", "\u{0}"];
+    let paths = [
+        "/api/rooms".to_owned(),
+        format!("/api/rooms/{room}/join"),
+        format!("/api/rooms/{room}"),
+        "/api/health".to_owned(),
+        "/api/rooms/ü/join".to_owned(),
+        "/api/rooms/\u{0}".to_owned(),
+        "//api/rooms".to_owned(),
+        "/api/rooms?x=1".to_owned(),
+    ];
+    let content_types = [
+        None,
+        Some("application/json"),
+        Some("application/json; charset=utf-8; x=y"),
+        Some(";;;="),
+        Some("\u{fffd}"),
+    ];
+    for round in 0..600 {
+        let pick = random::<8>();
+        let mut body = match pick[0] % 4 {
+            0 => valid.clone().into_bytes(),
+            1 => {
+                // Valid JSON, mutated in one byte.
+                let mut b = valid.clone().into_bytes();
+                let at = usize::from(pick[1]) % b.len();
+                b[at] = pick[2];
+                b
+            }
+            2 => random::<64>()[..usize::from(pick[1] % 64)].to_vec(),
+            _ => Vec::new(),
+        };
+        if pick[3].is_multiple_of(16) {
+            body = vec![b'['; MAX_BODY_BYTES + 1];
+        }
+        let mut req = ApiRequest::new(
+            methods[usize::from(pick[4]) % methods.len()],
+            paths[usize::from(pick[5]) % paths.len()].as_str(),
+        )
+        .with_body(body);
+        if let Some(ct) = content_types[usize::from(pick[6]) % content_types.len()] {
+            req.set_header("content-type", ct);
+        }
+        match pick[7] % 4 {
+            0 => req.set_header("content-length", &String::from_utf8_lossy(&random::<3>())),
+            1 => req.set_header("authorization", &format!("Bearer {}", key.to_base64())),
+            _ => {}
+        }
+        let what = format!("round {round}: {} {:?}", req.method, req.path);
+        let reply = client.send(req).await;
+        assert!(
+            reply.status < 500,
+            "{what} → {} {}",
+            reply.status,
+            reply.json
+        );
+    }
+    // Whatever got created, end it.
+    let _: () = redis::cmd("EVAL")
+        .arg(vroom_shared::redis::scripts::END_ROOM)
+        .arg(3)
+        .arg(vroom_shared::redis::room_key(&room))
+        .arg(presence_key(&room))
+        .arg(vroom_shared::redis::tickets_key(&room))
+        .arg("")
+        .arg("PUBLISH")
+        .arg(vroom_shared::redis::channel(&room))
+        .query_async(&mut client.redis.clone())
+        .await
+        .expect("END_ROOM");
+    assert!(client.keys(&room).await.is_empty());
+}

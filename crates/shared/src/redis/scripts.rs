@@ -218,9 +218,11 @@ return {existed}
 pub const RATE_LIMIT: &str = r#"
 local count = redis.call('INCR', KEYS[1])
 local ttl = redis.call('TTL', KEYS[1])
-if count == 1 or ttl < 1 then
+if count == 1 or ttl < 0 then
   ttl = tonumber(ARGV[1])
   redis.call('EXPIRE', KEYS[1], ttl)
+elseif ttl == 0 then
+  ttl = 1
 end
 return {count, ttl}
 "#;
