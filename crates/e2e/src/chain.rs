@@ -256,13 +256,19 @@ mod tests {
         assert_eq!(rx.open(4, got), Ok(keys[4]));
         assert_eq!(rx.open(10, got), Ok(keys[10]));
         assert_eq!(rx.skipped_len(), 2 + 5);
-        assert_eq!(rx.open(11 + MAX_SKIP + 1, got), Err(RejectReason::TooFarAhead));
+        assert_eq!(
+            rx.open(11 + MAX_SKIP + 1, got),
+            Err(RejectReason::TooFarAhead)
+        );
     }
 
     #[test]
     fn skipped_keys_are_bounded() {
         let mut rx = RecvChain::new(1, 5, ChainKey::from_bytes([1; 32]));
-        assert_eq!(rx.open(4, |_| Some(())), Err(RejectReason::BeforeChainStart));
+        assert_eq!(
+            rx.open(4, |_| Some(())),
+            Err(RejectReason::BeforeChainStart)
+        );
         rx.open(5 + MAX_SKIP, |_| Some(())).unwrap();
         assert_eq!(rx.skipped_len(), MAX_SKIPPED);
         rx.open(5 + 2 * MAX_SKIP, |_| Some(())).unwrap();

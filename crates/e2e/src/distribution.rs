@@ -17,7 +17,9 @@ use crate::chain::ChainKey;
 use crate::error::{Error, RejectReason};
 use crate::member::{DisplayName, HpkeKem, MAX_NAME_LEN, MemberId, MemberKeys, PeerKeys};
 use crate::schedule::RoomKeys;
-use crate::wire::{DISTRIBUTION_LEN, DistributionFrame, GRANT_LEN, Reader, TYPE_DISTRIBUTION, VERSION};
+use crate::wire::{
+    DISTRIBUTION_LEN, DistributionFrame, GRANT_LEN, Reader, TYPE_DISTRIBUTION, VERSION,
+};
 
 type HpkeAead = hpke::aead::ChaCha20Poly1305;
 type HpkeKdf = hpke::kdf::HkdfSha256;
@@ -117,7 +119,10 @@ pub fn seal_distribution<R: CryptoRng + ?Sized>(
     let info = info(room, sender_id, &sender.public(), recipient_id, recipient);
     let room_id = room.room_id();
     let psk = PskBundle::new(room.psk(), room_id.as_bytes()).map_err(|_| Error::Hpke)?;
-    let mode = OpModeS::<HpkeKem>::AuthPsk((sender.hpke_secret().clone(), sender.hpke_public().clone()), psk);
+    let mode = OpModeS::<HpkeKem>::AuthPsk(
+        (sender.hpke_secret().clone(), sender.hpke_public().clone()),
+        psk,
+    );
     let plaintext = grant.encode();
     let (enc, ciphertext) = hpke::single_shot_seal_with_rng::<HpkeAead, HpkeKdf, HpkeKem>(
         &mode,
@@ -157,9 +162,11 @@ pub fn open_distribution(
     }
     let info = info(room, from, sender, my_id, &me.public());
     let room_id = room.room_id();
-    let psk = PskBundle::new(room.psk(), room_id.as_bytes()).map_err(|_| RejectReason::OpenFailed)?;
+    let psk =
+        PskBundle::new(room.psk(), room_id.as_bytes()).map_err(|_| RejectReason::OpenFailed)?;
     let mode = OpModeR::<HpkeKem>::AuthPsk(sender.hpke_public.clone(), psk);
-    let enc = <HpkeKem as hpke::Kem>::EncappedKey::from_bytes(frame.enc).map_err(|_| RejectReason::OpenFailed)?;
+    let enc = <HpkeKem as hpke::Kem>::EncappedKey::from_bytes(frame.enc)
+        .map_err(|_| RejectReason::OpenFailed)?;
     let plaintext = Zeroizing::new(
         hpke::single_shot_open::<HpkeAead, HpkeKdf, HpkeKem>(
             &mode,

@@ -58,7 +58,10 @@ mod tests {
         bad.pop();
         bad.push('x');
         assert_eq!(decode_fixed::<16>(&bad), Err(B64Error::Encoding));
-        assert_eq!(decode_fixed::<16>(&format!("{good}==")), Err(B64Error::Length));
+        assert_eq!(
+            decode_fixed::<16>(&format!("{good}==")),
+            Err(B64Error::Length)
+        );
         let std_alphabet = good.replace('_', "/");
         assert_eq!(decode_fixed::<16>(&std_alphabet), Err(B64Error::Encoding));
     }

@@ -103,7 +103,10 @@ mod tests {
         let id = secret().derive_keys().room_id().to_base64url();
         assert_eq!(
             link.as_str(),
-            format!("https://vroom.example/r/{id}#{}", secret().to_base64url().as_str())
+            format!(
+                "https://vroom.example/r/{id}#{}",
+                secret().to_base64url().as_str()
+            )
         );
         let parsed = parse_invite_link(&link).unwrap();
         assert_eq!(parsed.as_bytes(), secret().as_bytes());
@@ -133,10 +136,19 @@ mod tests {
             (format!("https://h/r/{id}"), LinkError::MissingFragment),
             (format!("https://h/r/{id}#"), LinkError::MissingFragment),
             (format!("https://h/r/{id}x#{s}"), LinkError::RoomIdLength),
-            (format!("https://h/r/{}#{s}", id.replace(|_| true, "+")), LinkError::RoomIdEncoding),
+            (
+                format!("https://h/r/{}#{s}", id.replace(|_| true, "+")),
+                LinkError::RoomIdEncoding,
+            ),
             (format!("https://h/r/{id}#{s}A"), LinkError::SecretLength),
-            (format!("https://h/r/{id}#{}=", &s[..42]), LinkError::SecretEncoding),
-            (format!("https://h/r/{id}#{}", other.as_str()), LinkError::RoomIdMismatch),
+            (
+                format!("https://h/r/{id}#{}=", &s[..42]),
+                LinkError::SecretEncoding,
+            ),
+            (
+                format!("https://h/r/{id}#{}", other.as_str()),
+                LinkError::RoomIdMismatch,
+            ),
         ];
         for (link, want) in cases {
             assert_eq!(parse_invite_link(&link).map(|_| ()), Err(want), "{link}");
@@ -149,6 +161,9 @@ mod tests {
         let s = secret().to_base64url();
         assert!(parse_room_parts(&id, &format!("#{}", s.as_str())).is_ok());
         assert!(parse_room_parts(&id, s.as_str()).is_ok());
-        assert_eq!(parse_room_parts(&id, "#").map(|_| ()), Err(LinkError::MissingFragment));
+        assert_eq!(
+            parse_room_parts(&id, "#").map(|_| ()),
+            Err(LinkError::MissingFragment)
+        );
     }
 }

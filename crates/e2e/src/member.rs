@@ -16,7 +16,9 @@ use zeroize::Zeroizing;
 
 use crate::error::{NameError, RejectReason};
 use crate::schedule::{RoomId, RoomKeys};
-use crate::wire::{ANNOUNCEMENT_LEN, ANNOUNCEMENT_MACED_LEN, AnnouncementFrame, TYPE_ANNOUNCEMENT, VERSION};
+use crate::wire::{
+    ANNOUNCEMENT_LEN, ANNOUNCEMENT_MACED_LEN, AnnouncementFrame, TYPE_ANNOUNCEMENT, VERSION,
+};
 
 pub(crate) type HpkeKem = hpke::kem::X25519HkdfSha256;
 type HmacSha256 = hmac::Hmac<Sha256>;
@@ -184,7 +186,11 @@ impl MemberKeys {
 
     /// The member's own safety code in a room.
     pub fn safety_code(&self, room_id: &RoomId) -> SafetyCode {
-        SafetyCode::compute(room_id, &self.signing_public_bytes(), &self.hpke_public_bytes())
+        SafetyCode::compute(
+            room_id,
+            &self.signing_public_bytes(),
+            &self.hpke_public_bytes(),
+        )
     }
 
     /// The public half, as other members see it.
@@ -260,7 +266,11 @@ impl PeerKeys {
 
     /// The member's safety code in a room.
     pub fn safety_code(&self, room_id: &RoomId) -> SafetyCode {
-        SafetyCode::compute(room_id, &self.signing_public_bytes(), &self.hpke_public_bytes())
+        SafetyCode::compute(
+            room_id,
+            &self.signing_public_bytes(),
+            &self.hpke_public_bytes(),
+        )
     }
 
     /// Verifies an Ed25519 signature by this member over `context || room id || body`
@@ -294,7 +304,11 @@ fn is_low_order_x25519(public: &[u8; 32]) -> bool {
 /// Checks, in order: layout; claimed member id equals `from`; HMAC under the
 /// room's announcement key (constant time); X25519 key not low-order;
 /// Ed25519 key valid; signature.
-pub fn open_announcement(room: &RoomKeys, from: MemberId, bytes: &[u8]) -> Result<PeerKeys, RejectReason> {
+pub fn open_announcement(
+    room: &RoomKeys,
+    from: MemberId,
+    bytes: &[u8],
+) -> Result<PeerKeys, RejectReason> {
     let frame = AnnouncementFrame::decode(bytes)?;
     if frame.member != from {
         return Err(RejectReason::SenderMismatch);
@@ -306,8 +320,10 @@ pub fn open_announcement(room: &RoomKeys, from: MemberId, bytes: &[u8]) -> Resul
     let mut mac = new_hmac(room);
     mac.update(room.room_id().as_bytes());
     mac.update(maced);
-    mac.verify_slice(frame.mac).map_err(|_| RejectReason::BadMac)?;
-    let verifying = VerifyingKey::from_bytes(frame.signing_public).map_err(|_| RejectReason::BadSignature)?;
+    mac.verify_slice(frame.mac)
+        .map_err(|_| RejectReason::BadMac)?;
+    let verifying =
+        VerifyingKey::from_bytes(frame.signing_public).map_err(|_| RejectReason::BadSignature)?;
     if is_low_order_x25519(frame.hpke_public) {
         return Err(RejectReason::InvalidKey);
     }
@@ -321,7 +337,12 @@ pub fn open_announcement(room: &RoomKeys, from: MemberId, bytes: &[u8]) -> Resul
         .bytes
         .get(..crate::wire::ANNOUNCEMENT_SIGNED_LEN)
         .ok_or(RejectReason::BadSignature)?;
-    peer.verify(SIG_CONTEXT_ANNOUNCE, &room.room_id(), signed, frame.signature)?;
+    peer.verify(
+        SIG_CONTEXT_ANNOUNCE,
+        &room.room_id(),
+        signed,
+        frame.signature,
+    )?;
     Ok(peer)
 }
 
@@ -341,9 +362,15 @@ mod tests {
         assert_eq!(a.len(), ANNOUNCEMENT_LEN);
         let peer = open_announcement(&room, MemberId(7), &a).unwrap();
         assert_eq!(peer, keys().public());
-        assert_eq!(open_announcement(&room, MemberId(8), &a), Err(RejectReason::SenderMismatch));
+        assert_eq!(
+            open_announcement(&room, MemberId(8), &a),
+            Err(RejectReason::SenderMismatch)
+        );
         let other_room = RoomSecret::from_bytes([10; 32]).derive_keys();
-        assert_eq!(open_announcement(&other_room, MemberId(7), &a), Err(RejectReason::BadMac));
+        assert_eq!(
+            open_announcement(&other_room, MemberId(7), &a),
+            Err(RejectReason::BadMac)
+        );
         for i in 2..ANNOUNCEMENT_LEN {
             let mut t = a.clone();
             t[i] ^= 0x40;
@@ -354,7 +381,10 @@ mod tests {
 
     #[test]
     fn names() {
-        assert_eq!(DisplayName::new("  Amber Otter ").unwrap().as_str(), "Amber Otter");
+        assert_eq!(
+            DisplayName::new("  Amber Otter ").unwrap().as_str(),
+            "Amber Otter"
+        );
         assert_eq!(DisplayName::new(" "), Err(NameError::Empty));
         assert_eq!(DisplayName::new(&"é".repeat(33)), Err(NameError::TooLong));
         assert_eq!(DisplayName::new("a\u{7}b"), Err(NameError::Control));
@@ -377,7 +407,11 @@ mod tests {
         let room = RoomSecret::from_bytes([9; 32]).derive_keys();
         let code = keys().safety_code(&room.room_id());
         assert_eq!(code.as_str().len(), 23);
-        assert!(code.as_str().split(' ').all(|g| g.len() == 5 && g.bytes().all(|b| b.is_ascii_digit())));
+        assert!(
+            code.as_str()
+                .split(' ')
+                .all(|g| g.len() == 5 && g.bytes().all(|b| b.is_ascii_digit()))
+        );
         let other = MemberKeys::from_seeds(&[1; 32], &[3; 32]).safety_code(&room.room_id());
         assert_ne!(code, other);
     }

@@ -16,7 +16,9 @@ use crate::chain::MessageKey;
 use crate::error::{Error, RejectReason};
 use crate::member::{MemberId, MemberKeys, PeerKeys};
 use crate::schedule::RoomId;
-use crate::wire::{BUCKETS, MESSAGE_HEADER_LEN, MessageFrame, Reader, SIGNATURE_LEN, TYPE_MESSAGE, VERSION};
+use crate::wire::{
+    BUCKETS, MESSAGE_HEADER_LEN, MessageFrame, Reader, SIGNATURE_LEN, TYPE_MESSAGE, VERSION,
+};
 
 /// Signature context of messages.
 pub(crate) const SIG_CONTEXT_MESSAGE: &[u8] = b"vroom/v1/sig/message";
@@ -74,7 +76,8 @@ pub fn seal_message(
     text: &str,
 ) -> Result<Vec<u8>, Error> {
     let padded = pad(text)?;
-    let ct_len = u32::try_from(padded.len() + 16).map_err(|_| Error::MessageTooLong { max: MAX_TEXT_LEN })?;
+    let ct_len = u32::try_from(padded.len() + 16)
+        .map_err(|_| Error::MessageTooLong { max: MAX_TEXT_LEN })?;
     let mut frame = Vec::with_capacity(MESSAGE_HEADER_LEN + padded.len() + 16 + SIGNATURE_LEN);
     frame.extend_from_slice(&[VERSION, TYPE_MESSAGE]);
     frame.extend_from_slice(&sender_id.0.to_be_bytes());
@@ -98,13 +101,21 @@ pub fn seal_message(
 }
 
 /// Verifies the sender's signature over a decoded frame.
-pub fn verify_message(room_id: &RoomId, frame: &MessageFrame<'_>, sender: &PeerKeys) -> Result<(), RejectReason> {
+pub fn verify_message(
+    room_id: &RoomId,
+    frame: &MessageFrame<'_>,
+    sender: &PeerKeys,
+) -> Result<(), RejectReason> {
     sender.verify(SIG_CONTEXT_MESSAGE, room_id, frame.signed, frame.signature)
 }
 
 /// Decrypts a decoded frame with its message key; `None` if the AEAD tag is wrong.
 /// The padded plaintext is returned zeroizing; see [`unpad`].
-pub fn decrypt_message(room_id: &RoomId, frame: &MessageFrame<'_>, key: &MessageKey) -> Option<Zeroizing<Vec<u8>>> {
+pub fn decrypt_message(
+    room_id: &RoomId,
+    frame: &MessageFrame<'_>,
+    key: &MessageKey,
+) -> Option<Zeroizing<Vec<u8>>> {
     let cipher = ChaCha20Poly1305::new(key.key().into());
     cipher
         .decrypt(

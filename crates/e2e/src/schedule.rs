@@ -102,7 +102,8 @@ impl RoomSecret {
         let salt = room_name_salt(&name);
         let params = argon2::Params::new(ARGON2_M_KIB, ARGON2_T, ARGON2_P, Some(SECRET_LEN))
             .map_err(|_| Error::Argon2)?;
-        let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+        let argon =
+            argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
         let mut s = [0u8; SECRET_LEN];
         argon
             .hash_password_into(passphrase.as_bytes(), &salt, &mut s)
@@ -231,7 +232,12 @@ impl RoomKeys {
 ///
 /// Fails if the result is empty or longer than [`MAX_ROOM_NAME_LEN`] bytes.
 pub fn normalize_room_name(name: &str) -> Result<String, Error> {
-    let folded: String = name.nfkc().collect::<String>().to_lowercase().nfkc().collect();
+    let folded: String = name
+        .nfkc()
+        .collect::<String>()
+        .to_lowercase()
+        .nfkc()
+        .collect();
     let mut out = String::with_capacity(folded.len());
     for word in folded.split_whitespace() {
         if !out.is_empty() {
@@ -280,7 +286,10 @@ mod tests {
 
     #[test]
     fn name_normalisation() {
-        assert_eq!(normalize_room_name("  Café \t\n Bar  ").unwrap(), "café bar");
+        assert_eq!(
+            normalize_room_name("  Café \t\n Bar  ").unwrap(),
+            "café bar"
+        );
         // NFKC: fullwidth letters and the "ﬁ" ligature become ASCII.
         assert_eq!(normalize_room_name("ＲＯＯＭ ﬁve").unwrap(), "room five");
         // Decomposed and composed forms agree.
@@ -299,7 +308,13 @@ mod tests {
 
     #[test]
     fn name_normalisation_is_idempotent() {
-        for s in ["ΣΊΣΥΦΟΣ  Room", "İstanbul", "\u{a8}x", "Straße ǅ", "ﬀ  Ⅻ  ①"] {
+        for s in [
+            "ΣΊΣΥΦΟΣ  Room",
+            "İstanbul",
+            "\u{a8}x",
+            "Straße ǅ",
+            "ﬀ  Ⅻ  ①",
+        ] {
             let once = normalize_room_name(s).unwrap();
             assert_eq!(normalize_room_name(&once).unwrap(), once, "{s:?}");
         }

@@ -163,8 +163,17 @@ impl<R: CryptoRng> core::fmt::Debug for Session<R> {
 
 impl Session<SystemRng> {
     /// Starts a session with the system CSPRNG (`crypto.getRandomValues` in a browser).
-    pub fn with_system_rng(room: &RoomKeys, my_id: MemberId, display_name: &str) -> Result<Self, Error> {
-        Self::new(room, my_id, display_name, rand_core::UnwrapErr(getrandom::SysRng))
+    pub fn with_system_rng(
+        room: &RoomKeys,
+        my_id: MemberId,
+        display_name: &str,
+    ) -> Result<Self, Error> {
+        Self::new(
+            room,
+            my_id,
+            display_name,
+            rand_core::UnwrapErr(getrandom::SysRng),
+        )
     }
 }
 
@@ -174,7 +183,12 @@ impl<R: CryptoRng> Session<R> {
     ///
     /// Then call [`Session::on_member_joined`] for every member already in
     /// the room and for every later join.
-    pub fn new(room: &RoomKeys, my_id: MemberId, display_name: &str, mut rng: R) -> Result<Self, Error> {
+    pub fn new(
+        room: &RoomKeys,
+        my_id: MemberId,
+        display_name: &str,
+        mut rng: R,
+    ) -> Result<Self, Error> {
         let name = DisplayName::new(display_name)?;
         let keys = MemberKeys::generate(&mut rng);
         let send = SendChain::new(0, &mut rng);
@@ -379,7 +393,15 @@ impl<R: CryptoRng> Session<R> {
             chain_key: send.key().clone(),
             name: self.name.clone(),
         };
-        match seal_distribution(&self.room, self.my_id, &self.keys, id, keys, &grant, &mut self.rng) {
+        match seal_distribution(
+            &self.room,
+            self.my_id,
+            &self.keys,
+            id,
+            keys,
+            &grant,
+            &mut self.rng,
+        ) {
             Ok(payload) => {
                 peer.holds_my_chain = true;
                 out.outgoing.push(Outgoing::Direct { to: id, payload });
@@ -392,13 +414,13 @@ impl<R: CryptoRng> Session<R> {
     }
 
     fn enqueue(&mut self, from: MemberId, bytes: Vec<u8>, out: &mut Output) {
-        if self.pending.len() >= MAX_PENDING {
-            if let Some((dropped, _)) = self.pending.pop_front() {
-                out.events.push(Event::PayloadRejected {
-                    from: dropped,
-                    reason: RejectReason::QueueOverflow,
-                });
-            }
+        if self.pending.len() >= MAX_PENDING
+            && let Some((dropped, _)) = self.pending.pop_front()
+        {
+            out.events.push(Event::PayloadRejected {
+                from: dropped,
+                reason: RejectReason::QueueOverflow,
+            });
         }
         self.pending.push_back((from, bytes));
     }
@@ -444,7 +466,10 @@ impl<R: CryptoRng> Session<R> {
         let keys = match result {
             Ok(keys) => keys,
             Err(reason) => {
-                out.events.push(Event::MemberRejected { member: from, reason });
+                out.events.push(Event::MemberRejected {
+                    member: from,
+                    reason,
+                });
                 return Outcome::Handled { progressed: false };
             }
         };
@@ -480,12 +505,20 @@ impl<R: CryptoRng> Session<R> {
         if peer.name.as_ref().is_some_and(|n| *n != grant.name) {
             return reject(out, from, RejectReason::NameChanged);
         }
-        if peer.current.as_ref().is_some_and(|c| grant.chain_id <= c.id()) {
+        if peer
+            .current
+            .as_ref()
+            .is_some_and(|c| grant.chain_id <= c.id())
+        {
             return reject(out, from, RejectReason::StaleChain);
         }
         let chain_id = grant.chain_id;
         peer.previous = peer.current.take();
-        peer.current = Some(RecvChain::new(grant.chain_id, grant.index, grant.chain_key.clone()));
+        peer.current = Some(RecvChain::new(
+            grant.chain_id,
+            grant.index,
+            grant.chain_key.clone(),
+        ));
         if peer.name.is_none() {
             peer.name = Some(grant.name.clone());
             let safety_code = peer
@@ -498,12 +531,20 @@ impl<R: CryptoRng> Session<R> {
                 safety_code,
             });
         } else {
-            out.events.push(Event::MemberRekeyed { member: from, chain_id });
+            out.events.push(Event::MemberRekeyed {
+                member: from,
+                chain_id,
+            });
         }
         Outcome::Handled { progressed: true }
     }
 
-    fn on_message(&mut self, from: MemberId, frame: &wire::MessageFrame<'_>, out: &mut Output) -> Outcome {
+    fn on_message(
+        &mut self,
+        from: MemberId,
+        frame: &wire::MessageFrame<'_>,
+        out: &mut Output,
+    ) -> Outcome {
         if frame.sender != from {
             return reject(out, from, RejectReason::SenderMismatch);
         }
@@ -517,7 +558,10 @@ impl<R: CryptoRng> Session<R> {
         if let Err(reason) = verify_message(&room_id, frame, keys) {
             return reject(out, from, reason);
         }
-        let newer_than_current = peer.current.as_ref().is_none_or(|c| frame.chain_id > c.id());
+        let newer_than_current = peer
+            .current
+            .as_ref()
+            .is_none_or(|c| frame.chain_id > c.id());
         let chain = [peer.current.as_mut(), peer.previous.as_mut()]
             .into_iter()
             .flatten()

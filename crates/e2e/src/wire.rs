@@ -90,7 +90,10 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn array<const N: usize>(&mut self) -> Result<&'a [u8; N], DecodeError> {
-        let (head, rest) = self.0.split_first_chunk::<N>().ok_or(DecodeError::Truncated)?;
+        let (head, rest) = self
+            .0
+            .split_first_chunk::<N>()
+            .ok_or(DecodeError::Truncated)?;
         self.0 = rest;
         Ok(head)
     }
@@ -147,7 +150,9 @@ impl<'a> AnnouncementFrame<'a> {
     pub fn decode(bytes: &'a [u8]) -> Result<Self, DecodeError> {
         expect_type(bytes, TYPE_ANNOUNCEMENT)?;
         exact_len(bytes, ANNOUNCEMENT_LEN)?;
-        let whole = bytes.first_chunk::<ANNOUNCEMENT_LEN>().ok_or(DecodeError::Truncated)?;
+        let whole = bytes
+            .first_chunk::<ANNOUNCEMENT_LEN>()
+            .ok_or(DecodeError::Truncated)?;
         let mut r = Reader::new(bytes);
         r.array::<2>()?;
         Ok(Self {
@@ -231,7 +236,8 @@ impl<'a> MessageFrame<'a> {
         if index == u32::MAX {
             return Err(DecodeError::Index);
         }
-        let ct_usize = usize::try_from(ct_len).map_err(|_| DecodeError::CiphertextLength(ct_len))?;
+        let ct_usize =
+            usize::try_from(ct_len).map_err(|_| DecodeError::CiphertextLength(ct_len))?;
         if !BUCKETS.iter().any(|b| b + 16 == ct_usize) {
             return Err(DecodeError::CiphertextLength(ct_len));
         }
@@ -283,10 +289,16 @@ mod tests {
         assert_eq!(f.signed.len(), MESSAGE_HEADER_LEN + 272);
         let mut long = m.clone();
         long.push(0);
-        assert!(matches!(MessageFrame::decode(&long), Err(DecodeError::Length { .. })));
+        assert!(matches!(
+            MessageFrame::decode(&long),
+            Err(DecodeError::Length { .. })
+        ));
         let mut odd = m.clone();
         odd[14..18].copy_from_slice(&273u32.to_be_bytes());
-        assert_eq!(MessageFrame::decode(&odd), Err(DecodeError::CiphertextLength(273)));
+        assert_eq!(
+            MessageFrame::decode(&odd),
+            Err(DecodeError::CiphertextLength(273))
+        );
         let mut max = m;
         max[10..14].copy_from_slice(&u32::MAX.to_be_bytes());
         assert_eq!(MessageFrame::decode(&max), Err(DecodeError::Index));

@@ -46,7 +46,14 @@ fn inputs(seed: u8, valid: &[Vec<u8>]) -> Vec<Vec<u8>> {
                 v
             }
             1 => {
-                let lens = [ANNOUNCEMENT_LEN, DISTRIBUTION_LEN, 18 + 272 + 64, 18 + 1040 + 64, 3, 18];
+                let lens = [
+                    ANNOUNCEMENT_LEN,
+                    DISTRIBUTION_LEN,
+                    18 + 272 + 64,
+                    18 + 1040 + 64,
+                    3,
+                    18,
+                ];
                 let mut v = vec![0u8; lens[pick % lens.len()]];
                 rng.fill_bytes(&mut v);
                 if let Some(first) = v.first_mut() {
@@ -55,8 +62,8 @@ fn inputs(seed: u8, valid: &[Vec<u8>]) -> Vec<Vec<u8>> {
                 if let Some(second) = v.get_mut(1) {
                     *second = (pick % 4) as u8;
                 }
-                if v.len() >= 18 && pick % 2 == 0 {
-                    let ct = [272u32, 1040][pick % 2];
+                if v.len() >= 18 && pick.is_multiple_of(2) {
+                    let ct = [272u32, 1040][(pick >> 1) % 2];
                     v[14..18].copy_from_slice(&ct.to_be_bytes());
                 }
                 v
@@ -116,8 +123,15 @@ fn announcement_and_distribution_openers_reject_garbage() {
             continue;
         }
         let _ = open_announcement(&r.room, MemberId(1), &input).expect_err("garbage announcement");
-        let _ = open_distribution(&r.room, MemberId(2), &bob, MemberId(1), &alice.public(), &input)
-            .expect_err("garbage distribution");
+        let _ = open_distribution(
+            &r.room,
+            MemberId(2),
+            &bob,
+            MemberId(1),
+            &alice.public(),
+            &input,
+        )
+        .expect_err("garbage distribution");
     }
 }
 
@@ -135,7 +149,10 @@ fn unpad_rejects_garbage() {
 #[test]
 fn link_parsers_reject_garbage() {
     let mut rng = ChaCha20Rng::from_seed([5; 32]);
-    let good_id = RoomSecret::from_bytes([3; 32]).derive_keys().room_id().to_base64url();
+    let good_id = RoomSecret::from_bytes([3; 32])
+        .derive_keys()
+        .room_id()
+        .to_base64url();
     for i in 0..N {
         let junk = random_text(&mut rng);
         let link = match i % 4 {
@@ -160,13 +177,21 @@ fn session_survives_garbage_from_every_member() {
         let s = r.sessions.get_mut(&2).expect("bob");
         let out = s.on_payload(MemberId(from), &input);
         assert!(
-            !out.events.iter().any(|e| matches!(e, Event::MemberVerified { .. })),
+            !out.events
+                .iter()
+                .any(|e| matches!(e, Event::MemberVerified { .. })),
             "garbage verified a member: {out:?}"
         );
-        assert!(out.outgoing.is_empty() || from == 77, "garbage caused a reply: {out:?}");
+        assert!(
+            out.outgoing.is_empty() || from == 77,
+            "garbage caused a reply: {out:?}"
+        );
     }
     // Bob still works.
     assert_eq!(r.sessions[&2].members(), before);
     r.send(1, "still talking");
-    assert_eq!(r.messages(2).last().map(|(_, t)| t.as_str()), Some("still talking"));
+    assert_eq!(
+        r.messages(2).last().map(|(_, t)| t.as_str()),
+        Some("still talking")
+    );
 }

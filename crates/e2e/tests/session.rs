@@ -32,7 +32,9 @@ fn rejections(events: &[Event]) -> Vec<RejectReason> {
     events
         .iter()
         .filter_map(|e| match e {
-            Event::PayloadRejected { reason, .. } | Event::MemberRejected { reason, .. } => Some(*reason),
+            Event::PayloadRejected { reason, .. } | Event::MemberRejected { reason, .. } => {
+                Some(*reason)
+            }
             _ => None,
         })
         .collect()
@@ -50,7 +52,11 @@ fn members_verify_each_other_and_talk() {
                     member,
                     name,
                     safety_code,
-                } => Some((member.0, name.as_str().to_owned(), safety_code.as_str().to_owned())),
+                } => Some((
+                    member.0,
+                    name.as_str().to_owned(),
+                    safety_code.as_str().to_owned(),
+                )),
                 _ => None,
             })
             .collect();
@@ -58,15 +64,26 @@ fn members_verify_each_other_and_talk() {
         for (m, name, code) in verified {
             let s = &r.sessions[&m];
             assert_eq!(name, s.my_name().as_str());
-            assert_eq!(code, s.my_safety_code().as_str(), "both sides compute the same safety code");
+            assert_eq!(
+                code,
+                s.my_safety_code().as_str(),
+                "both sides compute the same safety code"
+            );
         }
         let infos = r.sessions[&id].members();
         assert_eq!(infos.len(), 2);
-        assert!(infos.iter().all(|i| i.name.is_some() && i.safety_code.is_some()));
+        assert!(
+            infos
+                .iter()
+                .all(|i| i.name.is_some() && i.safety_code.is_some())
+        );
     }
     r.send(1, "hello from alice");
     r.send(2, "hi alice");
-    assert_eq!(r.messages(3), vec![(1, "hello from alice".into()), (2, "hi alice".into())]);
+    assert_eq!(
+        r.messages(3),
+        vec![(1, "hello from alice".into()), (2, "hi alice".into())]
+    );
     assert_eq!(r.messages(2), vec![(1, "hello from alice".into())]);
     assert_eq!(r.messages(1), vec![(2, "hi alice".into())]);
     assert_eq!(r.sessions[&1].pending_len(), 0);
@@ -93,7 +110,10 @@ fn recorded_transcript_plus_link_decrypts_nothing() {
     ];
     for c in &transcript {
         for t in texts.iter().chain(["Alice", "Bob", "Carol"].iter()) {
-            assert!(!contains(&c.bytes, t.as_bytes()), "plaintext {t:?} on the wire");
+            assert!(
+                !contains(&c.bytes, t.as_bytes()),
+                "plaintext {t:?} on the wire"
+            );
         }
         for s in &secrets {
             assert!(!contains(&c.bytes, s), "secret bytes on the wire");
@@ -102,7 +122,13 @@ fn recorded_transcript_plus_link_decrypts_nothing() {
     // Someone finds the link after the room: they have S, every recorded
     // payload, and may pose as any member id. Nothing decrypts.
     for as_id in [1u32, 2, 3, 99] {
-        let mut late = Session::new(&keys, MemberId(as_id), "Eve", ChaCha20Rng::from_seed([0xee; 32])).unwrap();
+        let mut late = Session::new(
+            &keys,
+            MemberId(as_id),
+            "Eve",
+            ChaCha20Rng::from_seed([0xee; 32]),
+        )
+        .unwrap();
         for id in [1u32, 2, 3] {
             late.on_member_joined(MemberId(id));
         }
@@ -129,9 +155,21 @@ fn former_member_cannot_read_later_messages() {
     // Both remaining members rotate and send the new chain only to each other.
     for id in [1u32, 2] {
         let ev = r.take_events(id);
-        assert!(ev.iter().any(|e| matches!(e, Event::MemberLeft { member: MemberId(3), .. })));
-        assert!(ev.iter().any(|e| matches!(e, Event::KeysRotated { chain_id: 1 })));
-        assert!(ev.iter().any(|e| matches!(e, Event::MemberRekeyed { chain_id: 1, .. })));
+        assert!(ev.iter().any(|e| matches!(
+            e,
+            Event::MemberLeft {
+                member: MemberId(3),
+                ..
+            }
+        )));
+        assert!(
+            ev.iter()
+                .any(|e| matches!(e, Event::KeysRotated { chain_id: 1 }))
+        );
+        assert!(
+            ev.iter()
+                .any(|e| matches!(e, Event::MemberRekeyed { chain_id: 1, .. }))
+        );
     }
     let start = r.transcript.len();
     r.send(1, "after carol left");
@@ -144,7 +182,10 @@ fn former_member_cannot_read_later_messages() {
     for c in &later {
         events.extend(feed(&mut carol, c.from.0, &c.bytes));
     }
-    assert!(!events.iter().any(|e| matches!(e, Event::Message { .. })), "{events:?}");
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::Message { .. })),
+        "{events:?}"
+    );
     assert!(rejections(&events).contains(&RejectReason::NotForMe));
 }
 
@@ -160,16 +201,34 @@ fn member_cannot_forge_another_members_message() {
     let (_, ck1) = alice_ck.step();
     let (mk1, _) = ck1.step();
     let room_id = r.room.room_id();
-    let forged = seal_message(&room_id, MemberId(1), &bob_keys, 0, 1, &mk1, "alice owes bob").unwrap();
+    let forged = seal_message(
+        &room_id,
+        MemberId(1),
+        &bob_keys,
+        0,
+        1,
+        &mk1,
+        "alice owes bob",
+    )
+    .unwrap();
     let carol = r.sessions.get_mut(&3).unwrap();
     // Delivered (with the server's help) as coming from Alice: bad signature.
-    assert_eq!(rejections(&feed(carol, 1, &forged)), vec![RejectReason::BadSignature]);
+    assert_eq!(
+        rejections(&feed(carol, 1, &forged)),
+        vec![RejectReason::BadSignature]
+    );
     // Delivered honestly as from Bob: the frame names Alice.
-    assert_eq!(rejections(&feed(carol, 2, &forged)), vec![RejectReason::SenderMismatch]);
+    assert_eq!(
+        rejections(&feed(carol, 2, &forged)),
+        vec![RejectReason::SenderMismatch]
+    );
     // Signed by a key that is nobody's: still rejected.
     let stranger = MemberKeys::from_seeds(&[9; 32], &[9; 32]);
     let forged = seal_message(&room_id, MemberId(1), &stranger, 0, 1, &mk1, "x").unwrap();
-    assert_eq!(rejections(&feed(carol, 1, &forged)), vec![RejectReason::BadSignature]);
+    assert_eq!(
+        rejections(&feed(carol, 1, &forged)),
+        vec![RejectReason::BadSignature]
+    );
     // Alice's real next message still decrypts (no state was consumed).
     r.send(1, "still fine");
     assert_eq!(r.messages(3), vec![(1, "still fine".into())]);
@@ -185,7 +244,11 @@ fn server_cannot_inject_a_member() {
     let fake = eve.announcement(&other, MemberId(66));
     let alice = r.sessions.get_mut(&1).unwrap();
     let out = alice.on_member_joined(MemberId(66));
-    assert_eq!(out.outgoing.len(), 1, "only our announcement goes to the newcomer");
+    assert_eq!(
+        out.outgoing.len(),
+        1,
+        "only our announcement goes to the newcomer"
+    );
     let out = alice.on_payload(MemberId(66), &fake);
     assert_eq!(
         out.events,
@@ -194,7 +257,10 @@ fn server_cannot_inject_a_member() {
             reason: RejectReason::BadMac
         }]
     );
-    assert!(out.outgoing.is_empty(), "no chain is sent to an unverified member");
+    assert!(
+        out.outgoing.is_empty(),
+        "no chain is sent to an unverified member"
+    );
     // A real announcement of member 2 replayed under another member id is refused too.
     let real = r
         .transcript
@@ -213,7 +279,12 @@ fn server_cannot_inject_a_member() {
         }]
     ));
     assert!(out.outgoing.is_empty());
-    assert!(alice.members().iter().any(|m| m.id == MemberId(66) && m.safety_code.is_none()));
+    assert!(
+        alice
+            .members()
+            .iter()
+            .any(|m| m.id == MemberId(66) && m.safety_code.is_none())
+    );
 }
 
 #[test]
@@ -221,7 +292,13 @@ fn tampered_truncated_replayed_and_reordered_frames() {
     let mut r = three();
     r.auto = false;
     r.send(1, "one");
-    let frame = r.queue.iter().find(|c| c.to == MemberId(2)).unwrap().bytes.clone();
+    let frame = r
+        .queue
+        .iter()
+        .find(|c| c.to == MemberId(2))
+        .unwrap()
+        .bytes
+        .clone();
     r.queue.clear();
     let bob = r.sessions.get_mut(&2).unwrap();
     // Tampered: every byte flipped in turn is rejected, and none moves the chain.
@@ -237,21 +314,38 @@ fn tampered_truncated_replayed_and_reordered_frames() {
     // Truncated: every prefix is malformed.
     for len in 0..frame.len() {
         let ev = feed(bob, 1, &frame[..len]);
-        assert!(matches!(rejections(&ev).as_slice(), [RejectReason::Malformed(_)]), "len {len}");
+        assert!(
+            matches!(rejections(&ev).as_slice(), [RejectReason::Malformed(_)]),
+            "len {len}"
+        );
     }
     // Appended bytes are malformed too.
     let mut long = frame.clone();
     long.push(0);
-    assert!(matches!(rejections(&feed(bob, 1, &long)).as_slice(), [RejectReason::Malformed(_)]));
+    assert!(matches!(
+        rejections(&feed(bob, 1, &long)).as_slice(),
+        [RejectReason::Malformed(_)]
+    ));
     // The original still decrypts; its replay does not.
-    assert!(matches!(feed(bob, 1, &frame).as_slice(), [Event::Message { .. }]));
-    assert_eq!(rejections(&feed(bob, 1, &frame)), vec![RejectReason::Replay]);
+    assert!(matches!(
+        feed(bob, 1, &frame).as_slice(),
+        [Event::Message { .. }]
+    ));
+    assert_eq!(
+        rejections(&feed(bob, 1, &frame)),
+        vec![RejectReason::Replay]
+    );
 
     // Reordered: five messages delivered in reverse all decrypt once, in arrival order.
     for i in 0..5 {
         r.send(1, &format!("m{i}"));
     }
-    let mut to_bob: Vec<_> = r.queue.iter().filter(|c| c.to == MemberId(2)).cloned().collect();
+    let mut to_bob: Vec<_> = r
+        .queue
+        .iter()
+        .filter(|c| c.to == MemberId(2))
+        .cloned()
+        .collect();
     r.queue.clear();
     to_bob.reverse();
     for c in to_bob.clone() {
@@ -273,7 +367,10 @@ fn tampered_truncated_replayed_and_reordered_frames() {
         .unwrap()
         .clone();
     r.deliver(dist);
-    assert_eq!(rejections(&r.take_events(2)), vec![RejectReason::StaleChain]);
+    assert_eq!(
+        rejections(&r.take_events(2)),
+        vec![RejectReason::StaleChain]
+    );
 }
 
 #[test]
@@ -288,7 +385,10 @@ fn index_gap_beyond_the_skip_limit_is_rejected() {
     let last = r.queue.pop_back().unwrap();
     r.queue.clear();
     r.deliver(last);
-    assert_eq!(rejections(&r.take_events(2)), vec![RejectReason::TooFarAhead]);
+    assert_eq!(
+        rejections(&r.take_events(2)),
+        vec![RejectReason::TooFarAhead]
+    );
 }
 
 #[test]
@@ -302,9 +402,18 @@ fn newcomer_gets_only_current_positions() {
     r.deliver(old.clone());
     r.auto = true;
     r.join(4, "Dave");
-    assert!(r.take_events(4).iter().filter(|e| matches!(e, Event::MemberVerified { .. })).count() == 2);
+    assert!(
+        r.take_events(4)
+            .iter()
+            .filter(|e| matches!(e, Event::MemberVerified { .. }))
+            .count()
+            == 2
+    );
     let dave = r.sessions.get_mut(&4).unwrap();
-    assert_eq!(rejections(&feed(dave, 1, &old.bytes)), vec![RejectReason::BeforeChainStart]);
+    assert_eq!(
+        rejections(&feed(dave, 1, &old.bytes)),
+        vec![RejectReason::BeforeChainStart]
+    );
     r.send(1, "welcome dave");
     assert_eq!(r.messages(4), vec![(1, "welcome dave".into())]);
 }
@@ -348,14 +457,20 @@ fn waiting_queue_is_bounded_and_cleared_on_leave() {
     for _ in 0..MAX_PENDING {
         assert!(feed(&mut a, 2, &frame).is_empty());
     }
-    assert_eq!(rejections(&feed(&mut a, 2, &frame)), vec![RejectReason::QueueOverflow]);
+    assert_eq!(
+        rejections(&feed(&mut a, 2, &frame)),
+        vec![RejectReason::QueueOverflow]
+    );
     assert_eq!(a.pending_len(), MAX_PENDING);
     a.on_member_joined(MemberId(2));
     assert_eq!(a.pending_len(), MAX_PENDING, "still no announcement");
     let out = a.on_member_left(MemberId(2));
     assert_eq!(out.events.len(), MAX_PENDING + 1);
     assert_eq!(a.pending_len(), 0);
-    assert_eq!(rejections(&feed(&mut a, 2, &frame)), vec![RejectReason::SenderLeft]);
+    assert_eq!(
+        rejections(&feed(&mut a, 2, &frame)),
+        vec![RejectReason::SenderLeft]
+    );
     assert!(matches!(
         a.on_member_joined(MemberId(2)).events.as_slice(),
         [Event::MemberRejected {
@@ -384,7 +499,10 @@ fn sessions_are_deterministic_given_seeds() {
         r.send(1, "x");
         r.leave(2);
         r.send(3, "y");
-        r.transcript.into_iter().map(|c| c.bytes).collect::<Vec<_>>()
+        r.transcript
+            .into_iter()
+            .map(|c| c.bytes)
+            .collect::<Vec<_>>()
     };
     assert_eq!(run(), run());
 }

@@ -162,8 +162,16 @@ fn distribution() -> Value {
     let mut ikm_e = [0u8; 32];
     chacha20::ChaCha20Rng::from_seed(DISTRIBUTION_SEED).fill_bytes(&mut ikm_e);
     let mut rng = chacha20::ChaCha20Rng::from_seed(DISTRIBUTION_SEED);
-    let frame = seal_distribution(&room, MemberId(7), &sender, MemberId(9), &recipient.public(), &g, &mut rng)
-        .expect("seal");
+    let frame = seal_distribution(
+        &room,
+        MemberId(7),
+        &sender,
+        MemberId(9),
+        &recipient.public(),
+        &g,
+        &mut rng,
+    )
+    .expect("seal");
     json!({
         "description": "Chain distribution (docs/PROTOCOL.md §6), HPKE AuthPSK from member 7 to member 9. ikm_e is the RNG output used for the ephemeral DeriveKeyPair (ChaCha20Rng seeded with rng_seed).",
         "secret": h(secret.as_bytes()),
@@ -189,8 +197,16 @@ fn message() -> Value {
     let ck0 = ChainKey::from_bytes([0x33; 32]);
     let (_, ck1) = ck0.step();
     let (mk, _) = ck1.step();
-    let frame =
-        seal_message(&room.room_id(), MemberId(7), &sender, 3, 1, &mk, MESSAGE_TEXT).expect("seal");
+    let frame = seal_message(
+        &room.room_id(),
+        MemberId(7),
+        &sender,
+        3,
+        1,
+        &mk,
+        MESSAGE_TEXT,
+    )
+    .expect("seal");
     json!({
         "description": "Message frame (docs/PROTOCOL.md §7) from member 7, chain 3 at index 1; chain_key is the key at index 0.",
         "secret": h(secret.as_bytes()),
@@ -231,7 +247,10 @@ fn key_schedule_matches_vectors() {
     // Parsing the stored link gives back the stored secret.
     let link = stored["quick"]["invite_link"].as_str().expect("link");
     let parsed = vroom_e2e::parse_invite_link(link).expect("stored link parses");
-    assert_eq!(parsed.as_bytes().to_vec(), hex_field(&stored, &["quick", "secret"]));
+    assert_eq!(
+        parsed.as_bytes().to_vec(),
+        hex_field(&stored, &["quick", "secret"])
+    );
 }
 
 #[test]
@@ -246,7 +265,10 @@ fn announcement_matches_vectors() {
     let (_, room) = quick_room();
     let bytes = hex_field(&stored, &["announcement"]);
     let peer = open_announcement(&room, MemberId(7), &bytes).expect("stored announcement verifies");
-    assert_eq!(peer.hpke_public_bytes().to_vec(), hex_field(&stored, &["member", "hpke_public"]));
+    assert_eq!(
+        peer.hpke_public_bytes().to_vec(),
+        hex_field(&stored, &["member", "hpke_public"])
+    );
 }
 
 #[test]
@@ -257,9 +279,19 @@ fn distribution_matches_vectors() {
     let (sender, _, _) = member(0x21);
     let (recipient, _, _) = member(0x51);
     let frame = hex_field(&stored, &["frame"]);
-    let g = open_distribution(&room, MemberId(9), &recipient, MemberId(7), &sender.public(), &frame)
-        .expect("stored distribution opens");
-    assert_eq!((g.chain_id, g.index, g.name.as_str()), (3, 42, "Amber Otter"));
+    let g = open_distribution(
+        &room,
+        MemberId(9),
+        &recipient,
+        MemberId(7),
+        &sender.public(),
+        &frame,
+    )
+    .expect("stored distribution opens");
+    assert_eq!(
+        (g.chain_id, g.index, g.name.as_str()),
+        (3, 42, "Amber Otter")
+    );
     assert_eq!(g.chain_key.as_bytes(), grant().chain_key.as_bytes());
 }
 

@@ -62,7 +62,13 @@ impl Relay {
     }
 
     pub fn join(&mut self, id: u32, name: &str) {
-        let mut s = Session::new(&self.room, MemberId(id), name, ChaCha20Rng::from_seed(seed(id))).unwrap();
+        let mut s = Session::new(
+            &self.room,
+            MemberId(id),
+            name,
+            ChaCha20Rng::from_seed(seed(id)),
+        )
+        .unwrap();
         let existing: Vec<u32> = self.sessions.keys().copied().collect();
         let mut outputs = Vec::new();
         for e in &existing {
@@ -70,7 +76,11 @@ impl Relay {
         }
         self.sessions.insert(id, s);
         for e in existing {
-            let out = self.sessions.get_mut(&e).unwrap().on_member_joined(MemberId(id));
+            let out = self
+                .sessions
+                .get_mut(&e)
+                .unwrap()
+                .on_member_joined(MemberId(id));
             outputs.push((e, out));
         }
         for (from, out) in outputs {
@@ -86,7 +96,11 @@ impl Relay {
         self.queue.retain(|c| c.to.0 != id);
         let others: Vec<u32> = self.sessions.keys().copied().collect();
         for o in others {
-            let out = self.sessions.get_mut(&o).unwrap().on_member_left(MemberId(id));
+            let out = self
+                .sessions
+                .get_mut(&o)
+                .unwrap()
+                .on_member_left(MemberId(id));
             self.route(o, out);
         }
         self.settle();

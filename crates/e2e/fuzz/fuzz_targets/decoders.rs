@@ -1,0 +1,37 @@
+//! Feeds arbitrary bytes to every decoder of vroom-e2e and to a live session.
+//! Run: `cd crates/e2e/fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run decoders`.
+#![no_main]
+
+use std::sync::LazyLock;
+
+use chacha20::ChaCha20Rng;
+use chacha20::rand_core::SeedableRng;
+use libfuzzer_sys::fuzz_target;
+use vroom_e2e::distribution::open_distribution;
+use vroom_e2e::member::{MemberKeys, open_announcement};
+use vroom_e2e::message::unpad;
+use vroom_e2e::wire;
+use vroom_e2e::{MemberId, RoomKeys, RoomSecret, Session, parse_invite_link};
+
+static ROOM: LazyLock<RoomKeys> = LazyLock::new(|| RoomSecret::from_bytes([7; 32]).derive_keys());
+static ME: LazyLock<MemberKeys> = LazyLock::new(|| MemberKeys::from_seeds(&[1; 32], &[2; 32]));
+static PEER: LazyLock<MemberKeys> = LazyLock::new(|| MemberKeys::from_seeds(&[3; 32], &[4; 32]));
+
+fuzz_target!(|data: &[u8]| {
+    let _ = wire::decode(data);
+    let _ = open_announcement(&ROOM, MemberId(2), data);
+    let _ = open_distribution(&ROOM, MemberId(1), &ME, MemberId(2), &PEER.public(), data);
+    let _ = unpad(data);
+    if let Ok(text) = core::str::from_utf8(data) {
+        let _ = parse_invite_link(text);
+        let _ = RoomSecret::from_base64url(text);
+    }
+    let mut session = match Session::new(&ROOM, MemberId(1), "fuzz", ChaCha20Rng::from_seed([9; 32])) {
+        Ok(s) => s,
+        Err(_) => return,
+    };
+    session.on_member_joined(MemberId(2));
+    for chunk in data.split(|b| *b == 0xff) {
+        let _ = session.on_payload(MemberId(2), chunk);
+    }
+});
