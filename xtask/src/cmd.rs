@@ -1,5 +1,6 @@
 //! Running commands and saying what each step does.
 
+use std::borrow::BorrowMut;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -35,7 +36,8 @@ pub fn cargo(args: &[&str]) -> Command {
 }
 
 /// Runs `command` to completion, echoing it and timing it; fails on a non-zero exit.
-pub fn run(command: &mut Command) -> Result<()> {
+pub fn run(mut command: impl BorrowMut<Command>) -> Result<()> {
+    let command = command.borrow_mut();
     let shown = show(command);
     eprintln!("    $ {shown}");
     let started = Instant::now();

@@ -39,12 +39,36 @@ enum Task {
         #[arg(long)]
         no_clippy: bool,
     },
+    /// Benchmarks (not tests): `cargo xtask bench api`.
+    Bench {
+        #[command(subcommand)]
+        which: BenchTarget,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchTarget {
+    /// Rooms API through the host against Redis: create → join → end per round.
+    Api {
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// Measured seconds.
+        #[arg(long, default_value_t = 20.0)]
+        seconds: f64,
+        /// Also write the results as JSON here.
+        #[arg(long)]
+        json: Option<String>,
+    },
 }
 
 fn main() -> Result<()> {
     match Cli::parse().command {
         Task::Up { listen } => up(listen),
         Task::Test { no_clippy } => test(!no_clippy),
+        Task::Bench {
+            which: BenchTarget::Api { clients, seconds, json },
+        } => bench_api(clients, seconds, json),
     }
 }
 
@@ -109,6 +133,51 @@ fn stop_flag() -> Result<Arc<AtomicBool>> {
     let flag = stop.clone();
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))?;
     Ok(stop)
+}
+
+fn bench_api(clients: usize, seconds: f64, json: Option<String>) -> Result<()> {
+    tools::ensure_targets()?;
+    tools::build_components()?;
+    tools::build_host()?;
+    step("Building the load generator (release)");
+    run(cmd::cargo(&["build", "--release", "-p", "vroom-bench"]))?;
+    step("Finding Redis");
+    let redis = Redis::find_or_start()?;
+    let listen = format!("127.0.0.1:{}", redis::free_port()?);
+    step(&format!("Starting the host on {listen} (rate limits lifted for the benchmark)"));
+    let mut host = Command::new(target_dir().join("release/vroom"))
+        .args(["up", "-f", "spin.toml", "--listen", &listen])
+        .current_dir(repo_root())
+        .env("SPIN_VARIABLE_REDIS_HOST", &redis.host_port)
+        .env("SPIN_VARIABLE_RATE_CREATE_PER_MIN", "1000000000")
+        .env("SPIN_VARIABLE_RATE_JOIN_PER_MIN", "1000000000")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .context("cannot start the host")?;
+    let result = wait_for_port(&listen).and_then(|()| {
+        step(&format!("Running {clients} clients for {seconds} s"));
+        let mut bench = Command::new(target_dir().join("release/vroom-bench"));
+        bench.args(["api", "--url", &format!("http://{listen}"), "--clients", &clients.to_string()]);
+        bench.args(["--seconds", &seconds.to_string()]);
+        if let Some(json) = &json {
+            bench.args(["--json", json]);
+        }
+        run(&mut bench)
+    });
+    terminate(&mut host);
+    drop(redis);
+    result
+}
+
+fn wait_for_port(address: &str) -> Result<()> {
+    for _ in 0..600 {
+        if std::net::TcpStream::connect(address).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bail!("nothing listens on {address} after 60 s")
 }
 
 fn test(clippy: bool) -> Result<()> {
