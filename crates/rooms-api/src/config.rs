@@ -1,7 +1,5 @@
 //! The API's settings, parsed and validated from Spin variables (strings).
 
-use vroom_shared::api::MIN_LIFETIME_SECS;
-
 /// Why the variables do not make a valid [`Config`]. Never contains a value
 /// (the Redis URL may hold a password).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -26,9 +24,11 @@ pub struct Config {
     pub redis_url: String,
     /// `ws://…` or `wss://…`, handed to clients as `relay`.
     pub relay_url: String,
-    /// Lifetime cap when the client asks for none (seconds).
+    /// Lifetime cap when the client asks for none (seconds). May be below
+    /// [`vroom_shared::api::MIN_LIFETIME_SECS`] (e.g. for tests); clients cannot ask for that.
     pub room_lifetime_default_secs: u32,
-    /// Largest lifetime a client may ask for (seconds).
+    /// Largest lifetime a client may ask for (seconds); clients may ask for
+    /// [`vroom_shared::api::MIN_LIFETIME_SECS`] up to this.
     pub room_lifetime_max_secs: u32,
     /// A room idle this long ends (seconds).
     pub room_idle_secs: u32,
@@ -85,8 +85,8 @@ impl Config {
 
         let redis_url = url(get("redis_url")?, "redis_url", &["redis://", "rediss://"])?;
         let relay_url = url(get("relay_url")?, "relay_url", &["ws://", "wss://"])?;
-        let room_lifetime_max_secs = number("room_lifetime_max_secs", MIN_LIFETIME_SECS)?;
-        let room_lifetime_default_secs = number("room_lifetime_default_secs", MIN_LIFETIME_SECS)?;
+        let room_lifetime_max_secs = number("room_lifetime_max_secs", 1)?;
+        let room_lifetime_default_secs = number("room_lifetime_default_secs", 1)?;
         if room_lifetime_default_secs > room_lifetime_max_secs {
             return Err(ConfigError::Invalid {
                 name: "room_lifetime_default_secs",
@@ -198,7 +198,8 @@ mod tests {
             ("room_idle_secs", "-1"),
             ("room_idle_secs", "+5"),
             ("room_max_members", "lots"),
-            ("room_lifetime_max_secs", "59"),
+            ("room_lifetime_max_secs", "0"),
+            ("room_lifetime_default_secs", "0"),
             ("room_lifetime_default_secs", "90000"),
             ("rate_join_per_min", "99999999999"),
             ("redis_sharded_pubsub", "yes"),
@@ -211,6 +212,13 @@ mod tests {
             assert!(text.contains(name), "{text}");
             assert!(!text.contains(value), "{text}");
         }
+    }
+
+    #[test]
+    fn a_short_default_lifetime_is_an_operator_choice() {
+        let mut vars = vars();
+        vars.insert("room_lifetime_default_secs", "2".into());
+        assert_eq!(parse(&vars).unwrap().room_lifetime_default_secs, 2);
     }
 
     #[test]

@@ -34,18 +34,22 @@ pub(crate) async fn create(
     config: &Config,
 ) -> Result<ApiResponse, ApiError> {
     let body: CreateRoomRequest = json_body(req)?;
-    let lifetime = body
-        .lifetime_secs
-        .unwrap_or(config.room_lifetime_default_secs);
-    if !(MIN_LIFETIME_SECS..=config.room_lifetime_max_secs).contains(&lifetime) {
-        return Err(ApiError::new(
-            ErrorCode::BadRequest,
-            format!(
-                "lifetime_secs must be between {MIN_LIFETIME_SECS} and {}",
-                config.room_lifetime_max_secs
-            ),
-        ));
-    }
+    // The operator's default may be shorter than clients may ask for.
+    let lifetime = match body.lifetime_secs {
+        None => config.room_lifetime_default_secs,
+        Some(asked) if (MIN_LIFETIME_SECS..=config.room_lifetime_max_secs).contains(&asked) => {
+            asked
+        }
+        Some(_) => {
+            return Err(ApiError::new(
+                ErrorCode::BadRequest,
+                format!(
+                    "lifetime_secs must be between {MIN_LIFETIME_SECS} and {}",
+                    config.room_lifetime_max_secs
+                ),
+            ));
+        }
+    };
     let mode = body.mode.unwrap_or_default();
     rate_limit(req, backend, RateAction::Create, config.rate_create_per_min).await?;
 

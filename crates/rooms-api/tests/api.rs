@@ -836,3 +836,22 @@ async fn arbitrary_input_never_gets_a_5xx() {
         .expect("END_ROOM");
     assert!(client.keys(&room).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_short_default_lifetime_ends_the_room_without_a_trace() {
+    let mut config = config();
+    config.room_lifetime_default_secs = 1;
+    let client = Client::new(config).await;
+    let (room, key) = new_room();
+    let created = client.create(&room, &key, json!({})).await;
+    assert_eq!(created.status, 201);
+    // Clients themselves cannot ask for less than a minute.
+    let (other, other_key) = new_room();
+    let short = client
+        .create(&other, &other_key, json!({"lifetime_secs": 1}))
+        .await;
+    assert_eq!(short.status, 400);
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert!(client.keys(&room).await.is_empty());
+    assert_eq!(client.join(&room, &key, None).await.status, 404);
+}
