@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use hkdf::Hkdf;
 use rand_core::CryptoRng;
 use sha2::Sha256;
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::error::RejectReason;
 use crate::schedule::expand;
@@ -47,9 +47,9 @@ impl ChainKey {
 
     /// Draws a fresh random chain key.
     pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
-        let mut k = [0u8; 32];
-        rng.fill_bytes(&mut k);
-        Self(k)
+        let mut key = Self([0; 32]);
+        rng.fill_bytes(&mut key.0);
+        key
     }
 
     /// The key bytes (secret).
@@ -62,16 +62,17 @@ impl ChainKey {
         // A 32-byte chain key is a valid HKDF PRK (HashLen bytes).
         let hk = Hkdf::<Sha256>::from_prk(&self.0)
             .unwrap_or_else(|_| unreachable!("a 32-byte PRK is always accepted"));
-        let mut material = [0u8; 44];
-        expand(&hk, LABEL_MESSAGE, &mut material);
-        let mut next = [0u8; 32];
-        expand(&hk, LABEL_NEXT, &mut next);
-        let mut key = [0u8; 32];
-        let mut nonce = [0u8; 12];
-        key.copy_from_slice(&material[..32]);
-        nonce.copy_from_slice(&material[32..]);
-        material.zeroize();
-        (MessageKey { key, nonce }, ChainKey(next))
+        let mut material = Zeroizing::new([0u8; 44]);
+        expand(&hk, LABEL_MESSAGE, material.as_mut_slice());
+        let mut next = ChainKey([0; 32]);
+        expand(&hk, LABEL_NEXT, &mut next.0);
+        let mut mk = MessageKey {
+            key: [0; 32],
+            nonce: [0; 12],
+        };
+        mk.key.copy_from_slice(&material[..32]);
+        mk.nonce.copy_from_slice(&material[32..]);
+        (mk, next)
     }
 }
 

@@ -58,8 +58,8 @@ pub enum NameError {
     /// The name is longer than [`crate::member::MAX_NAME_LEN`] bytes.
     #[error("longer than 64 bytes")]
     TooLong,
-    /// The name contains a control character.
-    #[error("contains a control character")]
+    /// The name contains a control or bidirectional formatting character.
+    #[error("contains a control or bidirectional formatting character")]
     Control,
     /// The name bytes are not UTF-8.
     #[error("not UTF-8")]

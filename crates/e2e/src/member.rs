@@ -41,7 +41,8 @@ impl fmt::Display for MemberId {
     }
 }
 
-/// A display name: 1 to 64 bytes of UTF-8 without control characters.
+/// A display name: 1 to 64 bytes of UTF-8 without control or bidirectional
+/// formatting characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DisplayName(String);
 
@@ -56,7 +57,7 @@ impl DisplayName {
             Err(NameError::Empty)
         } else if name.len() > MAX_NAME_LEN {
             Err(NameError::TooLong)
-        } else if name.chars().any(char::is_control) {
+        } else if name.chars().any(is_forbidden_in_name) {
             Err(NameError::Control)
         } else {
             Ok(name)
@@ -95,6 +96,16 @@ impl fmt::Display for DisplayName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// Control characters (Unicode `Cc`) and bidirectional formatting characters,
+/// which could make a name display as something else.
+fn is_forbidden_in_name(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
 }
 
 /// A safety code: 20 decimal digits in 4 groups of 5, e.g. `"01234 56789 01234 56789"`.
@@ -388,6 +399,11 @@ mod tests {
         assert_eq!(DisplayName::new(" "), Err(NameError::Empty));
         assert_eq!(DisplayName::new(&"é".repeat(33)), Err(NameError::TooLong));
         assert_eq!(DisplayName::new("a\u{7}b"), Err(NameError::Control));
+        assert_eq!(
+            DisplayName::new("evil\u{202e}gnp.exe"),
+            Err(NameError::Control)
+        );
+        assert_eq!(DisplayName::new("a\u{2066}b"), Err(NameError::Control));
         let n = DisplayName::new("Zoë").unwrap();
         let field = n.to_field();
         assert_eq!(DisplayName::from_field(&field).unwrap(), n);

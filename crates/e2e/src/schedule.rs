@@ -62,9 +62,9 @@ impl fmt::Debug for RoomSecret {
 impl RoomSecret {
     /// Draws a fresh secret for a quick room.
     pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
-        let mut s = [0u8; SECRET_LEN];
-        rng.fill_bytes(&mut s);
-        Self(s)
+        let mut secret = Self([0; SECRET_LEN]);
+        rng.fill_bytes(&mut secret.0);
+        secret
     }
 
     /// Wraps 32 bytes as a room secret.
@@ -104,11 +104,11 @@ impl RoomSecret {
             .map_err(|_| Error::Argon2)?;
         let argon =
             argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-        let mut s = [0u8; SECRET_LEN];
+        let mut secret = Self([0; SECRET_LEN]);
         argon
-            .hash_password_into(passphrase.as_bytes(), &salt, &mut s)
+            .hash_password_into(passphrase.as_bytes(), &salt, &mut secret.0)
             .map_err(|_| Error::Argon2)?;
-        Ok(Self(s))
+        Ok(secret)
     }
 
     /// Derives the room id, join key, PSK and announcement key.
