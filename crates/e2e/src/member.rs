@@ -7,7 +7,7 @@
 
 use core::fmt;
 
-use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use hmac::{KeyInit, Mac};
 use hpke::{Deserializable, Kem as _, Serializable};
 use rand_core::CryptoRng;
@@ -257,6 +257,15 @@ fn new_hmac(room: &RoomKeys) -> HmacSha256 {
         .unwrap_or_else(|_| unreachable!("HMAC takes any key length"))
 }
 
+/// How strictly to verify an Ed25519 signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verification {
+    /// `verify_strict`: also refuses small-order R and public keys.
+    Strict,
+    /// RFC 8032 cofactorless verification (canonical S, R compared as bytes).
+    Standard,
+}
+
 /// Another member's public keys, after its announcement verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PeerKeys {
@@ -284,10 +293,15 @@ impl PeerKeys {
         )
     }
 
-    /// Verifies an Ed25519 signature by this member over `context || room id || body`
-    /// (strict verification: canonical encodings, no small-order keys).
+    /// Verifies an Ed25519 signature by this member over `context || room id || body`.
+    ///
+    /// `Strict` also refuses a small-order R and public key (used for
+    /// announcements, which thereby refuse weak keys); `Standard` is RFC 8032
+    /// cofactorless verification with a canonical S and R compared as bytes
+    /// (used for messages, whose key was checked by the announcement).
     pub(crate) fn verify(
         &self,
+        mode: Verification,
         context: &[u8],
         room_id: &RoomId,
         body: &[u8],
@@ -297,9 +311,12 @@ impl PeerKeys {
         msg.extend_from_slice(context);
         msg.extend_from_slice(room_id.as_bytes());
         msg.extend_from_slice(body);
-        self.verifying
-            .verify_strict(&msg, &Signature::from_bytes(signature))
-            .map_err(|_| RejectReason::BadSignature)
+        let signature = Signature::from_bytes(signature);
+        match mode {
+            Verification::Strict => self.verifying.verify_strict(&msg, &signature),
+            Verification::Standard => self.verifying.verify(&msg, &signature),
+        }
+        .map_err(|_| RejectReason::BadSignature)
     }
 }
 
@@ -314,7 +331,7 @@ fn is_low_order_x25519(public: &[u8; 32]) -> bool {
 ///
 /// Checks, in order: layout; claimed member id equals `from`; HMAC under the
 /// room's announcement key (constant time); X25519 key not low-order;
-/// Ed25519 key valid; signature.
+/// Ed25519 key valid; signature (strict: small-order keys are refused).
 pub fn open_announcement(
     room: &RoomKeys,
     from: MemberId,
@@ -349,6 +366,7 @@ pub fn open_announcement(
         .get(..crate::wire::ANNOUNCEMENT_SIGNED_LEN)
         .ok_or(RejectReason::BadSignature)?;
     peer.verify(
+        Verification::Strict,
         SIG_CONTEXT_ANNOUNCE,
         &room.room_id(),
         signed,
@@ -430,6 +448,22 @@ mod tests {
         );
         let other = MemberKeys::from_seeds(&[1; 32], &[3; 32]).safety_code(&room.room_id());
         assert_ne!(code, other);
+    }
+
+    #[test]
+    fn weak_signing_key_rejected_even_with_valid_mac() {
+        let room = RoomSecret::from_bytes([9; 32]).derive_keys();
+        let mut a = keys().announcement(&room, MemberId(7));
+        // The identity point: a small-order Ed25519 key.
+        let mut weak = [0u8; 32];
+        weak[0] = 1;
+        a[38..70].copy_from_slice(&weak);
+        let mac = announcement_mac(&room, &a[..ANNOUNCEMENT_MACED_LEN]);
+        a[ANNOUNCEMENT_MACED_LEN..].copy_from_slice(&mac);
+        assert_eq!(
+            open_announcement(&room, MemberId(7), &a),
+            Err(RejectReason::BadSignature)
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use zeroize::Zeroizing;
 
 use crate::chain::MessageKey;
 use crate::error::{Error, RejectReason};
-use crate::member::{MemberId, MemberKeys, PeerKeys};
+use crate::member::{MemberId, MemberKeys, PeerKeys, Verification};
 use crate::schedule::RoomId;
 use crate::wire::{
     BUCKETS, MESSAGE_HEADER_LEN, MessageFrame, Reader, SIGNATURE_LEN, TYPE_MESSAGE, VERSION,
@@ -100,13 +100,21 @@ pub fn seal_message(
     Ok(frame)
 }
 
-/// Verifies the sender's signature over a decoded frame.
+/// Verifies the sender's signature over a decoded frame (RFC 8032
+/// cofactorless verification; a small-order sender key was already refused
+/// when its announcement was verified).
 pub fn verify_message(
     room_id: &RoomId,
     frame: &MessageFrame<'_>,
     sender: &PeerKeys,
 ) -> Result<(), RejectReason> {
-    sender.verify(SIG_CONTEXT_MESSAGE, room_id, frame.signed, frame.signature)
+    sender.verify(
+        Verification::Standard,
+        SIG_CONTEXT_MESSAGE,
+        room_id,
+        frame.signed,
+        frame.signature,
+    )
 }
 
 /// Decrypts a decoded frame with its message key; `None` if the AEAD tag is wrong.
