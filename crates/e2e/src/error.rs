@@ -1,6 +1,6 @@
 //! Error and rejection types.
 //!
-//! [`Error`] is returned to the caller for bad local input (a name that is
+//! [`Error`](enum@Error) is returned to the caller for bad local input (a name that is
 //! too long, a message over the size limit). [`LinkError`] is returned by
 //! invite-link parsing. [`DecodeError`] describes a payload whose layout is
 //! wrong, and [`RejectReason`] tells why a received payload was refused.

@@ -15,6 +15,40 @@
 //! - [`session`]: the group state machine the page drives.
 //!
 //! Secrets are zeroized on drop and never printed by `Debug`.
+//!
+//! # How the page uses it
+//!
+//! ```
+//! use vroom_e2e::{Event, MemberId, Outgoing, RoomSecret, Session, invite_link, parse_invite_link};
+//!
+//! // Creating a quick room: draw S, derive what the server may see.
+//! let secret = RoomSecret::generate(&mut vroom_e2e::SystemRng::default());
+//! let keys = secret.derive_keys();
+//! let (room_id, join_key) = (keys.room_id().to_base64url(), keys.join_key_base64url());
+//! let link = invite_link("https://vroom.example", &secret);
+//! # let _ = (room_id, join_key);
+//!
+//! // Joining from the link (or RoomSecret::from_name_and_passphrase for a named room).
+//! let keys = parse_invite_link(&link)?.derive_keys();
+//!
+//! // After the relay assigned member id 7 and reported member 3 as present:
+//! let mut session = Session::with_system_rng(&keys, MemberId(7), "Amber Otter")?;
+//! let out = session.on_member_joined(MemberId(3));
+//! for item in out.outgoing {
+//!     match item {
+//!         Outgoing::Direct { to, payload } => { /* relay direct frame to `to` */ let _ = (to, payload); }
+//!         Outgoing::Broadcast(payload) => { /* relay broadcast frame */ let _ = payload; }
+//!     }
+//! }
+//! // For each payload the relay delivers: session.on_payload(from, &bytes),
+//! // then show `out.events` and send `out.outgoing`.
+//! for event in session.on_payload(MemberId(3), b"not a payload").events {
+//!     assert!(matches!(event, Event::PayloadRejected { .. }));
+//! }
+//! let out = session.send_text("hello")?;
+//! assert!(matches!(out.outgoing.as_slice(), [Outgoing::Broadcast(_)]));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod chain;
 pub mod distribution;

@@ -530,3 +530,42 @@ fn oversized_text_is_refused_without_using_an_index() {
     r.send(1, &"y".repeat(vroom_e2e::message::MAX_TEXT_LEN));
     assert_eq!(r.messages(2).len(), 1);
 }
+
+#[test]
+fn re_announcing_other_keys_and_payloads_from_self_are_refused() {
+    let mut r = three();
+    // A second session claiming member id 2 (same room, other keys).
+    let keys = r.room.clone();
+    let mut impostor = Session::new(
+        &keys,
+        MemberId(2),
+        "Bob",
+        ChaCha20Rng::from_seed([0x99; 32]),
+    )
+    .unwrap();
+    let out = impostor.on_member_joined(MemberId(1));
+    let announcement = match out.outgoing.as_slice() {
+        [vroom_e2e::Outgoing::Direct { payload, .. }] => payload.clone(),
+        other => panic!("{other:?}"),
+    };
+    let alice = r.sessions.get_mut(&1).unwrap();
+    assert_eq!(
+        rejections(&feed(alice, 2, &announcement)),
+        vec![RejectReason::KeyChange]
+    );
+    // The genuine announcement repeated is silently ignored.
+    let genuine = r
+        .transcript
+        .iter()
+        .find(|c| c.from == MemberId(2) && c.to == MemberId(1) && c.bytes[1] == 1)
+        .unwrap()
+        .bytes
+        .clone();
+    let alice = r.sessions.get_mut(&1).unwrap();
+    let out = alice.on_payload(MemberId(2), &genuine);
+    assert!(out.events.is_empty() && out.outgoing.is_empty(), "{out:?}");
+    assert_eq!(
+        rejections(&feed(alice, 1, &genuine)),
+        vec![RejectReason::FromSelf]
+    );
+}
