@@ -230,6 +230,8 @@ impl RecvChain {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn chain_at(i: u32) -> (ChainKey, Vec<[u8; 32]>) {
         let mut ck = ChainKey::from_bytes([5; 32]);

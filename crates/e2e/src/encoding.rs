@@ -42,6 +42,8 @@ pub(crate) fn decode_fixed<const N: usize>(text: &str) -> Result<[u8; N], B64Err
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn lengths() {

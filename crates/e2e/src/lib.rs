@@ -67,3 +67,6 @@ pub use member::{DisplayName, MemberId, SafetyCode};
 pub use rand_core;
 pub use schedule::{RoomId, RoomKeys, RoomSecret};
 pub use session::{Event, MemberInfo, Outgoing, Output, Session, SystemRng};
+
+#[cfg(all(test, target_arch = "wasm32"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

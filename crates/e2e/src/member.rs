@@ -379,6 +379,8 @@ pub fn open_announcement(
 mod tests {
     use super::*;
     use crate::schedule::RoomSecret;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn keys() -> MemberKeys {
         MemberKeys::from_seeds(&[1; 32], &[2; 32])

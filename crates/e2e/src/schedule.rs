@@ -283,6 +283,8 @@ pub fn room_name_salt(normalized_name: &str) -> [u8; 32] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn name_normalisation() {
