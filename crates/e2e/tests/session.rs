@@ -569,3 +569,45 @@ fn re_announcing_other_keys_and_payloads_from_self_are_refused() {
         vec![RejectReason::FromSelf]
     );
 }
+
+#[test]
+fn system_rng_sessions_talk() {
+    // getrandom: the OS natively, crypto.getRandomValues in the browser.
+    let s1 = RoomSecret::generate(&mut vroom_e2e::SystemRng::default());
+    let s2 = RoomSecret::generate(&mut vroom_e2e::SystemRng::default());
+    assert_ne!(s1.as_bytes(), s2.as_bytes());
+    let keys = s1.derive_keys();
+    let mut a = Session::with_system_rng(&keys, MemberId(1), "A").unwrap();
+    let mut b = Session::with_system_rng(&keys, MemberId(2), "B").unwrap();
+    assert_ne!(a.my_safety_code(), b.my_safety_code());
+    let mut to_b: Vec<Vec<u8>> = Vec::new();
+    let mut to_a: Vec<Vec<u8>> = Vec::new();
+    let direct = |out: vroom_e2e::Output| {
+        out.outgoing.into_iter().map(|o| match o {
+            vroom_e2e::Outgoing::Direct { payload, .. }
+            | vroom_e2e::Outgoing::Broadcast(payload) => payload,
+        })
+    };
+    to_b.extend(direct(a.on_member_joined(MemberId(2))));
+    to_a.extend(direct(b.on_member_joined(MemberId(1))));
+    while !to_a.is_empty() || !to_b.is_empty() {
+        let for_b = std::mem::take(&mut to_b);
+        let for_a = std::mem::take(&mut to_a);
+        for p in for_b {
+            to_a.extend(direct(b.on_payload(MemberId(1), &p)));
+        }
+        for p in for_a {
+            to_b.extend(direct(a.on_payload(MemberId(2), &p)));
+        }
+    }
+    let frame = direct(a.send_text("random enough").unwrap())
+        .next()
+        .unwrap();
+    assert_eq!(
+        b.on_payload(MemberId(1), &frame).events,
+        vec![Event::Message {
+            from: MemberId(1),
+            text: "random enough".into()
+        }]
+    );
+}
