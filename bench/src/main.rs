@@ -97,7 +97,9 @@ impl Recorder {
     }
 
     fn record(&mut self, call: Call, elapsed: Duration) {
-        let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX).max(1);
+        let micros = u64::try_from(elapsed.as_micros())
+            .unwrap_or(u64::MAX)
+            .max(1);
         self.histograms[call as usize].saturating_record(micros);
     }
 
@@ -159,7 +161,9 @@ async fn round(client: &HttpClient, base: &str, recorder: Option<&mut Recorder>)
         client,
         http::Method::POST,
         &format!("{base}/api/rooms"),
-        Some(format!(r#"{{"room_id":"{room_id}","join_key":"{join_key}"}}"#)),
+        Some(format!(
+            r#"{{"room_id":"{room_id}","join_key":"{join_key}"}}"#
+        )),
         None,
     )
     .await?;
@@ -168,7 +172,10 @@ async fn round(client: &HttpClient, base: &str, recorder: Option<&mut Recorder>)
         return Ok(false);
     }
     let created: serde_json::Value = serde_json::from_slice(&body)?;
-    let token = created["creator_token"].as_str().context("no creator token")?.to_string();
+    let token = created["creator_token"]
+        .as_str()
+        .context("no creator token")?
+        .to_string();
 
     let started = Instant::now();
     let (status, _) = send(
@@ -242,8 +249,14 @@ async fn api(args: ApiArgs) -> Result<()> {
         create_and_join: stats(&both, seconds),
         errors: total.errors,
     };
-    println!("clients {} · {seconds:.0} s measured · errors {}", report.clients, report.errors);
-    println!("{:<16}{:>10}{:>10}{:>10}{:>10}{:>10}", "call", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms");
+    println!(
+        "clients {} · {seconds:.0} s measured · errors {}",
+        report.clients, report.errors
+    );
+    println!(
+        "{:<16}{:>10}{:>10}{:>10}{:>10}{:>10}",
+        "call", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms"
+    );
     for (name, call) in [
         ("create", &report.create),
         ("join", &report.join),

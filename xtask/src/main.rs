@@ -67,7 +67,12 @@ fn main() -> Result<()> {
         Task::Up { listen } => up(listen),
         Task::Test { no_clippy } => test(!no_clippy),
         Task::Bench {
-            which: BenchTarget::Api { clients, seconds, json },
+            which:
+                BenchTarget::Api {
+                    clients,
+                    seconds,
+                    json,
+                },
         } => bench_api(clients, seconds, json),
     }
 }
@@ -144,7 +149,9 @@ fn bench_api(clients: usize, seconds: f64, json: Option<String>) -> Result<()> {
     step("Finding Redis");
     let redis = Redis::find_or_start()?;
     let listen = format!("127.0.0.1:{}", redis::free_port()?);
-    step(&format!("Starting the host on {listen} (rate limits lifted for the benchmark)"));
+    step(&format!(
+        "Starting the host on {listen} (rate limits lifted for the benchmark)"
+    ));
     let mut host = Command::new(target_dir().join("release/vroom"))
         .args(["up", "-f", "spin.toml", "--listen", &listen])
         .current_dir(repo_root())
@@ -158,7 +165,13 @@ fn bench_api(clients: usize, seconds: f64, json: Option<String>) -> Result<()> {
     let result = wait_for_port(&listen).and_then(|()| {
         step(&format!("Running {clients} clients for {seconds} s"));
         let mut bench = Command::new(target_dir().join("release/vroom-bench"));
-        bench.args(["api", "--url", &format!("http://{listen}"), "--clients", &clients.to_string()]);
+        bench.args([
+            "api",
+            "--url",
+            &format!("http://{listen}"),
+            "--clients",
+            &clients.to_string(),
+        ]);
         bench.args(["--seconds", &seconds.to_string()]);
         if let Some(json) = &json {
             bench.args(["--json", json]);
