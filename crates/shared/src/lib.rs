@@ -5,5 +5,6 @@
 pub mod api;
 pub mod ids;
 pub mod redis;
+pub mod relay;
 
 pub use ids::{CreatorToken, IdError, JoinKey, RoomId, Ticket};

@@ -299,6 +299,276 @@ impl EndOutcome {
     }
 }
 
+/// Lua shared by the relay scripts: the Redis clock in Unix milliseconds.
+macro_rules! now_ms_lua {
+    () => {
+        r#"
+local t = redis.call('TIME')
+local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+"#
+    };
+}
+
+/// Redeems a one-time ticket on a relay node and makes its holder a member.
+///
+/// - `KEYS[1]` [`super::room_key`], `KEYS[2]` [`super::presence_key`],
+///   `KEYS[3]` [`super::tickets_key`], `KEYS[4]` [`super::ticket_key`] of the
+///   presented ticket.
+/// - No `ARGV`.
+/// - `GETDEL`s the ticket and removes its name from the tickets set, whatever
+///   follows, so a ticket is never good twice.
+/// - Reply (see [`RedeemOutcome`]):
+///   - `[0]` ([`RedeemOutcome::Invalid`]): no such ticket (unknown, forged,
+///     used, expired) or its room is gone.
+///   - `[-2]` ([`RedeemOutcome::Full`]): a member ticket for a room with
+///     `max_members` present; the ticket is spent. Creator tickets are never
+///     refused for this (the creator coming back must find its room).
+///   - `[1, member, creator, expires_at, idle_secs, remaining_ms,
+///     creator_sha256, present…]` ([`RedeemOutcome::Joined`]): the member id
+///     (`HINCRBY` of [`crate::relay::room_fields::NEXT_MEMBER`], so unique
+///     across nodes and never reused in the room), `1` for a creator ticket,
+///     the room's `expires_at` and `idle_secs`, milliseconds until the room's
+///     deadline, the room's creator hash (a tag of this incarnation of the
+///     room, passed back to [`END_ROOM`]), then the ids of the members present
+///     before this one. The member is added to the presence set at the Redis
+///     time; a creator ticket sets
+///     [`crate::relay::room_fields::CREATOR_MEMBER`] and clears
+///     [`crate::relay::room_fields::CREATOR_GONE_MS`] (the creator is back).
+pub const REDEEM_TICKET: &str = concat!(
+    now_ms_lua!(),
+    r#"
+local grant = redis.call('GETDEL', KEYS[4])
+redis.call('SREM', KEYS[3], KEYS[4])
+if not grant then
+  return {0}
+end
+local creator
+if grant == [["#,
+    grant_creator!(),
+    r#"]] then
+  creator = 1
+elseif grant == [["#,
+    grant_member!(),
+    r#"]] then
+  creator = 0
+else
+  return {0}
+end
+local pttl = redis.call('PTTL', KEYS[1])
+if pttl == -2 or pttl == 0 then
+  return {0}
+end
+local room = redis.call('HMGET', KEYS[1], 'max_members', 'expires_at', 'idle_secs', 'creator_sha256')
+if pttl < 0 then
+  pttl = math.max(tonumber(room[2]) * 1000 - now_ms, 1)
+end
+local present = redis.call('ZRANGE', KEYS[2], 0, -1)
+if creator == 0 and #present >= tonumber(room[1]) then
+  return {-2}
+end
+local id = redis.call('HINCRBY', KEYS[1], 'next_member', 1)
+redis.call('ZADD', KEYS[2], now_ms, id)
+redis.call('PEXPIRE', KEYS[2], pttl)
+if creator == 1 then
+  redis.call('HSET', KEYS[1], 'creator_member', id)
+  redis.call('HDEL', KEYS[1], 'creator_gone_ms')
+end
+local reply = {1, id, creator, tonumber(room[2]), tonumber(room[3]), pttl, room[4]}
+for _, m in ipairs(present) do
+  reply[#reply + 1] = tonumber(m)
+end
+return reply
+"#
+);
+
+/// Takes a member out of the room when its connection ends, run by the node
+/// that held it.
+///
+/// - `KEYS[1]` [`super::room_key`], `KEYS[2]` [`super::presence_key`].
+/// - `ARGV[1]` member id, `ARGV[2]` how it ended: `leave` (the client sent a
+///   leave frame), `drop` (the connection broke, timed out or was cut off) or
+///   `shutdown` (the node is restarting), `ARGV[3]` `1` if the member joined
+///   with a creator ticket, else `0`.
+/// - Reply `[action, removed]`: `removed` is 1 if the member was still in the
+///   presence set (else another node already removed it and told the room),
+///   and `action` (see [`RemoveAction`]):
+///   - `0`: the room is gone;
+///   - `1`: nothing more to do;
+///   - `2`: a creator left with a leave frame: the caller ends the room;
+///   - `3`: the creator's current connection dropped: its grace period starts
+///     ([`crate::relay::room_fields::CREATOR_GONE_MS`] set to now,
+///     [`crate::relay::room_fields::CREATOR_MEMBER`] removed);
+///   - `4`: nobody is left and no creator is within its grace period: the
+///     caller ends the room (never for `shutdown`).
+pub const REMOVE_MEMBER: &str = concat!(
+    now_ms_lua!(),
+    r#"
+local removed = redis.call('ZREM', KEYS[2], ARGV[1])
+local pttl = redis.call('PTTL', KEYS[1])
+if pttl == -2 or pttl == 0 then
+  return {0, removed}
+end
+if ARGV[2] == 'leave' and ARGV[3] == '1' then
+  return {2, removed}
+end
+if redis.call('HGET', KEYS[1], 'creator_member') == ARGV[1] then
+  if ARGV[2] == 'leave' then
+    return {2, removed}
+  end
+  redis.call('HDEL', KEYS[1], 'creator_member')
+  redis.call('HSET', KEYS[1], 'creator_gone_ms', now_ms)
+  return {3, removed}
+end
+if ARGV[2] ~= 'shutdown' and redis.call('ZCARD', KEYS[2]) == 0
+    and redis.call('HEXISTS', KEYS[1], 'creator_gone_ms') == 0 then
+  return {4, removed}
+end
+return {1, removed}
+"#
+);
+
+/// A relay node's periodic upkeep of one room it holds members of (or
+/// watches a creator's grace period for): refresh its members' presence,
+/// move the idle deadline forward after activity, remove members whose
+/// presence went stale (their node died), and decide whether the room must
+/// end.
+///
+/// - `KEYS[1]` [`super::room_key`], `KEYS[2]` [`super::presence_key`],
+///   `KEYS[3]` [`super::tickets_key`].
+/// - `ARGV[1]` `1` if a member of this node sent a message since the last
+///   call (activity), else `0`; `ARGV[2]` presence staleness limit (ms);
+///   `ARGV[3]` the creator's grace period (ms); `ARGV[4]` the room's creator
+///   hash as [`REDEEM_TICKET`] returned it (the incarnation this node knows;
+///   a room re-created since counts as gone), or empty for no check;
+///   `ARGV[5…]` ids of this node's members in the room.
+/// - Activity moves the deadline of the room, presence and tickets set to
+///   `min(now + idle_secs, expires_at)`, never earlier than it was.
+/// - Reply `[0]` when the room is gone, else `[1, remaining_ms, action,
+///   n_missing, missing…, removed…]`: milliseconds until the deadline;
+///   `action` 0 (none), 1 (the creator did not come back within the grace
+///   period: end the room), 2 (nobody left and no creator within its
+///   grace: end the room) or 3 (the creator is away, within its grace
+///   period: whoever watches keeps calling); the ids of this node's members that were no
+///   longer in the presence set (another node declared them gone: close
+///   them); and the stale members this call removed (the caller tells the
+///   room they left). A removed creator starts its grace period.
+pub const MAINTAIN_ROOM: &str = concat!(
+    now_ms_lua!(),
+    r#"
+local pttl = redis.call('PTTL', KEYS[1])
+if pttl == -2 or pttl == 0 then
+  return {0}
+end
+local room = redis.call('HMGET', KEYS[1], 'idle_secs', 'expires_at', 'creator_member', 'creator_gone_ms', 'creator_sha256')
+if ARGV[4] ~= '' and room[5] ~= ARGV[4] then
+  return {0}
+end
+local expires_ms = tonumber(room[2]) * 1000
+if pttl < 0 then
+  pttl = math.max(expires_ms - now_ms, 1)
+end
+if ARGV[1] == '1' then
+  local deadline = math.min(now_ms + tonumber(room[1]) * 1000, expires_ms)
+  if deadline - now_ms > pttl then
+    pttl = deadline - now_ms
+    redis.call('PEXPIREAT', KEYS[1], deadline)
+    redis.call('PEXPIREAT', KEYS[2], deadline)
+    redis.call('PEXPIREAT', KEYS[3], deadline)
+  end
+end
+local missing = {}
+for i = 5, #ARGV do
+  if redis.call('ZSCORE', KEYS[2], ARGV[i]) then
+    redis.call('ZADD', KEYS[2], 'XX', now_ms, ARGV[i])
+  else
+    missing[#missing + 1] = tonumber(ARGV[i])
+  end
+end
+local removed = {}
+local gone = tonumber(room[4])
+local stale = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. tostring(now_ms - tonumber(ARGV[2])))
+for _, m in ipairs(stale) do
+  redis.call('ZREM', KEYS[2], m)
+  removed[#removed + 1] = tonumber(m)
+  if m == room[3] then
+    redis.call('HDEL', KEYS[1], 'creator_member')
+    redis.call('HSET', KEYS[1], 'creator_gone_ms', now_ms)
+    gone = now_ms
+  end
+end
+local action = 0
+if gone then
+  if now_ms - gone >= tonumber(ARGV[3]) then
+    action = 1
+  else
+    action = 3
+  end
+elseif redis.call('ZCARD', KEYS[2]) == 0 then
+  action = 2
+end
+local reply = {1, pttl, action, #missing}
+for _, m in ipairs(missing) do
+  reply[#reply + 1] = m
+end
+for _, m in ipairs(removed) do
+  reply[#reply + 1] = m
+end
+return reply
+"#
+);
+
+/// First element of the [`REDEEM_TICKET`] reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RedeemOutcome {
+    /// `1`: a member now.
+    Joined,
+    /// `0`: no such ticket, or the room is gone.
+    Invalid,
+    /// `-2`: the room is full.
+    Full,
+}
+
+impl RedeemOutcome {
+    /// Reads the integer in the reply.
+    pub const fn from_code(code: i64) -> Option<Self> {
+        match code {
+            1 => Some(Self::Joined),
+            0 => Some(Self::Invalid),
+            -2 => Some(Self::Full),
+            _ => None,
+        }
+    }
+}
+
+/// First element of the [`REMOVE_MEMBER`] reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RemoveAction {
+    /// `0`: the room is gone.
+    RoomGone,
+    /// `1`: nothing more to do.
+    None,
+    /// `2`: a creator left: end the room.
+    EndCreatorLeft,
+    /// `3`: the creator's connection dropped; its grace period started.
+    CreatorGrace,
+    /// `4`: nobody is left: end the room.
+    EndEmpty,
+}
+
+impl RemoveAction {
+    /// Reads the integer in the reply.
+    pub const fn from_code(code: i64) -> Option<Self> {
+        match code {
+            0 => Some(Self::RoomGone),
+            1 => Some(Self::None),
+            2 => Some(Self::EndCreatorLeft),
+            3 => Some(Self::CreatorGrace),
+            4 => Some(Self::EndEmpty),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

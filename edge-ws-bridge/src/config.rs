@@ -1,0 +1,157 @@
+//! Command-line flags and environment variables of a relay node.
+
+use clap::Parser;
+use std::net::SocketAddr;
+
+/// Settings of one relay node. Every flag has an environment variable (shown
+/// by `--help`); durations are in milliseconds so tests can shrink them.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "edge-ws-bridge", version, about = "Vroom's WebSocket relay node")]
+pub struct Config {
+    /// Address to listen on (HTTP/1.1: `/ws` WebSocket, `/healthz`,
+    /// `/metrics`). Port 0 picks a free port; the first line on stdout tells
+    /// which.
+    #[arg(long, env = "RELAY_LISTEN", default_value = "127.0.0.1:3001")]
+    pub listen: SocketAddr,
+
+    /// Redis URL (`redis://[user:pass@]host:port[/db]`). Never logged.
+    #[arg(
+        long,
+        env = "REDIS_URL",
+        default_value = "redis://127.0.0.1:6379",
+        hide_env_values = true
+    )]
+    pub redis_url: String,
+
+    /// This node's id (1–64 bytes), carried in every frame it publishes.
+    /// Default: `relay-<pid>-<random>`. Must differ between live nodes.
+    #[arg(long, env = "RELAY_NODE_ID")]
+    pub node_id: Option<String>,
+
+    /// Allowed `Origin` of WebSocket clients (exact match, e.g.
+    /// `https://vroom.example`); repeat or comma-separate. When none is
+    /// given every origin is allowed (development only).
+    #[arg(long = "allowed-origin", env = "RELAY_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
+    /// Use Redis sharded pub/sub (`SPUBLISH`/`SSUBSCRIBE`, Redis 7+). Must
+    /// match the rooms API's `redis_sharded_pubsub`.
+    #[arg(long, env = "RELAY_SHARDED_PUBSUB")]
+    pub sharded_pubsub: bool,
+
+    /// Largest WebSocket message accepted, in bytes (close 4003 beyond).
+    #[arg(long, env = "RELAY_MAX_FRAME", default_value_t = vroom_shared::relay::DEFAULT_MAX_FRAME)]
+    pub max_frame: usize,
+
+    /// Frames per second a socket may send on average (refill rate).
+    #[arg(long, env = "RELAY_RATE_PER_SEC", default_value_t = 50)]
+    pub rate_per_sec: u32,
+
+    /// Frames a socket may send in a burst (bucket size).
+    #[arg(long, env = "RELAY_RATE_BURST", default_value_t = 200)]
+    pub rate_burst: u32,
+
+    /// Bytes that may wait in one socket's send queue before the socket is
+    /// cut off as a slow reader (close 4005).
+    #[arg(long, env = "RELAY_SEND_QUEUE_BYTES", default_value_t = 1 << 20)]
+    pub send_queue_bytes: usize,
+
+    /// WebSocket read buffer per socket, in bytes (allocated eagerly; grows
+    /// only while a larger frame arrives).
+    #[arg(long, env = "RELAY_READ_BUFFER", default_value_t = 2048)]
+    pub read_buffer: usize,
+
+    /// WebSocket write buffer threshold per socket, in bytes.
+    #[arg(long, env = "RELAY_WRITE_BUFFER", default_value_t = 4096)]
+    pub write_buffer: usize,
+
+    /// Most WebSocket connections this node holds (503 beyond). A process
+    /// here may hold at most 20,000 file descriptors.
+    #[arg(long, env = "RELAY_MAX_CONNECTIONS", default_value_t = 19_000)]
+    pub max_connections: usize,
+
+    /// Interval of WebSocket pings to each client (ms).
+    #[arg(long, env = "RELAY_PING_INTERVAL_MS", default_value_t = 20_000)]
+    pub ping_interval_ms: u64,
+
+    /// A client silent this long after a ping is dropped as dead (ms).
+    #[arg(long, env = "RELAY_PING_TIMEOUT_MS", default_value_t = 20_000)]
+    pub ping_timeout_ms: u64,
+
+    /// Time a new connection has to send its hello frame (ms; close 4007).
+    #[arg(long, env = "RELAY_HELLO_TIMEOUT_MS", default_value_t = 10_000)]
+    pub hello_timeout_ms: u64,
+
+    /// A write to a client blocked this long cuts it off (ms).
+    #[arg(long, env = "RELAY_WRITE_TIMEOUT_MS", default_value_t = 10_000)]
+    pub write_timeout_ms: u64,
+
+    /// How often this node refreshes its members' presence, pushes the idle
+    /// deadline after activity, and sweeps stale members, per room (ms).
+    #[arg(long, env = "RELAY_PRESENCE_INTERVAL_MS", default_value_t = 1_000)]
+    pub presence_interval_ms: u64,
+
+    /// A presence entry not refreshed for this long belongs to a dead node:
+    /// any node of the room removes it and tells the room (ms).
+    #[arg(long, env = "RELAY_PRESENCE_STALE_MS", default_value_t = 10_000)]
+    pub presence_stale_ms: u64,
+
+    /// Time the creator has to come back after its connection dropped
+    /// without a leave frame, before the room ends (ms).
+    #[arg(long, env = "RELAY_CREATOR_GRACE_MS", default_value_t = 30_000)]
+    pub creator_grace_ms: u64,
+
+    /// Redis unreachable this long closes this node's sockets with 1013 (ms).
+    #[arg(long, env = "RELAY_REDIS_OUTAGE_MS", default_value_t = 10_000)]
+    pub redis_outage_ms: u64,
+
+    /// On SIGTERM/SIGINT, time to close sockets (1012) and take their
+    /// members out of presence before exiting (ms).
+    #[arg(long, env = "RELAY_SHUTDOWN_TIMEOUT_MS", default_value_t = 5_000)]
+    pub shutdown_timeout_ms: u64,
+}
+
+impl Config {
+    /// Parses flags and environment of the given arguments (tests).
+    pub fn from_args<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        Self::try_parse_from(args)
+    }
+
+    /// Checks values clap cannot.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if let Some(id) = &self.node_id
+            && !(1..=vroom_shared::relay::MAX_NODE_ID).contains(&id.len())
+        {
+            anyhow::bail!("--node-id must be 1 to 64 bytes");
+        }
+        if self.max_frame < vroom_shared::relay::HELLO_LEN {
+            anyhow::bail!("--max-frame must be at least {}", vroom_shared::relay::HELLO_LEN);
+        }
+        if self.rate_per_sec == 0 || self.rate_burst == 0 {
+            anyhow::bail!("--rate-per-sec and --rate-burst must be positive");
+        }
+        if self.presence_interval_ms == 0 || self.presence_stale_ms <= self.presence_interval_ms {
+            anyhow::bail!("--presence-stale-ms must exceed --presence-interval-ms (> 0)");
+        }
+        if self.ping_interval_ms == 0 {
+            anyhow::bail!("--ping-interval-ms must be positive");
+        }
+        if !(self.redis_url.starts_with("redis://") || self.redis_url.starts_with("rediss://")) {
+            anyhow::bail!("--redis-url must start with redis:// or rediss://");
+        }
+        Ok(())
+    }
+
+    /// `PUBLISH` or `SPUBLISH`.
+    pub fn publish_command(&self) -> &'static str {
+        if self.sharded_pubsub {
+            "SPUBLISH"
+        } else {
+            "PUBLISH"
+        }
+    }
+}

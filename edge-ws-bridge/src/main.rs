@@ -1,0 +1,37 @@
+//! `edge-ws-bridge`: one relay node. Prints `Listening on ws://ADDR/ws` as
+//! its first line on stdout once it serves; logs go to stderr.
+
+use clap::Parser as _;
+use edge_ws_bridge::{Config, Relay};
+use std::io::Write as _;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RELAY_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let config = Config::parse();
+    let relay = Relay::start(config).await?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "Listening on ws://{}/ws", relay.local_addr())?;
+        out.flush()?;
+    }
+    wait_for_signal().await;
+    tracing::info!("shutting down: closing sockets with 1012");
+    relay.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

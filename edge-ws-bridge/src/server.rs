@@ -1,0 +1,158 @@
+//! HTTP/1.1 on one port: `GET /ws` (WebSocket upgrade), `GET /healthz`,
+//! `GET /metrics`. Request paths and headers are never logged.
+
+use crate::Node;
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode, header};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+
+/// Accepts connections until the node shuts down.
+pub(crate) async fn serve(node: Arc<Node>, listener: TcpListener) {
+    let mut shutdown = node.shutdown_rx();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let node = node.clone();
+                    tokio::spawn(connection(node, stream));
+                }
+                Err(err) => {
+                    // Out of file descriptors, most likely: back off.
+                    tracing::warn!(error = %err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            _ = shutdown.changed() => break,
+        }
+    }
+}
+
+async fn connection(node: Arc<Node>, stream: TcpStream) {
+    let _ = stream.set_nodelay(true);
+    let svc = service_fn(move |req| {
+        let node = node.clone();
+        async move { Ok::<_, Infallible>(handle(node, req)) }
+    });
+    let _ = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(10))
+        .max_buf_size(8192)
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), svc)
+        .with_upgrades()
+        .await;
+}
+
+fn text(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
+    let mut res = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    *res.status_mut() = status;
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    res
+}
+
+fn handle(node: Arc<Node>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    match (req.method(), req.uri().path()) {
+        (&Method::GET, "/healthz") => {
+            if node.metrics.redis_up.load(Relaxed) == 1 && !node.is_shutting_down() {
+                text(StatusCode::OK, "ok\n")
+            } else {
+                text(StatusCode::SERVICE_UNAVAILABLE, "unavailable\n")
+            }
+        }
+        (&Method::GET, "/metrics") => {
+            let mut res = Response::new(Full::new(Bytes::from(node.metrics.render())));
+            res.headers_mut().insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static("text/plain; version=0.0.4"),
+            );
+            res
+        }
+        (&Method::GET, "/ws") => upgrade(node, req),
+        (_, "/ws" | "/healthz" | "/metrics") => {
+            text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
+        }
+        _ => text(StatusCode::NOT_FOUND, "not found\n"),
+    }
+}
+
+fn header_has_token(req: &Request<Incoming>, name: header::HeaderName, token: &str) -> bool {
+    req.headers().get_all(name).iter().any(|v| {
+        v.to_str()
+            .map(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+            .unwrap_or(false)
+    })
+}
+
+fn upgrade(node: Arc<Node>, mut req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let key = req.headers().get(header::SEC_WEBSOCKET_KEY).cloned();
+    let valid = header_has_token(&req, header::CONNECTION, "upgrade")
+        && header_has_token(&req, header::UPGRADE, "websocket")
+        && req
+            .headers()
+            .get(header::SEC_WEBSOCKET_VERSION)
+            .is_some_and(|v| v == "13");
+    let Some(key) = key.filter(|_| valid) else {
+        let mut res = text(StatusCode::UPGRADE_REQUIRED, "WebSocket upgrade required\n");
+        res.headers_mut().insert(
+            header::SEC_WEBSOCKET_VERSION,
+            header::HeaderValue::from_static("13"),
+        );
+        return res;
+    };
+    if node.is_shutting_down() {
+        return text(StatusCode::SERVICE_UNAVAILABLE, "restarting\n");
+    }
+    if node.metrics.sockets.load(Relaxed) >= node.config.max_connections as i64 {
+        return text(StatusCode::SERVICE_UNAVAILABLE, "too many connections\n");
+    }
+    let origin_ok = node.origin_allowed(req.headers().get(header::ORIGIN));
+    let on_upgrade = hyper::upgrade::on(&mut req);
+    let ws_config = node.ws_config();
+    tokio::spawn(async move {
+        match on_upgrade.await {
+            Ok(upgraded) => {
+                let ws = WebSocketStream::from_raw_socket(
+                    TokioIo::new(upgraded),
+                    Role::Server,
+                    Some(ws_config),
+                )
+                .await;
+                crate::socket::run(node, ws, origin_ok).await;
+            }
+            Err(err) => tracing::debug!(error = %err, "upgrade failed"),
+        }
+    });
+    let mut res = Response::new(Full::new(Bytes::new()));
+    *res.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let h = res.headers_mut();
+    h.insert(header::CONNECTION, header::HeaderValue::from_static("Upgrade"));
+    h.insert(header::UPGRADE, header::HeaderValue::from_static("websocket"));
+    if let Ok(accept) = header::HeaderValue::from_str(&derive_accept_key(key.as_bytes())) {
+        h.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
+    }
+    res
+}
+
+/// The WebSocket settings every socket gets: small buffers, the frame limit.
+pub(crate) fn ws_config(config: &crate::Config) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(config.read_buffer)
+        .write_buffer_size(config.write_buffer)
+        .max_write_buffer_size(config.write_buffer + config.max_frame * 2 + 1024)
+        .max_message_size(Some(config.max_frame))
+        .max_frame_size(Some(config.max_frame))
+}

@@ -1,0 +1,421 @@
+//! One task per WebSocket: hello and ticket, then reading client frames
+//! (limits, rate) and writing what the room queues for it.
+
+use crate::Node;
+use crate::metrics;
+use crate::room::{Departure, JoinReply, RoomCmd};
+use bytes::Bytes;
+use futures_util::{SinkExt as _, StreamExt as _};
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicU16, AtomicUsize};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{Duration, Instant, timeout};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use vroom_shared::relay::{ClientFrame, Envelope, FrameError, RelayFrame, close};
+
+/// What a room queues for a socket.
+pub(crate) enum Out {
+    Frame(Bytes),
+    /// Close with the code in [`SocketShared::close`].
+    Close,
+}
+
+/// State a room shares with a socket.
+#[derive(Default)]
+pub(crate) struct SocketShared {
+    /// Bytes queued and not yet written.
+    pub queued: AtomicUsize,
+    /// Close code requested by the room (0: none).
+    pub close: AtomicU16,
+}
+
+/// The room's handle on a socket.
+#[derive(Clone)]
+pub(crate) struct SocketHandle {
+    pub tx: mpsc::UnboundedSender<Out>,
+    pub shared: Arc<SocketShared>,
+}
+
+/// Counts the socket while it lives.
+struct SocketGuard(Arc<Node>);
+
+impl Drop for SocketGuard {
+    fn drop(&mut self) {
+        metrics::add(&self.0.metrics.sockets, -1);
+    }
+}
+
+/// Token bucket for frames per second.
+struct Bucket {
+    tokens: f64,
+    rate: f64,
+    burst: f64,
+    at: Instant,
+    warned: Option<Instant>,
+}
+
+impl Bucket {
+    fn new(rate: u32, burst: u32) -> Self {
+        Self {
+            tokens: f64::from(burst),
+            rate: f64::from(rate),
+            burst: f64::from(burst),
+            at: Instant::now(),
+            warned: None,
+        }
+    }
+
+    /// Takes a token; `Err(over)` when empty, with how deep in debt the
+    /// socket is.
+    fn take(&mut self) -> Result<(), f64> {
+        let now = Instant::now();
+        self.tokens =
+            (self.tokens + now.duration_since(self.at).as_secs_f64() * self.rate).min(self.burst);
+        self.at = now;
+        self.tokens -= 1.0;
+        if self.tokens >= 0.0 {
+            Ok(())
+        } else {
+            Err(-self.tokens)
+        }
+    }
+}
+
+/// Why the read/write loop stopped.
+enum Exit {
+    /// The room asked for a close (code in the shared state): it already
+    /// dropped the member.
+    Room,
+    /// The client sent a leave frame.
+    Leave,
+    /// The client broke the rules: close with this code.
+    Violation(u16, &'static str),
+    /// The connection is gone or dead.
+    Gone,
+}
+
+type Ws<S> = WebSocketStream<S>;
+
+async fn close_with<S>(ws: &mut Ws<S>, code: u16, reason: &'static str)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let frame = CloseFrame {
+        code: CloseCode::from(code),
+        reason: reason.into(),
+    };
+    // Send the close, then read until the peer's close or EOF so the close
+    // frame is not lost to a reset; give up after a second.
+    let _ = timeout(Duration::from_secs(1), async {
+        if ws.close(Some(frame)).await.is_ok() {
+            while let Some(Ok(_)) = ws.next().await {}
+        }
+    })
+    .await;
+}
+
+/// Serves one upgraded WebSocket.
+pub(crate) async fn run<S>(node: Arc<Node>, mut ws: Ws<S>, origin_ok: bool)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    metrics::add(&node.metrics.sockets, 1);
+    let _guard = SocketGuard(node.clone());
+    if !origin_ok {
+        metrics::inc(&node.metrics.drop_origin);
+        close_with(&mut ws, close::BAD_ORIGIN, "origin not allowed").await;
+        return;
+    }
+    if node.is_shutting_down() {
+        close_with(&mut ws, close::RESTART, "node restarting").await;
+        return;
+    }
+    let config = &node.config;
+
+    // Hello: which room, which ticket.
+    let first = timeout(Duration::from_millis(config.hello_timeout_ms), ws.next()).await;
+    let (room, ticket) = match first {
+        Err(_) => {
+            metrics::inc(&node.metrics.drop_timeout);
+            close_with(&mut ws, close::TIMEOUT, "no hello in time").await;
+            return;
+        }
+        Ok(None) | Ok(Some(Err(_))) => return,
+        Ok(Some(Ok(Message::Binary(bytes)))) => match ClientFrame::decode(&bytes) {
+            Ok(ClientFrame::Hello { room, ticket }) => (room, ticket),
+            _ => {
+                metrics::inc(&node.metrics.drop_protocol);
+                close_with(&mut ws, close::PROTOCOL_ERROR, "expected hello").await;
+                return;
+            }
+        },
+        Ok(Some(Ok(_))) => {
+            metrics::inc(&node.metrics.drop_protocol);
+            close_with(&mut ws, close::PROTOCOL_ERROR, "expected hello").await;
+            return;
+        }
+    };
+
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let shared = Arc::new(SocketShared::default());
+    let handle = SocketHandle {
+        tx,
+        shared: shared.clone(),
+    };
+    let mut joined = None;
+    for _ in 0..5 {
+        let room_tx = node.room(&room);
+        let (reply_tx, reply_rx) = oneshot::channel();
+        let cmd = RoomCmd::Join {
+            ticket: ticket.clone(),
+            socket: handle.clone(),
+            reply: reply_tx,
+        };
+        if room_tx.send(cmd).is_err() {
+            tokio::task::yield_now().await;
+            continue;
+        }
+        match reply_rx.await {
+            Ok(JoinReply::Joined { member, creator }) => {
+                joined = Some((member, creator, room_tx));
+                break;
+            }
+            Ok(JoinReply::Retry) | Err(_) => tokio::task::yield_now().await,
+            Ok(JoinReply::Invalid) => {
+                metrics::inc(&node.metrics.joins_invalid);
+                close_with(&mut ws, close::INVALID_TICKET, "invalid ticket").await;
+                return;
+            }
+            Ok(JoinReply::Full) => {
+                metrics::inc(&node.metrics.joins_full);
+                close_with(&mut ws, close::ROOM_FULL, "room full").await;
+                return;
+            }
+            Ok(JoinReply::Unavailable) => break,
+        }
+    }
+    let Some((member, _creator, room_tx)) = joined else {
+        metrics::inc(&node.metrics.joins_unavailable);
+        close_with(&mut ws, close::TRY_AGAIN_LATER, "try again later").await;
+        return;
+    };
+    metrics::inc(&node.metrics.joins_ok);
+    drop(handle);
+
+    let exit = serve(&node, &mut ws, &mut rx, &shared, member, &room_tx).await;
+    match exit {
+        Exit::Room => {
+            let code = shared.close.load(Relaxed);
+            let reason = match code {
+                close::ROOM_ENDED => "room ended",
+                close::SLOW_READER => "slow reader",
+                close::RESTART => "node restarting",
+                close::PRESENCE_LOST => "presence lost",
+                close::TRY_AGAIN_LATER => "redis unavailable",
+                _ => "",
+            };
+            if code == close::SLOW_READER {
+                // The client does not read: do not wait for it.
+                let _ = timeout(
+                    Duration::from_millis(200),
+                    ws.close(Some(CloseFrame {
+                        code: CloseCode::from(code),
+                        reason: reason.into(),
+                    })),
+                )
+                .await;
+            } else {
+                close_with(&mut ws, code, reason).await;
+            }
+        }
+        Exit::Leave => {
+            let _ = room_tx.send(RoomCmd::Depart {
+                member,
+                how: Departure::Leave,
+            });
+            close_with(&mut ws, close::NORMAL, "bye").await;
+        }
+        Exit::Violation(code, reason) => {
+            let _ = room_tx.send(RoomCmd::Depart {
+                member,
+                how: Departure::Drop,
+            });
+            close_with(&mut ws, code, reason).await;
+        }
+        Exit::Gone => {
+            let _ = room_tx.send(RoomCmd::Depart {
+                member,
+                how: Departure::Drop,
+            });
+        }
+    }
+}
+
+async fn serve<S>(
+    node: &Arc<Node>,
+    ws: &mut Ws<S>,
+    rx: &mut mpsc::UnboundedReceiver<Out>,
+    shared: &SocketShared,
+    member: u32,
+    room_tx: &mpsc::UnboundedSender<RoomCmd>,
+) -> Exit
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let config = &node.config;
+    let write_timeout = Duration::from_millis(config.write_timeout_ms);
+    let ping_every = Duration::from_millis(config.ping_interval_ms);
+    let dead_after = ping_every + Duration::from_millis(config.ping_timeout_ms);
+    let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
+    let mut last_heard = Instant::now();
+    let mut bucket = Bucket::new(config.rate_per_sec, config.rate_burst);
+    let node_id = &node.node_id;
+    let header = Envelope::header_len(node_id.len());
+    loop {
+        tokio::select! {
+            biased;
+            out = rx.recv() => {
+                let mut next = out;
+                let mut wrote = false;
+                // Write what is queued (up to a batch), then flush once.
+                for _ in 0..64 {
+                    match next {
+                        Some(Out::Frame(bytes)) => {
+                            shared.queued.fetch_sub(bytes.len(), Relaxed);
+                            if shared.close.load(Relaxed) == close::SLOW_READER {
+                                return Exit::Room;
+                            }
+                            match timeout(write_timeout, ws.feed(Message::Binary(bytes))).await {
+                                Ok(Ok(())) => {
+                                    metrics::inc(&node.metrics.frames_out);
+                                    wrote = true;
+                                }
+                                Ok(Err(_)) => return Exit::Gone,
+                                Err(_) => {
+                                    metrics::inc(&node.metrics.drop_slow);
+                                    return Exit::Gone;
+                                }
+                            }
+                        }
+                        Some(Out::Close) => {
+                            if wrote {
+                                let _ = timeout(write_timeout, ws.flush()).await;
+                            }
+                            return Exit::Room;
+                        }
+                        None => return Exit::Room,
+                    }
+                    match rx.try_recv() {
+                        Ok(out) => next = Some(out),
+                        Err(_) => break,
+                    }
+                }
+                if wrote {
+                    match timeout(write_timeout, ws.flush()).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(_)) => return Exit::Gone,
+                        Err(_) => {
+                            metrics::inc(&node.metrics.drop_slow);
+                            return Exit::Gone;
+                        }
+                    }
+                }
+            }
+            msg = ws.next() => {
+                last_heard = Instant::now();
+                let bytes = match msg {
+                    None => return Exit::Gone,
+                    Some(Err(WsError::Capacity(CapacityError::MessageTooLong { .. }))) => {
+                        metrics::inc(&node.metrics.drop_large);
+                        return Exit::Violation(close::FRAME_TOO_LARGE, "frame too large");
+                    }
+                    Some(Err(_)) => return Exit::Gone,
+                    Some(Ok(Message::Binary(bytes))) => bytes,
+                    Some(Ok(Message::Text(_))) => {
+                        metrics::inc(&node.metrics.drop_protocol);
+                        return Exit::Violation(close::PROTOCOL_ERROR, "binary frames only");
+                    }
+                    Some(Ok(Message::Close(_))) => return Exit::Gone,
+                    Some(Ok(_)) => continue,
+                };
+                metrics::inc(&node.metrics.frames_in);
+                if let Err(debt) = bucket.take() {
+                    metrics::inc(&node.metrics.drop_rate);
+                    if debt > bucket.burst {
+                        return Exit::Violation(close::RATE_LIMITED, "rate limited");
+                    }
+                    let now = Instant::now();
+                    if bucket.warned.is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1)) {
+                        bucket.warned = Some(now);
+                        let warn = RelayFrame::Error {
+                            code: close::RATE_LIMITED,
+                            message: "rate limited: frame dropped",
+                        }
+                        .encode();
+                        if ws.send(Message::Binary(warn.into())).await.is_err() {
+                            return Exit::Gone;
+                        }
+                    }
+                    continue;
+                }
+                let frame = match ClientFrame::decode(&bytes) {
+                    Ok(frame) => frame,
+                    Err(FrameError::Empty | FrameError::UnknownType(_) | FrameError::Length(_) | FrameError::Utf8) => {
+                        metrics::inc(&node.metrics.drop_protocol);
+                        return Exit::Violation(close::PROTOCOL_ERROR, "malformed frame");
+                    }
+                };
+                match frame {
+                    ClientFrame::Broadcast { payload } => {
+                        let bytes = build(node_id, 0, &RelayFrame::Broadcast { from: member, payload });
+                        let _ = room_tx.send(RoomCmd::Frame { from: member, to: None, bytes, header });
+                    }
+                    ClientFrame::Direct { to, payload } => {
+                        let bytes = build(node_id, to, &RelayFrame::Direct { from: member, payload });
+                        let _ = room_tx.send(RoomCmd::Frame { from: member, to: Some(to), bytes, header });
+                    }
+                    ClientFrame::Leave => return Exit::Leave,
+                    ClientFrame::Ping { data } => {
+                        let pong = RelayFrame::Pong { data }.encode();
+                        if ws.send(Message::Binary(pong.into())).await.is_err() {
+                            return Exit::Gone;
+                        }
+                    }
+                    ClientFrame::Hello { .. } => {
+                        metrics::inc(&node.metrics.drop_protocol);
+                        return Exit::Violation(close::PROTOCOL_ERROR, "second hello");
+                    }
+                }
+            }
+            _ = ping.tick() => {
+                if last_heard.elapsed() >= dead_after {
+                    metrics::inc(&node.metrics.drop_timeout);
+                    return Exit::Gone;
+                }
+                match timeout(write_timeout, ws.send(Message::Ping(Bytes::new()))).await {
+                    Ok(Ok(())) => {}
+                    _ => return Exit::Gone,
+                }
+            }
+        }
+    }
+}
+
+/// One allocation per frame: the envelope for other nodes, whose tail is
+/// the frame local members get.
+fn build(node_id: &[u8], to: u32, frame: &RelayFrame<'_>) -> Bytes {
+    let payload_len = match frame {
+        RelayFrame::Broadcast { payload, .. } | RelayFrame::Direct { payload, .. } => payload.len(),
+        _ => 0,
+    };
+    let mut out = Vec::with_capacity(Envelope::header_len(node_id.len()) + 5 + payload_len);
+    Envelope::encode_header(node_id, to, &mut out);
+    frame.encode_into(&mut out);
+    Bytes::from(out)
+}
