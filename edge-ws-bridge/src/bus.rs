@@ -70,7 +70,12 @@ impl Bus {
         let (publish_tx, publish_rx) = mpsc::unbounded_channel();
         let (sub_tx, sub_rx) = mpsc::unbounded_channel();
         let command = if sharded { "SPUBLISH" } else { "PUBLISH" };
-        tokio::spawn(publisher(conn.clone(), publish_rx, command, metrics.clone()));
+        tokio::spawn(publisher(
+            conn.clone(),
+            publish_rx,
+            command,
+            metrics.clone(),
+        ));
         tokio::spawn(subscriber(client, sub_rx, sharded, metrics));
         Ok(Self {
             conn,

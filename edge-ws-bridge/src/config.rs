@@ -6,7 +6,11 @@ use std::net::SocketAddr;
 /// Settings of one relay node. Every flag has an environment variable (shown
 /// by `--help`); durations are in milliseconds so tests can shrink them.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "edge-ws-bridge", version, about = "Vroom's WebSocket relay node")]
+#[command(
+    name = "edge-ws-bridge",
+    version,
+    about = "Vroom's WebSocket relay node"
+)]
 pub struct Config {
     /// Address to listen on (HTTP/1.1: `/ws` WebSocket, `/healthz`,
     /// `/metrics`). Port 0 picks a free port; the first line on stdout tells
@@ -31,7 +35,11 @@ pub struct Config {
     /// Allowed `Origin` of WebSocket clients (exact match, e.g.
     /// `https://vroom.example`); repeat or comma-separate. When none is
     /// given every origin is allowed (development only).
-    #[arg(long = "allowed-origin", env = "RELAY_ALLOWED_ORIGINS", value_delimiter = ',')]
+    #[arg(
+        long = "allowed-origin",
+        env = "RELAY_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
     pub allowed_origins: Vec<String>,
 
     /// Use Redis sharded pub/sub (`SPUBLISH`/`SSUBSCRIBE`, Redis 7+). Must
@@ -129,7 +137,10 @@ impl Config {
             anyhow::bail!("--node-id must be 1 to 64 bytes");
         }
         if self.max_frame < vroom_shared::relay::HELLO_LEN {
-            anyhow::bail!("--max-frame must be at least {}", vroom_shared::relay::HELLO_LEN);
+            anyhow::bail!(
+                "--max-frame must be at least {}",
+                vroom_shared::relay::HELLO_LEN
+            );
         }
         if self.rate_per_sec == 0 || self.rate_burst == 0 {
             anyhow::bail!("--rate-per-sec and --rate-burst must be positive");

@@ -166,8 +166,8 @@ impl Relay {
         for tx in rooms {
             let _ = tx.send(room::RoomCmd::Shutdown);
         }
-        let deadline =
-            tokio::time::Instant::now() + Duration::from_millis(self.node.config.shutdown_timeout_ms);
+        let deadline = tokio::time::Instant::now()
+            + Duration::from_millis(self.node.config.shutdown_timeout_ms);
         while tokio::time::Instant::now() < deadline
             && (self.node.metrics.sockets.load(Relaxed) > 0
                 || self.node.metrics.rooms.load(Relaxed) > 0)

@@ -104,6 +104,9 @@ mod tests {
         let text = m.render();
         assert!(text.contains("relay_sockets 3\n"));
         assert!(text.contains("relay_joins_total{result=\"ok\"} 1\n"));
-        assert_eq!(text.matches("# TYPE relay_joins_total counter\n").count(), 1);
+        assert_eq!(
+            text.matches("# TYPE relay_joins_total counter\n").count(),
+            1
+        );
     }
 }

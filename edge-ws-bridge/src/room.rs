@@ -20,7 +20,10 @@ use vroom_shared::{RoomId, Ticket};
 /// How a join ended, for the socket.
 #[derive(Debug)]
 pub(crate) enum JoinReply {
-    Joined { member: u32, creator: bool },
+    Joined {
+        member: u32,
+        creator: bool,
+    },
     Invalid,
     Full,
     Unavailable,
@@ -195,7 +198,10 @@ impl Room {
                 if !self.rx.is_empty() {
                     continue;
                 }
-                if rooms.get(&self.id).is_some_and(|tx| tx.same_channel(&self.tx)) {
+                if rooms
+                    .get(&self.id)
+                    .is_some_and(|tx| tx.same_channel(&self.tx))
+                {
                     rooms.remove(&self.id);
                 }
                 self.rx.close();
@@ -261,18 +267,16 @@ impl Room {
             RoomCmd::Shutdown => self.shutdown(),
             RoomCmd::Maintained { result, activity } => self.maintained(result, activity),
             RoomCmd::Removed { result, how } => self.removed(result, how),
-            RoomCmd::EndDone(result) => {
-                match result {
-                    Ok(_) => {
-                        tracing::info!(room = self.serial, "room ended");
-                        self.ended();
-                    }
-                    Err(err) => {
-                        tracing::warn!(room = self.serial, error = %err, "END_ROOM failed; retrying");
-                        self.ending = false;
-                    }
+            RoomCmd::EndDone(result) => match result {
+                Ok(_) => {
+                    tracing::info!(room = self.serial, "room ended");
+                    self.ended();
                 }
-            }
+                Err(err) => {
+                    tracing::warn!(room = self.serial, error = %err, "END_ROOM failed; retrying");
+                    self.ending = false;
+                }
+            },
         }
     }
 
@@ -334,7 +338,10 @@ impl Room {
         self.push(&socket, Bytes::from(welcome));
         for m in &present {
             self.known.insert(*m);
-            self.push(&socket, Bytes::from(RelayFrame::Joined { member: *m }.encode()));
+            self.push(
+                &socket,
+                Bytes::from(RelayFrame::Joined { member: *m }.encode()),
+            );
         }
         // Everyone else: a newcomer.
         self.known.insert(member);
@@ -526,7 +533,10 @@ impl Room {
     fn on_tick(&mut self) {
         if let Some(since) = self.redis_down_since {
             if since.elapsed() >= Duration::from_millis(self.node.config.redis_outage_ms) {
-                tracing::warn!(room = self.serial, "Redis unreachable too long: closing sockets");
+                tracing::warn!(
+                    room = self.serial,
+                    "Redis unreachable too long: closing sockets"
+                );
                 self.close_all(close::TRY_AGAIN_LATER, false);
                 self.grace_watch = false;
                 self.done = true;
@@ -626,7 +636,10 @@ impl Room {
         }
         match action {
             1 => {
-                tracing::info!(room = self.serial, "creator did not come back: ending the room");
+                tracing::info!(
+                    room = self.serial,
+                    "creator did not come back: ending the room"
+                );
                 self.end_room();
             }
             2 => {

@@ -284,7 +284,7 @@ where
                 let mut next = out;
                 let mut wrote = false;
                 // Write what is queued (up to a batch), then flush once.
-                for _ in 0..64 {
+                for n in 1..=64 {
                     match next {
                         Some(Out::Frame(bytes)) => {
                             shared.queued.fetch_sub(bytes.len(), Relaxed);
@@ -310,6 +310,9 @@ where
                             return Exit::Room;
                         }
                         None => return Exit::Room,
+                    }
+                    if n == 64 {
+                        break;
                     }
                     match rx.try_recv() {
                         Ok(out) => next = Some(out),

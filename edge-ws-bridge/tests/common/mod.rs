@@ -1,0 +1,506 @@
+//! Test harness: real relay processes, real Redis, real WebSocket clients.
+//! Rooms and tickets are made with the shared scripts exactly as the rooms
+//! API makes them, so no HTTP host is needed.
+
+#![allow(dead_code)]
+
+use futures_util::{SinkExt as _, StreamExt as _};
+use std::io::{BufRead as _, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::{WebSocketStream, client_async_with_config};
+use vroom_shared::redis::scripts::{CREATE_ROOM, END_ROOM, JOIN_ROOM};
+use vroom_shared::redis::{
+    TICKET_TTL_SECS, channel, presence_key, room_key, room_pattern, ticket_key, tickets_key,
+};
+use vroom_shared::relay::{ClientFrame, RelayFrame};
+use vroom_shared::{CreatorToken, JoinKey, RoomId, Ticket};
+
+pub fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+pub fn random<const N: usize>() -> [u8; N] {
+    let mut b = [0; N];
+    getrandom::fill(&mut b).unwrap();
+    b
+}
+
+pub async fn redis(url: &str) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(url)
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap()
+}
+
+/// Timings short enough for tests.
+pub const FAST: &[&str] = &[
+    "--presence-interval-ms",
+    "200",
+    "--presence-stale-ms",
+    "1200",
+    "--creator-grace-ms",
+    "1500",
+    "--ping-interval-ms",
+    "10000",
+    "--ping-timeout-ms",
+    "10000",
+    "--hello-timeout-ms",
+    "1500",
+    "--redis-outage-ms",
+    "1500",
+    "--shutdown-timeout-ms",
+    "3000",
+];
+
+/// A relay process, killed when dropped.
+pub struct Relay {
+    pub child: Child,
+    pub addr: SocketAddr,
+}
+
+impl Relay {
+    pub fn start(redis_url: &str, extra: &[&str]) -> Self {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_edge-ws-bridge"));
+        // Flags in `extra` replace the same flags of FAST.
+        let mut args: Vec<&str> = Vec::new();
+        for pair in FAST.chunks(2) {
+            if !extra.contains(&pair[0]) {
+                args.extend_from_slice(pair);
+            }
+        }
+        cmd.args(["--listen", "127.0.0.1:0", "--redis-url", redis_url])
+            .args(args)
+            .args(extra)
+            .env(
+                "RELAY_LOG",
+                std::env::var("RELAY_LOG").unwrap_or_else(|_| "warn".into()),
+            )
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let mut child = cmd.spawn().expect("start relay");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("Listening on ws://")
+            .and_then(|s| s.strip_suffix("/ws"))
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .parse()
+            .unwrap();
+        Self { child, addr }
+    }
+
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn sigterm(&mut self) {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+    }
+
+    pub fn wait(&mut self, within: Duration) -> bool {
+        let start = Instant::now();
+        while start.elapsed() < within {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    /// Waits until `/metrics` contains every one of `lines`.
+    pub async fn wait_metrics(&self, lines: &[&str], within: Duration) {
+        let start = Instant::now();
+        loop {
+            let body = self.http_get("/metrics").await.1;
+            if lines.iter().all(|l| body.contains(&format!("{l}\n"))) {
+                return;
+            }
+            assert!(
+                start.elapsed() < within,
+                "metrics never showed {lines:?}:\n{body}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn http_get(&self, path: &str) -> (u16, String) {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let mut s = TcpStream::connect(self.addr).await.unwrap();
+        s.write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .await
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        let status = out[9..12].parse().unwrap();
+        let body = out
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
+        (status, body)
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A room made as the rooms API makes it.
+pub struct TestRoom {
+    pub id: RoomId,
+    pub join_key: JoinKey,
+    pub creator: CreatorToken,
+    pub creator_ticket: Ticket,
+}
+
+pub async fn create_room(
+    conn: &mut redis::aio::MultiplexedConnection,
+    lifetime_secs: u32,
+    idle_secs: u32,
+    max_members: u32,
+) -> TestRoom {
+    let id = RoomId::from_bytes(random());
+    let join_key = JoinKey::from_bytes(random());
+    let creator = CreatorToken::from_bytes(random());
+    let ticket = Ticket::from_bytes(random());
+    let reply: Vec<i64> = redis::Script::new(CREATE_ROOM)
+        .key(room_key(&id))
+        .key(presence_key(&id))
+        .key(tickets_key(&id))
+        .key(ticket_key(&id, &ticket))
+        .arg(join_key.sha256_hex())
+        .arg(creator.sha256_hex())
+        .arg(lifetime_secs)
+        .arg(idle_secs)
+        .arg(max_members)
+        .arg("create")
+        .arg(TICKET_TTL_SECS)
+        .invoke_async(conn)
+        .await
+        .unwrap();
+    assert_eq!(reply[0], 1, "room created");
+    TestRoom {
+        id,
+        join_key,
+        creator,
+        creator_ticket: ticket,
+    }
+}
+
+impl TestRoom {
+    /// A member ticket (or a creator ticket) through JOIN_ROOM.
+    pub async fn ticket(
+        &self,
+        conn: &mut redis::aio::MultiplexedConnection,
+        creator: bool,
+    ) -> Ticket {
+        self.try_ticket(conn, creator).await.expect("ticket issued")
+    }
+
+    pub async fn try_ticket(
+        &self,
+        conn: &mut redis::aio::MultiplexedConnection,
+        creator: bool,
+    ) -> Option<Ticket> {
+        let ticket = Ticket::from_bytes(random());
+        let reply: Vec<i64> = redis::Script::new(JOIN_ROOM)
+            .key(room_key(&self.id))
+            .key(presence_key(&self.id))
+            .key(tickets_key(&self.id))
+            .key(ticket_key(&self.id, &ticket))
+            .arg(self.join_key.sha256_hex())
+            .arg(if creator {
+                self.creator.sha256_hex()
+            } else {
+                String::new()
+            })
+            .arg(TICKET_TTL_SECS)
+            .invoke_async(conn)
+            .await
+            .unwrap();
+        (reply[0] == 2).then_some(ticket)
+    }
+
+    /// What the API's `DELETE /api/rooms/{id}` does.
+    pub async fn api_end(&self, conn: &mut redis::aio::MultiplexedConnection) -> i64 {
+        let reply: Vec<i64> = redis::Script::new(END_ROOM)
+            .key(room_key(&self.id))
+            .key(presence_key(&self.id))
+            .key(tickets_key(&self.id))
+            .arg(self.creator.sha256_hex())
+            .arg("PUBLISH")
+            .arg(channel(&self.id))
+            .invoke_async(conn)
+            .await
+            .unwrap();
+        reply[0]
+    }
+
+    /// Every key of the room still in Redis.
+    pub async fn keys(&self, conn: &mut redis::aio::MultiplexedConnection) -> Vec<String> {
+        let mut keys: Vec<String> = Vec::new();
+        let mut cursor: u64 = 0;
+        loop {
+            let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(room_pattern(&self.id))
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(conn)
+                .await
+                .unwrap();
+            keys.extend(batch);
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+        keys
+    }
+
+    pub async fn assert_gone(&self, conn: &mut redis::aio::MultiplexedConnection) {
+        let keys = self.keys(conn).await;
+        assert!(keys.is_empty(), "keys of the room remain: {keys:?}");
+    }
+
+    pub async fn presence(&self, conn: &mut redis::aio::MultiplexedConnection) -> Vec<u32> {
+        redis::cmd("ZRANGE")
+            .arg(presence_key(&self.id))
+            .arg(0)
+            .arg(-1)
+            .query_async(conn)
+            .await
+            .unwrap()
+    }
+
+    pub async fn pttl_ms(&self, conn: &mut redis::aio::MultiplexedConnection) -> i64 {
+        redis::cmd("PTTL")
+            .arg(room_key(&self.id))
+            .query_async(conn)
+            .await
+            .unwrap()
+    }
+}
+
+/// What a client saw, owned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Got {
+    Welcome {
+        member: u32,
+        creator: bool,
+    },
+    Joined(u32),
+    Left(u32),
+    Broadcast {
+        from: u32,
+        payload: Vec<u8>,
+    },
+    Direct {
+        from: u32,
+        payload: Vec<u8>,
+    },
+    Pong(Vec<u8>),
+    Ended,
+    Error(u16),
+    /// The close frame's code, or `None` for a connection that ended without one.
+    Closed(Option<u16>),
+}
+
+pub struct Client {
+    pub ws: WebSocketStream<TcpStream>,
+    pub member: u32,
+}
+
+pub async fn connect(addr: SocketAddr, origin: Option<&str>) -> WebSocketStream<TcpStream> {
+    connect_with(addr, origin, None).await
+}
+
+/// `recv_buffer`: a small kernel receive buffer, for a reader that falls
+/// behind quickly.
+pub async fn connect_with(
+    addr: SocketAddr,
+    origin: Option<&str>,
+    recv_buffer: Option<u32>,
+) -> WebSocketStream<TcpStream> {
+    let mut req = format!("ws://{addr}/ws").into_client_request().unwrap();
+    if let Some(origin) = origin {
+        req.headers_mut().insert("origin", origin.parse().unwrap());
+    }
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    if let Some(size) = recv_buffer {
+        socket.set_recv_buffer_size(size).unwrap();
+    }
+    let tcp = socket.connect(addr).await.unwrap();
+    let config = WebSocketConfig::default().max_message_size(Some(1 << 24));
+    client_async_with_config(req, tcp, Some(config))
+        .await
+        .unwrap()
+        .0
+}
+
+pub async fn next_got(ws: &mut WebSocketStream<TcpStream>, within: Duration) -> Option<Got> {
+    loop {
+        let msg = match tokio::time::timeout(within, ws.next()).await {
+            Err(_) => return None,
+            Ok(None) => return Some(Got::Closed(None)),
+            Ok(Some(Err(_))) => return Some(Got::Closed(None)),
+            Ok(Some(Ok(msg))) => msg,
+        };
+        return Some(match msg {
+            Message::Binary(b) => match RelayFrame::decode(&b).expect("valid relay frame") {
+                RelayFrame::Welcome {
+                    member, creator, ..
+                } => Got::Welcome { member, creator },
+                RelayFrame::Joined { member } => Got::Joined(member),
+                RelayFrame::Left { member } => Got::Left(member),
+                RelayFrame::Broadcast { from, payload } => Got::Broadcast {
+                    from,
+                    payload: payload.to_vec(),
+                },
+                RelayFrame::Direct { from, payload } => Got::Direct {
+                    from,
+                    payload: payload.to_vec(),
+                },
+                RelayFrame::Pong { data } => Got::Pong(data.to_vec()),
+                RelayFrame::Ended => Got::Ended,
+                RelayFrame::Error { code, .. } => Got::Error(code),
+            },
+            Message::Close(frame) => Got::Closed(frame.map(|f| u16::from(f.code))),
+            _ => continue,
+        });
+    }
+}
+
+/// Connects, says hello, returns the raw stream (no welcome read).
+pub async fn hello(addr: SocketAddr, room: &RoomId, ticket: &Ticket) -> WebSocketStream<TcpStream> {
+    hello_with(addr, room, ticket, None).await
+}
+
+pub async fn hello_with(
+    addr: SocketAddr,
+    room: &RoomId,
+    ticket: &Ticket,
+    recv_buffer: Option<u32>,
+) -> WebSocketStream<TcpStream> {
+    let mut ws = connect_with(addr, None, recv_buffer).await;
+    let frame = ClientFrame::Hello {
+        room: room.clone(),
+        ticket: ticket.clone(),
+    }
+    .encode();
+    ws.send(Message::Binary(frame.into())).await.unwrap();
+    ws
+}
+
+impl Client {
+    /// Joins and reads the welcome; the joined frames of present members
+    /// stay queued.
+    pub async fn join(addr: SocketAddr, room: &RoomId, ticket: &Ticket) -> Self {
+        Self::join_with(addr, room, ticket, None).await
+    }
+
+    pub async fn join_with(
+        addr: SocketAddr,
+        room: &RoomId,
+        ticket: &Ticket,
+        recv_buffer: Option<u32>,
+    ) -> Self {
+        let mut ws = hello_with(addr, room, ticket, recv_buffer).await;
+        match next_got(&mut ws, Duration::from_secs(5)).await {
+            Some(Got::Welcome { member, .. }) => Self { ws, member },
+            other => panic!("expected welcome, got {other:?}"),
+        }
+    }
+
+    pub async fn send(&mut self, frame: ClientFrame<'_>) {
+        self.ws
+            .send(Message::Binary(frame.encode().into()))
+            .await
+            .unwrap();
+    }
+
+    pub async fn broadcast(&mut self, payload: &[u8]) {
+        self.send(ClientFrame::Broadcast { payload }).await;
+    }
+
+    pub async fn direct(&mut self, to: u32, payload: &[u8]) {
+        self.send(ClientFrame::Direct { to, payload }).await;
+    }
+
+    pub async fn leave(&mut self) {
+        self.send(ClientFrame::Leave).await;
+    }
+
+    pub async fn next(&mut self, within: Duration) -> Option<Got> {
+        next_got(&mut self.ws, within).await
+    }
+
+    /// The next frame, which must come within 5 s.
+    pub async fn expect(&mut self) -> Got {
+        self.next(Duration::from_secs(5))
+            .await
+            .expect("a frame within 5 s")
+    }
+
+    /// Skips frames until `want`; panics after `within`.
+    pub async fn wait_for(&mut self, want: &Got, within: Duration) {
+        let start = Instant::now();
+        loop {
+            let left = within.saturating_sub(start.elapsed());
+            match self.next(left).await {
+                Some(got) if &got == want => return,
+                Some(Got::Closed(code)) if !matches!(want, Got::Closed(_)) => {
+                    panic!("closed ({code:?}) while waiting for {want:?}")
+                }
+                Some(_) => continue,
+                None => panic!("no {want:?} within {within:?}"),
+            }
+        }
+    }
+
+    /// Reads whatever arrives until `quiet` passes without a frame.
+    pub async fn settle(&mut self, quiet: Duration) -> Vec<Got> {
+        let mut seen = Vec::new();
+        while let Some(got) = self.next(quiet).await {
+            seen.push(got);
+        }
+        seen
+    }
+
+    /// Asserts nothing but keep-alives arrive for `within`.
+    pub async fn expect_silence(&mut self, within: Duration) {
+        if let Some(got) = self.next(within).await {
+            panic!("expected nothing, got {got:?}");
+        }
+    }
+
+    /// Waits for the ended frame and the 4002 close.
+    pub async fn expect_ended(&mut self, within: Duration) {
+        self.wait_for(&Got::Ended, within).await;
+        assert_eq!(self.expect().await, Got::Closed(Some(4002)));
+    }
+
+    /// Drops the TCP connection without a leave or close frame.
+    pub fn drop_connection(self) {
+        drop(self.ws);
+    }
+}
