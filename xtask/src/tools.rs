@@ -34,13 +34,12 @@ pub fn locked_wasm_bindgen_version() -> Result<String> {
         .context("cannot read Cargo.lock")?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
-        if line.trim() == "name = \"wasm-bindgen\"" {
-            if let Some(version) = lines
+        if line.trim() == "name = \"wasm-bindgen\""
+            && let Some(version) = lines
                 .next()
                 .and_then(|l| l.trim().strip_prefix("version = \""))
-            {
-                return Ok(version.trim_end_matches('"').to_string());
-            }
+        {
+            return Ok(version.trim_end_matches('"').to_string());
         }
     }
     bail!("Cargo.lock has no wasm-bindgen package")
