@@ -500,11 +500,7 @@ impl Room {
             return;
         };
         match ty {
-            frame_type::JOINED => {
-                if self.known.insert(id) {
-                    self.deliver_all(&frame, None);
-                }
-            }
+            frame_type::JOINED if self.known.insert(id) => self.deliver_all(&frame, None),
             frame_type::LEFT => {
                 if self.local.contains_key(&id) {
                     // Another node declared our member gone (its presence

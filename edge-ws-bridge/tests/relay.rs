@@ -781,3 +781,29 @@ async fn a_silent_peer_is_dropped_after_the_ping_timeout() {
     creator.leave().await;
     wait_gone(&room, &mut r).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sharded_pubsub_relays_across_nodes() {
+    let (url, mut r) = setup().await;
+    let n1 = Relay::start(&url, &["--sharded-pubsub"]);
+    let n2 = Relay::start(&url, &["--sharded-pubsub"]);
+    let room = create_room(&mut r, 600, 600, 8).await;
+    let mut a = Client::join(n1.addr, &room.id, &room.creator_ticket).await;
+    let t = room.ticket(&mut r, false).await;
+    let mut b = Client::join(n2.addr, &room.id, &t).await;
+    assert_eq!(b.expect().await, Got::Joined(a.member));
+    assert_eq!(a.expect().await, Got::Joined(b.member));
+    b.direct(a.member, b"over SPUBLISH").await;
+    assert_eq!(
+        a.expect().await,
+        Got::Direct {
+            from: b.member,
+            payload: b"over SPUBLISH".to_vec()
+        }
+    );
+    // The API's END_ROOM with SPUBLISH reaches both nodes.
+    assert_eq!(room.api_end_with(&mut r, "SPUBLISH").await, 1);
+    a.expect_ended(S5).await;
+    b.expect_ended(S5).await;
+    room.assert_gone(&mut r).await;
+}

@@ -241,12 +241,21 @@ impl TestRoom {
 
     /// What the API's `DELETE /api/rooms/{id}` does.
     pub async fn api_end(&self, conn: &mut redis::aio::MultiplexedConnection) -> i64 {
+        self.api_end_with(conn, "PUBLISH").await
+    }
+
+    /// `publish`: `PUBLISH`, or `SPUBLISH` for sharded pub/sub.
+    pub async fn api_end_with(
+        &self,
+        conn: &mut redis::aio::MultiplexedConnection,
+        publish: &str,
+    ) -> i64 {
         let reply: Vec<i64> = redis::Script::new(END_ROOM)
             .key(room_key(&self.id))
             .key(presence_key(&self.id))
             .key(tickets_key(&self.id))
             .arg(self.creator.sha256_hex())
-            .arg("PUBLISH")
+            .arg(publish)
             .arg(channel(&self.id))
             .invoke_async(conn)
             .await
@@ -502,5 +511,100 @@ impl Client {
     /// Drops the TCP connection without a leave or close frame.
     pub fn drop_connection(self) {
         drop(self.ws);
+    }
+}
+
+/// A private `redis-server` on a free port in a temporary directory, for
+/// tests that stop and restart Redis. Killed when dropped.
+pub struct PrivateRedis {
+    pub port: u16,
+    dir: std::path::PathBuf,
+    persistent: bool,
+    child: Option<Child>,
+}
+
+impl PrivateRedis {
+    /// `persistent`: an append-only file synced on every write, so a
+    /// restart keeps the data; otherwise nothing is saved.
+    pub fn start(persistent: bool) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = std::env::temp_dir().join(format!(
+            "vroom-relay-redis-{}-{port}-{:08x}",
+            std::process::id(),
+            u32::from_be_bytes(random())
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut redis = Self {
+            port,
+            dir,
+            persistent,
+            child: None,
+        };
+        redis.run();
+        redis
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    fn run(&mut self) {
+        let mut cmd = Command::new("redis-server");
+        cmd.args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--dir", self.dir.to_str().unwrap()])
+            .args(["--save", ""])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if self.persistent {
+            cmd.args(["--appendonly", "yes", "--appendfsync", "always"]);
+        } else {
+            cmd.args(["--appendonly", "no"]);
+        }
+        self.child = Some(cmd.spawn().expect("redis-server on PATH"));
+        let start = Instant::now();
+        loop {
+            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
+                use std::io::{Read as _, Write as _};
+                let _ = s.set_read_timeout(Some(Duration::from_millis(200)));
+                let mut buf = [0u8; 64];
+                if s.write_all(b"PING\r\n").is_ok()
+                    && s.read(&mut buf)
+                        .map(|n| buf[..n].starts_with(b"+PONG"))
+                        .unwrap_or(false)
+                {
+                    return;
+                }
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "redis-server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGKILL.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port (and directory).
+    pub fn restart(&mut self) {
+        self.kill9();
+        self.run();
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.kill9();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
