@@ -174,3 +174,56 @@ impl Host {
         )
     }
 }
+
+/// A running `edge-ws-bridge` relay node, stopped when dropped.
+pub struct RelayNode {
+    child: Child,
+    /// `ws://127.0.0.1:port/ws`.
+    pub url: String,
+}
+
+impl RelayNode {
+    /// Starts a node against the tests' Redis with extra flags.
+    pub async fn start(node_id: &str, args: &[&str]) -> Self {
+        let binary = std::env::var_os("VROOM_RELAY_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo_root().join("target/release/edge-ws-bridge"));
+        assert!(
+            binary.exists(),
+            "{} is missing: run the tests with `cargo xtask test`",
+            binary.display()
+        );
+        let mut child = Command::new(binary)
+            .args(["--listen", "127.0.0.1:0", "--node-id", node_id])
+            .args(["--redis-url", &redis_url()])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(if std::env::var_os("VROOM_TEST_LOGS").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the relay starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut lines = BufReader::new(stdout).lines();
+        let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("the relay prints its address within 30 s")
+            .expect("relay stdout")
+            .expect("a first line");
+        let url = first
+            .strip_prefix("Listening on ")
+            .expect("`Listening on ws://…/ws`")
+            .trim()
+            .to_string();
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Self { child, url }
+    }
+
+    /// The process id (for signals).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+}

@@ -4,6 +4,7 @@
 //! - `cargo xtask test` builds what the tests need and runs every test.
 
 mod cmd;
+mod fleet;
 mod redis;
 mod tools;
 
@@ -32,6 +33,9 @@ enum Task {
         /// Address to serve on (default: 127.0.0.1:3000, or a free port if that is taken).
         #[arg(long)]
         listen: Option<String>,
+        /// Relay nodes to run behind the local round-robin front.
+        #[arg(long, default_value_t = 1)]
+        nodes: usize,
     },
     /// Build what the tests need and run every test of the project.
     Test {
@@ -64,7 +68,7 @@ enum BenchTarget {
 
 fn main() -> Result<()> {
     match Cli::parse().command {
-        Task::Up { listen } => up(listen),
+        Task::Up { listen, nodes } => up(listen, nodes),
         Task::Test { no_clippy } => test(!no_clippy),
         Task::Bench {
             which:
@@ -77,31 +81,62 @@ fn main() -> Result<()> {
     }
 }
 
-fn up(listen: Option<String>) -> Result<()> {
+fn up(listen: Option<String>, nodes: usize) -> Result<()> {
+    if nodes == 0 {
+        bail!("--nodes must be at least 1");
+    }
     let stop = stop_flag()?;
     tools::ensure_targets()?;
     tools::build_components()?;
-    tools::build_host()?;
+    tools::build_services()?;
     step("Finding Redis");
     let redis = Redis::find_or_start()?;
-    let listen = match listen {
-        Some(listen) => listen,
-        None if std::net::TcpListener::bind("127.0.0.1:3000").is_ok() => "127.0.0.1:3000".into(),
-        None => format!("127.0.0.1:{}", redis::free_port()?),
-    };
+    let listen = listen.unwrap_or_else(|| preferred_or_free("127.0.0.1:3000"));
+    let port = listen.rsplit(':').next().unwrap_or_default();
+    let origins = [
+        format!("http://{listen}"),
+        format!("http://localhost:{port}"),
+    ];
+
     step(&format!(
-        "Starting Vroom on http://{listen} (Ctrl-C stops everything)"
+        "Starting {nodes} relay node(s) behind a round-robin front"
     ));
+    let mut fleet = fleet::Fleet::start(
+        nodes,
+        &redis.url(),
+        &origins,
+        &preferred_or_free("127.0.0.1:3001"),
+    )?;
+    let relay_url = format!("ws://{}/ws", fleet.front);
+    eprintln!("    relay front on {relay_url}");
+
+    step(&format!("Starting the app on http://{listen}"));
     let mut host = Command::new(target_dir().join("release/vroom"))
         .args(["up", "-f", "spin.toml", "--listen", &listen])
         .current_dir(repo_root())
         .env("SPIN_VARIABLE_REDIS_HOST", &redis.host_port)
+        .env("SPIN_VARIABLE_RELAY_URL", &relay_url)
         .spawn()
         .context("cannot start the host")?;
-    let result = supervise(&mut [&mut host], &stop);
-    terminate(&mut host);
+    eprintln!("\nVroom is running: open http://{listen} (Ctrl-C stops everything)\n");
+    let mut children: Vec<&mut Child> = fleet.nodes.iter_mut().collect();
+    children.push(&mut host);
+    let result = supervise(&mut children, &stop);
+    for child in children {
+        terminate(child);
+    }
     drop(redis);
     result
+}
+
+/// `preferred` if it is free now, else a free port on 127.0.0.1.
+fn preferred_or_free(preferred: &str) -> String {
+    if std::net::TcpListener::bind(preferred).is_ok() {
+        return preferred.to_string();
+    }
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map_or_else(|_| preferred.to_string(), |addr| addr.to_string())
 }
 
 /// Waits until Ctrl-C or until a child exits on its own (an error).
@@ -143,7 +178,7 @@ fn stop_flag() -> Result<Arc<AtomicBool>> {
 fn bench_api(clients: usize, seconds: f64, json: Option<String>) -> Result<()> {
     tools::ensure_targets()?;
     tools::build_components()?;
-    tools::build_host()?;
+    tools::build_services()?;
     step("Building the load generator (release)");
     run(cmd::cargo(&["build", "--release", "-p", "vroom-bench"]))?;
     step("Finding Redis");
@@ -200,14 +235,18 @@ fn test(clippy: bool) -> Result<()> {
     tools::ensure_chromium()?;
     tools::ensure_wasm_bindgen_cli()?;
     tools::build_components()?;
-    tools::build_host()?;
+    tools::build_services()?;
     step("Finding Redis");
     let redis = Redis::find_or_start()?;
 
     step("Running the native tests (unit, Redis, and the host serving the real components)");
     run(cmd::cargo(&["test", "--release", "--workspace"])
         .env("REDIS_URL", redis.url())
-        .env("VROOM_HOST_BIN", target_dir().join("release/vroom")))?;
+        .env("VROOM_HOST_BIN", target_dir().join("release/vroom"))
+        .env(
+            "VROOM_RELAY_BIN",
+            target_dir().join("release/edge-ws-bridge"),
+        ))?;
 
     step("Running the protocol crate's tests in headless Chromium (wasm32-unknown-unknown)");
     run(cmd::cargo(&[

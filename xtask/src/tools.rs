@@ -101,10 +101,19 @@ pub fn build_components() -> Result<()> {
     ]))
 }
 
-/// Builds the local Spin-compatible host (release).
-pub fn build_host() -> Result<()> {
+/// Builds the local Spin-compatible host `vroom` and the relay
+/// `edge-ws-bridge` (release).
+pub fn build_services() -> Result<()> {
     step(
-        "Building the host `vroom` (release; the first build compiles wasmtime, ~10 min on 2 cores)",
+        "Building the host `vroom` and the relay `edge-ws-bridge` \
+         (release; the first build compiles wasmtime, ~10 min on 2 cores)",
     );
-    run(cmd::cargo(&["build", "--release", "-p", "vroom-host"]))
+    run(cmd::cargo(&[
+        "build",
+        "--release",
+        "-p",
+        "vroom-host",
+        "-p",
+        "edge-ws-bridge",
+    ]))
 }
