@@ -74,8 +74,6 @@ pub mod frame_type {
 pub mod close {
     /// `1000`: after the client's [`super::ClientFrame::Leave`].
     pub const NORMAL: u16 = 1000;
-    /// `1011`: an unexpected internal failure.
-    pub const INTERNAL: u16 = 1011;
     /// `1012`: the node is restarting (graceful shutdown); the room lives on,
     /// reconnect (to any node).
     pub const RESTART: u16 = 1012;
