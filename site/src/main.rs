@@ -1,0 +1,18 @@
+//! The Vroom web app (Leptos CSR). Build it with trunk for
+//! `wasm32-unknown-unknown` (`cargo xtask up` does); natively this binary
+//! only says so.
+
+#[cfg(target_arch = "wasm32")]
+mod web;
+
+#[cfg(target_arch = "wasm32")]
+fn main() {
+    leptos::mount::mount_to_body(web::app::App);
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    eprintln!(
+        "vroom-site runs in a browser: build it with `cargo xtask up` (trunk, wasm32-unknown-unknown)"
+    );
+}

@@ -1,0 +1,186 @@
+//! The rooms API (`/api/...`, same origin) with human error messages.
+
+use vroom_shared::api::{
+    CreateMode, CreateRoomRequest, CreateRoomResponse, ErrorBody, ErrorCode, JoinRoomRequest,
+    JoinRoomResponse,
+};
+use vroom_shared::{CreatorToken, JoinKey, RoomId};
+use wasm_bindgen::JsCast as _;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use super::util::window;
+
+/// Why an API call failed, phrased for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// No live room with these credentials (unknown, ended, or wrong key).
+    NotFound,
+    /// The room holds as many members as it may.
+    Full,
+    /// A plain create met a live room.
+    Exists,
+    /// Too many requests from this address; seconds to wait if known.
+    RateLimited(Option<u32>),
+    /// The server failed or its storage is down.
+    Server,
+    /// The server could not be reached.
+    Network,
+    /// The server refused the request as malformed.
+    Refused(String),
+}
+
+impl ApiError {
+    /// A sentence to show.
+    pub fn human(&self) -> String {
+        match self {
+            Self::NotFound => "No live room with these credentials. The room may have ended, \
+                               or the link, name or passphrase is not right."
+                .into(),
+            Self::Full => {
+                "This room is full: it already has as many people as a room may hold.".into()
+            }
+            Self::Exists => "A room with these credentials is live already.".into(),
+            Self::RateLimited(Some(secs)) => {
+                format!("Too many attempts from your network. Please wait {secs} s and try again.")
+            }
+            Self::RateLimited(None) => {
+                "Too many attempts from your network. Please wait a minute and try again.".into()
+            }
+            Self::Server => {
+                "The server is having trouble right now. Please try again in a moment.".into()
+            }
+            Self::Network => "Cannot reach the server. Check your connection and try again.".into(),
+            Self::Refused(why) => format!("The server refused the request: {why}"),
+        }
+    }
+}
+
+struct Reply {
+    status: u16,
+    body: String,
+    retry_after: Option<u32>,
+}
+
+async fn call(
+    method: &str,
+    path: &str,
+    body: Option<String>,
+    bearer: Option<&str>,
+) -> Result<Reply, ApiError> {
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    init.set_credentials(web_sys::RequestCredentials::Omit);
+    init.set_cache(web_sys::RequestCache::NoStore);
+    let headers = web_sys::Headers::new().map_err(|_| ApiError::Network)?;
+    if let Some(body) = &body {
+        let _ = headers.set("content-type", "application/json");
+        init.set_body(&JsValue::from_str(body));
+    }
+    if let Some(token) = bearer {
+        let _ = headers.set("authorization", &format!("Bearer {token}"));
+    }
+    init.set_headers(&headers);
+    let request =
+        web_sys::Request::new_with_str_and_init(path, &init).map_err(|_| ApiError::Network)?;
+    let response: web_sys::Response = JsFuture::from(window().fetch_with_request(&request))
+        .await
+        .map_err(|_| ApiError::Network)?
+        .dyn_into()
+        .map_err(|_| ApiError::Network)?;
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .ok()
+        .flatten()
+        .and_then(|v| v.trim().parse().ok());
+    let text = match response.text() {
+        Ok(promise) => JsFuture::from(promise)
+            .await
+            .ok()
+            .and_then(|v| v.as_string()),
+        Err(_) => None,
+    };
+    Ok(Reply {
+        status: response.status(),
+        body: text.unwrap_or_default(),
+        retry_after,
+    })
+}
+
+fn error(reply: &Reply) -> ApiError {
+    let code = serde_json::from_str::<ErrorBody>(&reply.body)
+        .ok()
+        .map(|b| (b.error.code, b.error.message));
+    match (reply.status, code) {
+        (_, Some((ErrorCode::NotFound, _))) | (404, None) => ApiError::NotFound,
+        (_, Some((ErrorCode::RoomFull, _))) => ApiError::Full,
+        (_, Some((ErrorCode::RoomExists, _))) => ApiError::Exists,
+        (_, Some((ErrorCode::RateLimited, _))) | (429, None) => {
+            ApiError::RateLimited(reply.retry_after)
+        }
+        (400..=499, Some((_, message))) => ApiError::Refused(message),
+        (400..=499, None) => ApiError::Refused(format!("status {}", reply.status)),
+        _ => ApiError::Server,
+    }
+}
+
+fn ids(room_id: &[u8; 16], join_key: &[u8; 32]) -> (RoomId, JoinKey) {
+    (RoomId::from_bytes(*room_id), JoinKey::from_bytes(*join_key))
+}
+
+/// `POST /api/rooms`. Returns the response and whether this call created the room.
+pub async fn create(
+    room_id: &[u8; 16],
+    join_key: &[u8; 32],
+    lifetime_secs: Option<u32>,
+    or_join: bool,
+) -> Result<CreateRoomResponse, ApiError> {
+    let (room_id, join_key) = ids(room_id, join_key);
+    let request = CreateRoomRequest {
+        room_id,
+        join_key,
+        lifetime_secs,
+        mode: Some(if or_join {
+            CreateMode::CreateOrJoin
+        } else {
+            CreateMode::Create
+        }),
+    };
+    let body = serde_json::to_string(&request).map_err(|_| ApiError::Network)?;
+    let reply = call("POST", "/api/rooms", Some(body), None).await?;
+    match reply.status {
+        200 | 201 => serde_json::from_str(&reply.body).map_err(|_| ApiError::Server),
+        _ => Err(error(&reply)),
+    }
+}
+
+/// `POST /api/rooms/{room_id}/join`.
+pub async fn join(
+    room_id: &[u8; 16],
+    join_key: &[u8; 32],
+    creator_token: Option<&str>,
+) -> Result<JoinRoomResponse, ApiError> {
+    let (room, join_key) = ids(room_id, join_key);
+    let request = JoinRoomRequest {
+        join_key,
+        creator_token: creator_token.and_then(|t| CreatorToken::parse(t).ok()),
+    };
+    let body = serde_json::to_string(&request).map_err(|_| ApiError::Network)?;
+    let path = format!("/api/rooms/{}/join", room.to_base64());
+    let reply = call("POST", &path, Some(body), None).await?;
+    match reply.status {
+        200 => serde_json::from_str(&reply.body).map_err(|_| ApiError::Server),
+        _ => Err(error(&reply)),
+    }
+}
+
+/// `DELETE /api/rooms/{room_id}` with the creator token.
+pub async fn end(room_id: &[u8; 16], creator_token: &str) -> Result<(), ApiError> {
+    let path = format!("/api/rooms/{}", RoomId::from_bytes(*room_id).to_base64());
+    let reply = call("DELETE", &path, None, Some(creator_token)).await?;
+    match reply.status {
+        204 => Ok(()),
+        _ => Err(error(&reply)),
+    }
+}

@@ -1,0 +1,11 @@
+//! Browser-only code: the Leptos app, the rooms API client, the relay
+//! connection and the room controller driving `vroom_e2e::Session`.
+
+pub mod api;
+pub mod app;
+pub mod landing;
+pub mod names;
+pub mod room;
+pub mod store;
+pub mod util;
+pub mod view;
