@@ -828,3 +828,65 @@ async fn tampered_wasm_is_refused() {
     );
     a.close().await;
 }
+
+/// Milliseconds from navigation start until `ready` (a JS expression) holds,
+/// measured in the page (`performance.now()`, checked every frame).
+async fn ms_until(x: &Browser, ready: &str) -> f64 {
+    let script = format!(
+        "const done = arguments[arguments.length - 1];
+         (function check() {{ if ({ready}) done(performance.now()); else requestAnimationFrame(check); }})();"
+    );
+    x.client
+        .execute_async(&script, vec![])
+        .await
+        .expect("timing script")
+        .as_f64()
+        .expect("a number")
+}
+
+/// Benchmark, not a test: `cargo test -p vroom-system-tests --test browser
+/// -- --ignored site_timings --nocapture`. Prints the time from navigation to
+/// an interactive landing page and to a joined room.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "benchmark"]
+async fn site_timings() {
+    let _serial = SERIAL.lock().await;
+    let app = App::start().await;
+    let driver = Driver::start().await;
+    let (a, b) = (driver.browser().await, driver.browser().await);
+    let mut landing = Vec::new();
+    let mut joined = Vec::new();
+    for round in 0..6 {
+        a.goto(&app.url("/")).await;
+        landing.push(ms_until(&a, "document.getElementById('quick-create')").await);
+        let link = a.create_quick_room(&app, "Bench").await;
+        b.goto(&link).await;
+        joined.push(
+            ms_until(
+                &b,
+                "(document.getElementById('conn')||{}).textContent === 'Connected' && \
+                 document.querySelectorAll('#members li .code').length === 2 && \
+                 [...document.querySelectorAll('#members li .code')].every(e => e.textContent)",
+            )
+            .await,
+        );
+        a.end_room().await;
+        b.wait("#ended").await;
+        eprintln!(
+            "round {round}: landing {:.0} ms, joined {:.0} ms",
+            landing[round], joined[round]
+        );
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    eprintln!(
+        "first load: landing {:.0} ms; median of the rest (warm cache): landing {:.0} ms, joined room {:.0} ms",
+        landing[0],
+        median(&mut landing[1..].to_vec()),
+        median(&mut joined[1..].to_vec())
+    );
+    a.close().await;
+    b.close().await;
+}
