@@ -50,8 +50,16 @@ async fn static_site_is_served_with_security_headers() {
         .unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 
-    let css = client.get(host.url("/style.css")).send().await.unwrap();
+    let css = client
+        .get(host.url(&stylesheet(&html)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+    assert_eq!(
+        css.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
 
     let traversal = client
         .get(host.url("/..%2f..%2fetc/passwd"))
@@ -62,6 +70,14 @@ async fn static_site_is_served_with_security_headers() {
 
     let post = client.post(host.url("/")).send().await.unwrap();
     assert_eq!(post.status(), StatusCode::METHOD_NOT_ALLOWED);
+}
+
+/// The path of the page's (hashed) stylesheet.
+fn stylesheet(html: &str) -> String {
+    const LINK: &str = "rel=\"stylesheet\" href=\"";
+    let start = html.find(LINK).expect("a stylesheet link") + LINK.len();
+    let end = html[start..].find('"').expect("a closing quote") + start;
+    html[start..end].to_string()
 }
 
 #[tokio::test]
@@ -77,9 +93,18 @@ async fn hsts_is_sent_when_configured() {
 #[tokio::test]
 async fn clients_cannot_forge_spin_headers() {
     let host = Host::start(&[]).await;
+    let client = client();
+    let html = client
+        .get(host.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     // The static component routes by `spin-path-info`; a forged one must be replaced.
-    let response = client()
-        .get(host.url("/style.css"))
+    let response = client
+        .get(host.url(&stylesheet(&html)))
         .header("spin-path-info", "/index.html")
         .send()
         .await

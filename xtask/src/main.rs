@@ -6,6 +6,7 @@
 mod cmd;
 mod fleet;
 mod redis;
+mod site;
 mod tools;
 
 use std::process::{Child, Command};
@@ -87,8 +88,11 @@ fn up(listen: Option<String>, nodes: usize) -> Result<()> {
     }
     let stop = stop_flag()?;
     tools::ensure_targets()?;
+    site::ensure_site_tools()?;
+    tools::ensure_wasm_bindgen_cli()?;
     tools::build_components()?;
     tools::build_services()?;
+    site::build_site()?;
     step("Finding Redis");
     let redis = Redis::find_or_start()?;
     let listen = listen.unwrap_or_else(|| preferred_or_free("127.0.0.1:3000"));
@@ -177,8 +181,11 @@ fn stop_flag() -> Result<Arc<AtomicBool>> {
 
 fn bench_api(clients: usize, seconds: f64, json: Option<String>) -> Result<()> {
     tools::ensure_targets()?;
+    site::ensure_site_tools()?;
+    tools::ensure_wasm_bindgen_cli()?;
     tools::build_components()?;
     tools::build_services()?;
+    site::build_site()?;
     step("Building the load generator (release)");
     run(cmd::cargo(&["build", "--release", "-p", "vroom-bench"]))?;
     step("Finding Redis");
@@ -233,9 +240,11 @@ fn test(clippy: bool) -> Result<()> {
     run(cmd::cargo(&["fmt", "--all", "--check"]))?;
     tools::ensure_targets()?;
     tools::ensure_chromium()?;
+    site::ensure_site_tools()?;
     tools::ensure_wasm_bindgen_cli()?;
     tools::build_components()?;
     tools::build_services()?;
+    site::build_site()?;
     step("Finding Redis");
     let redis = Redis::find_or_start()?;
 

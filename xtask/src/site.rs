@@ -96,7 +96,9 @@ pub fn build_site() -> Result<()> {
         .arg(&dist)
         .current_dir(&site)
         .env("PATH", path)
-        .env("CARGO_TARGET_DIR", target_dir())
+        // Its own target dir: the size profile below would otherwise evict
+        // the wasm32 builds the protocol crate's browser tests use.
+        .env("CARGO_TARGET_DIR", target_dir().join("site"))
         // Size profile for this build only; the workspace's release profile
         // (host, components) is left as it is.
         .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "z")
