@@ -167,8 +167,8 @@ fn manifest_with(replace: &str, with: &str) -> tempfile_path::TempManifest {
             &format!("source = \"{}/target/", root.display()),
         )
         .replace(
-            "source = \"placeholder\"",
-            &format!("source = \"{}/placeholder\"", root.display()),
+            "source = \"site/dist\"",
+            &format!("source = \"{}/site/dist\"", root.display()),
         );
     tempfile_path::TempManifest::new(&text)
 }

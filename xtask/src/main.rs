@@ -44,6 +44,8 @@ enum Task {
         #[arg(long)]
         no_clippy: bool,
     },
+    /// Build the site into `site/dist` (what the static component serves).
+    Site,
     /// Benchmarks (not tests): `cargo xtask bench api`.
     Bench {
         #[command(subcommand)]
@@ -71,6 +73,12 @@ fn main() -> Result<()> {
     match Cli::parse().command {
         Task::Up { listen, nodes } => up(listen, nodes),
         Task::Test { no_clippy } => test(!no_clippy),
+        Task::Site => {
+            tools::ensure_targets()?;
+            site::ensure_site_tools()?;
+            tools::ensure_wasm_bindgen_cli()?;
+            site::build_site()
+        }
         Task::Bench {
             which:
                 BenchTarget::Api {
