@@ -1,22 +1,37 @@
 //! `vroom-bench`: load generators for Vroom.
 //!
-//! `vroom-bench api` drives the rooms API the way clients do: each virtual
-//! client loops create → join → end over a kept-alive HTTP/1.1 connection and
-//! every request's latency is recorded.
+//! - `vroom-bench api` drives the rooms API: create → join → end.
+//! - `vroom-bench compare` measures Vroom's relay (`edge-ws-bridge`) and the
+//!   Socket.IO + Redis peer side by side on running nodes: fan-out knees,
+//!   latency at a fixed load, memory per idle socket, join churn, and the
+//!   Redis PUBLISH ceiling; writes JSON, SVG charts and a Markdown section.
+//!   `cargo xtask bench` starts everything and runs it.
+//! - `vroom-bench hold` is the worker `compare` uses to hold idle sockets
+//!   (a process may hold at most 20,000 file descriptors).
 
-use std::time::{Duration, Instant};
+mod api;
+mod ceiling;
+mod chart;
+mod churn;
+mod conn;
+mod fanout;
+mod http;
+mod idle;
+mod report;
+mod stats;
+mod target;
+mod tickets;
 
-use anyhow::{Context, Result, bail, ensure};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use bytes::Bytes;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Result, bail};
 use clap::{Parser, Subcommand};
-use hdrhistogram::Histogram;
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
-use serde::Serialize;
+
+use crate::conn::System;
+use crate::fanout::{Plan, Swarm};
+use crate::report::{Machine, Report, SystemRun, num};
+use crate::target::Target;
 
 #[derive(Parser)]
 #[command(name = "vroom-bench")]
@@ -28,262 +43,333 @@ struct Cli {
 #[derive(Subcommand)]
 enum Bench {
     /// Rooms API: create → join → end per iteration.
-    Api(ApiArgs),
+    Api(api::ApiArgs),
+    /// Vroom's relay vs the Socket.IO peer, on running nodes.
+    Compare(CompareArgs),
+    /// Worker: hold idle sockets until standard input closes.
+    Hold(idle::HoldArgs),
 }
 
+/// Flags of `vroom-bench compare`.
 #[derive(clap::Args)]
-struct ApiArgs {
-    /// Base URL of the app, e.g. http://127.0.0.1:3000.
+struct CompareArgs {
+    /// The rooms API of the host serving Vroom (`http://host:port`).
     #[arg(long)]
-    url: String,
-    /// Concurrent clients, each with its own connection.
-    #[arg(long, default_value_t = 8)]
-    clients: usize,
-    /// Measured seconds (after the warm-up).
-    #[arg(long, default_value_t = 10.0)]
-    seconds: f64,
-    /// Unmeasured warm-up seconds.
-    #[arg(long, default_value_t = 2.0)]
-    warmup: f64,
-    /// Write the results as JSON to this file too.
+    api: String,
+    /// A Vroom relay node, `ADDR=PID` (repeat).
+    #[arg(long = "vroom", required = true)]
+    vroom: Vec<String>,
+    /// A peer node, `ADDR=PID` (repeat; none: Vroom only).
+    #[arg(long = "peer")]
+    peer: Vec<String>,
+    /// The Redis both use, `host:port` (for `redis-benchmark`).
+    #[arg(long, default_value = "127.0.0.1:6379")]
+    redis: String,
+    /// Short settings (a couple of minutes).
     #[arg(long)]
-    json: Option<std::path::PathBuf>,
+    quick: bool,
+    /// Tiny settings (seconds): the smoke test.
+    #[arg(long)]
+    smoke: bool,
+    /// Directory for `relay-vs-peer.json`, `.md` and the SVG charts.
+    #[arg(long)]
+    out: PathBuf,
+    /// Prefix of the chart links in the Markdown.
+    #[arg(long, default_value = "")]
+    chart_prefix: String,
+    /// The command to print in the report.
+    #[arg(long, default_value = "vroom-bench compare")]
+    command: String,
+    /// Skip `redis-benchmark`.
+    #[arg(long)]
+    no_ceiling: bool,
 }
 
-/// One API call's latency distribution, in microseconds.
-#[derive(Serialize)]
-struct CallStats {
-    requests: u64,
-    per_second: f64,
-    p50_us: u64,
-    p90_us: u64,
-    p99_us: u64,
-    max_us: u64,
+/// Sizes of one run.
+struct Settings {
+    idle: Vec<usize>,
+    shapes: Vec<(usize, usize)>,
+    plan: Plan,
+    fixed_load: f64,
+    fixed_secs: f64,
+    churn_rooms: usize,
+    churn_clients: usize,
+    churn_secs: f64,
+    ceiling_requests: usize,
 }
 
-#[derive(Serialize)]
-struct ApiReport {
-    clients: usize,
-    seconds: f64,
-    create: CallStats,
-    join: CallStats,
-    end: CallStats,
-    /// create + join together, the figure the goal is stated in.
-    create_and_join: CallStats,
-    errors: u64,
-}
-
-type HttpClient = Client<HttpConnector, Full<Bytes>>;
-
-#[derive(Clone, Copy)]
-enum Call {
-    Create,
-    Join,
-    End,
-}
-
-struct Recorder {
-    histograms: [Histogram<u64>; 3],
-    errors: u64,
-}
-
-impl Recorder {
-    fn new() -> Result<Self> {
-        let histogram = || Histogram::<u64>::new_with_bounds(1, 60_000_000, 3);
-        Ok(Self {
-            histograms: [histogram()?, histogram()?, histogram()?],
-            errors: 0,
-        })
-    }
-
-    fn record(&mut self, call: Call, elapsed: Duration) {
-        let micros = u64::try_from(elapsed.as_micros())
-            .unwrap_or(u64::MAX)
-            .max(1);
-        self.histograms[call as usize].saturating_record(micros);
-    }
-
-    fn merge(&mut self, other: &Recorder) -> Result<()> {
-        for (mine, theirs) in self.histograms.iter_mut().zip(&other.histograms) {
-            mine.add(theirs)?;
+impl Settings {
+    fn new(quick: bool, smoke: bool) -> Self {
+        if smoke {
+            return Self {
+                idle: vec![40],
+                shapes: vec![(4, 4)],
+                plan: Plan {
+                    warmup: Duration::from_millis(300),
+                    measure: Duration::from_millis(700),
+                    first_rate: 2.0,
+                    max_steps: 2,
+                    refine: false,
+                },
+                fixed_load: 100.0,
+                fixed_secs: 1.0,
+                churn_rooms: 2,
+                churn_clients: 2,
+                churn_secs: 1.0,
+                ceiling_requests: 2000,
+            };
         }
-        self.errors += other.errors;
-        Ok(())
-    }
-}
-
-fn stats(histogram: &Histogram<u64>, seconds: f64) -> CallStats {
-    CallStats {
-        requests: histogram.len(),
-        per_second: histogram.len() as f64 / seconds,
-        p50_us: histogram.value_at_quantile(0.50),
-        p90_us: histogram.value_at_quantile(0.90),
-        p99_us: histogram.value_at_quantile(0.99),
-        max_us: histogram.max(),
-    }
-}
-
-fn random_b64(len: usize) -> Result<String> {
-    let mut bytes = vec![0u8; len];
-    getrandom::fill(&mut bytes).map_err(|err| anyhow::anyhow!("randomness: {err}"))?;
-    Ok(URL_SAFE_NO_PAD.encode(bytes))
-}
-
-async fn send(
-    client: &HttpClient,
-    method: http::Method,
-    url: &str,
-    body: Option<String>,
-    bearer: Option<&str>,
-) -> Result<(u16, Bytes)> {
-    let mut request = http::Request::builder().method(method).uri(url);
-    if body.is_some() {
-        request = request.header("content-type", "application/json");
-    }
-    if let Some(token) = bearer {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    let request = request.body(Full::new(Bytes::from(body.unwrap_or_default())))?;
-    let response = client.request(request).await?;
-    let status = response.status().as_u16();
-    let body = response.into_body().collect().await?.to_bytes();
-    Ok((status, body))
-}
-
-/// One create → join → end round; returns false if any call failed.
-async fn round(client: &HttpClient, base: &str, recorder: Option<&mut Recorder>) -> Result<bool> {
-    let room_id = random_b64(16)?;
-    let join_key = random_b64(32)?;
-    let mut timings = Vec::with_capacity(3);
-
-    let started = Instant::now();
-    let (status, body) = send(
-        client,
-        http::Method::POST,
-        &format!("{base}/api/rooms"),
-        Some(format!(
-            r#"{{"room_id":"{room_id}","join_key":"{join_key}"}}"#
-        )),
-        None,
-    )
-    .await?;
-    timings.push((Call::Create, started.elapsed()));
-    if status != 201 {
-        return Ok(false);
-    }
-    let created: serde_json::Value = serde_json::from_slice(&body)?;
-    let token = created["creator_token"]
-        .as_str()
-        .context("no creator token")?
-        .to_string();
-
-    let started = Instant::now();
-    let (status, _) = send(
-        client,
-        http::Method::POST,
-        &format!("{base}/api/rooms/{room_id}/join"),
-        Some(format!(r#"{{"join_key":"{join_key}"}}"#)),
-        None,
-    )
-    .await?;
-    timings.push((Call::Join, started.elapsed()));
-    let joined = status == 200;
-
-    let started = Instant::now();
-    let (status, _) = send(
-        client,
-        http::Method::DELETE,
-        &format!("{base}/api/rooms/{room_id}"),
-        None,
-        Some(&token),
-    )
-    .await?;
-    timings.push((Call::End, started.elapsed()));
-    if let Some(recorder) = recorder {
-        for (call, elapsed) in timings {
-            recorder.record(call, elapsed);
+        if quick {
+            return Self {
+                idle: vec![1_000, 4_000],
+                shapes: vec![(100, 8), (10, 50)],
+                plan: Plan {
+                    warmup: Duration::from_millis(500),
+                    measure: Duration::from_millis(1500),
+                    first_rate: 0.5,
+                    max_steps: 8,
+                    refine: false,
+                },
+                fixed_load: 2_000.0,
+                fixed_secs: 3.0,
+                churn_rooms: 20,
+                churn_clients: 16,
+                churn_secs: 3.0,
+                ceiling_requests: 200_000,
+            };
+        }
+        Self {
+            idle: vec![1_000, 10_000, 20_000],
+            shapes: vec![(100, 8), (10, 50)],
+            plan: Plan {
+                warmup: Duration::from_secs(1),
+                measure: Duration::from_secs(4),
+                first_rate: 0.25,
+                max_steps: 12,
+                refine: true,
+            },
+            fixed_load: 2_000.0,
+            fixed_secs: 10.0,
+            churn_rooms: 50,
+            churn_clients: 32,
+            churn_secs: 10.0,
+            ceiling_requests: 1_000_000,
         }
     }
-    Ok(joined && status == 204)
 }
 
-async fn api(args: ApiArgs) -> Result<()> {
-    ensure!(args.clients > 0, "--clients must be at least 1");
-    let base = args.url.trim_end_matches('/').to_string();
-    let warmup = Duration::from_secs_f64(args.warmup);
-    let measured = Duration::from_secs_f64(args.seconds);
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..args.clients {
-        let base = base.clone();
-        tasks.push(tokio::spawn(async move {
-            let client: HttpClient = Client::builder(TokioExecutor::new())
-                .pool_max_idle_per_host(1)
-                .build(HttpConnector::new());
-            let mut recorder = Recorder::new()?;
-            while started.elapsed() < warmup {
-                round(&client, &base, None).await?;
-            }
-            while started.elapsed() < warmup + measured {
-                match round(&client, &base, Some(&mut recorder)).await {
-                    Ok(true) => {}
-                    Ok(false) | Err(_) => recorder.errors += 1,
-                }
-            }
-            anyhow::Ok(recorder)
-        }));
+fn target_args(system: System, specs: &[String], api: &str) -> Vec<String> {
+    let mut args = vec![
+        "--system".to_string(),
+        match system {
+            System::Vroom => "vroom",
+            System::Peer => "peer",
+        }
+        .to_string(),
+    ];
+    for spec in specs {
+        args.push("--node".into());
+        args.push(spec.clone());
     }
-    let mut total = Recorder::new()?;
-    for task in tasks {
-        total.merge(&task.await??)?;
+    if system == System::Vroom {
+        args.push("--api".into());
+        args.push(api.to_string());
     }
-    let seconds = measured.as_secs_f64();
-    let mut both = total.histograms[Call::Create as usize].clone();
-    both.add(&total.histograms[Call::Join as usize])?;
-    let report = ApiReport {
-        clients: args.clients,
-        seconds,
-        create: stats(&total.histograms[Call::Create as usize], seconds),
-        join: stats(&total.histograms[Call::Join as usize], seconds),
-        end: stats(&total.histograms[Call::End as usize], seconds),
-        create_and_join: stats(&both, seconds),
-        errors: total.errors,
+    args
+}
+
+fn note(what: &str) {
+    eprintln!("  · {what}");
+}
+
+async fn compare(args: CompareArgs) -> Result<()> {
+    let settings = Settings::new(args.quick, args.smoke);
+    std::fs::create_dir_all(&args.out)?;
+    let mut machine = Machine::now();
+    let mut systems = Vec::new();
+    for (system, specs) in [(System::Vroom, &args.vroom), (System::Peer, &args.peer)] {
+        if specs.is_empty() {
+            continue;
+        }
+        let (nodes, pids) = Target::parse_nodes(specs)?;
+        let target = Target {
+            system,
+            nodes,
+            pids,
+            api: (system == System::Vroom).then(|| tickets::Api::new(&args.api)),
+        };
+        systems.push((
+            target,
+            target_args(system, specs, &args.api),
+            SystemRun::new(system),
+        ));
+    }
+    let track_load = |machine: &mut Machine| {
+        machine.load_max = machine.load_max.max(stats::load_average());
     };
-    println!(
-        "clients {} · {seconds:.0} s measured · errors {}",
-        report.clients, report.errors
-    );
-    println!(
-        "{:<16}{:>10}{:>10}{:>10}{:>10}{:>10}",
-        "call", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms"
-    );
-    for (name, call) in [
-        ("create", &report.create),
-        ("join", &report.join),
-        ("end", &report.end),
-        ("create+join", &report.create_and_join),
-    ] {
-        println!(
-            "{name:<16}{:>10.0}{:>10.2}{:>10.2}{:>10.2}{:>10.2}",
-            call.per_second,
-            call.p50_us as f64 / 1000.0,
-            call.p90_us as f64 / 1000.0,
-            call.p99_us as f64 / 1000.0,
-            call.max_us as f64 / 1000.0
+
+    // Idle sockets first, while the nodes are fresh.
+    for (target, worker_args, run) in &mut systems {
+        eprintln!(
+            "\n{}: idle sockets {:?}",
+            target.system.label(),
+            settings.idle
         );
+        run.idle = idle::idle(target, worker_args.clone(), &settings.idle, &|p| {
+            note(&format!(
+                "{} sockets ({} errors): RSS {:.1} → {:.1} MiB, {:.0} B/socket, connected in {:.1} s",
+                p.sockets,
+                p.errors,
+                p.rss_before_kib as f64 / 1024.0,
+                p.rss_after_kib as f64 / 1024.0,
+                p.bytes_per_socket,
+                p.connect_secs
+            ));
+        })
+        .await?;
+        track_load(&mut machine);
     }
-    if let Some(path) = args.json {
-        std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
+
+    // Fan-out: the fixed load on the first shape, then the knee of each.
+    for (target, _, run) in &mut systems {
+        for (index, &(rooms, members)) in settings.shapes.iter().enumerate() {
+            eprintln!("\n{}: fan-out {rooms}×{members}", target.system.label());
+            let swarm = Swarm::start(target, rooms, members).await?;
+            if index == 0 {
+                let fixed = swarm
+                    .fixed(
+                        settings.fixed_load,
+                        settings.plan.warmup,
+                        Duration::from_secs_f64(settings.fixed_secs),
+                    )
+                    .await;
+                note(&format!(
+                    "fixed {:.0} deliveries/s: delivered {}/s, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+                    settings.fixed_load,
+                    num(fixed.step.delivered_per_s),
+                    fixed.step.latency.p50_ms,
+                    fixed.step.latency.p99_ms,
+                    fixed.step.latency.max_ms
+                ));
+                run.fixed = Some(fixed);
+            }
+            let fanout = swarm
+                .knee(&settings.plan, &|s| {
+                    note(&format!(
+                        "{} msg/s/member: offered {}/s, sent {}/s, delivered {}/s ({:.1}%), p99 {:.2} ms, \
+                         errors {}, server {:.2} cores, generator {:.2} cores{}",
+                        s.rate_per_member,
+                        num(s.offered_per_s),
+                        num(s.sent_per_s),
+                        num(s.delivered_per_s),
+                        s.delivery_ratio * 100.0,
+                        s.latency.p99_ms,
+                        s.errors,
+                        s.server_cores,
+                        s.generator_cores,
+                        if s.sustained { "" } else { " — past the knee" }
+                    ));
+                })
+                .await;
+            note(&format!(
+                "knee {} delivered/s; stopped {}",
+                num(fanout.knee_delivered_per_s),
+                fanout.stopped_because
+            ));
+            run.fanout.push(fanout);
+            swarm.stop().await;
+            track_load(&mut machine);
+        }
     }
-    if report.create.requests == 0 {
-        bail!("no request completed");
+
+    // Join churn.
+    for (target, _, run) in &mut systems {
+        eprintln!(
+            "\n{}: join churn, {} clients over {} rooms",
+            target.system.label(),
+            settings.churn_clients,
+            settings.churn_rooms
+        );
+        let churn = churn::churn(
+            target,
+            settings.churn_rooms,
+            settings.churn_clients,
+            settings.churn_secs,
+        )
+        .await?;
+        note(&format!(
+            "{} cycles/s, p50 {:.2} ms, p99 {:.2} ms, errors {}",
+            num(churn.cycles_per_s),
+            churn.cycle.p50_ms,
+            churn.cycle.p99_ms,
+            churn.errors
+        ));
+        run.churn = Some(churn);
+        track_load(&mut machine);
     }
+
+    let ceiling = if args.no_ceiling {
+        None
+    } else {
+        eprintln!("\nRedis ceiling: redis-benchmark PUBLISH");
+        match ceiling::measure(&args.redis, settings.ceiling_requests).await {
+            Ok(c) => {
+                note(&format!(
+                    "{} PUBLISH/s without subscribers, {} with two",
+                    num(c.publish_per_s),
+                    num(c.publish_2_subscribers_per_s)
+                ));
+                Some(c)
+            }
+            Err(e) => {
+                note(&format!("redis-benchmark failed: {e:#}"));
+                None
+            }
+        }
+    };
+    machine.load_after = stats::load_average();
+    track_load(&mut machine);
+
+    let mut runs = systems.into_iter().map(|(_, _, run)| run);
+    let Some(vroom) = runs.next() else {
+        bail!("no system measured");
+    };
+    let mut report = Report {
+        command: args.command,
+        quick: args.quick || args.smoke,
+        machine,
+        redis: args.redis,
+        ceiling,
+        vroom,
+        peer: runs.next(),
+        ratios: Vec::new(),
+    };
+    report.compute_ratios();
+    std::fs::write(
+        args.out.join("relay-vs-peer.json"),
+        serde_json::to_string_pretty(&report)?,
+    )?;
+    chart::write_all(&report, &args.out)?;
+    std::fs::write(
+        args.out.join("relay-vs-peer.md"),
+        report.markdown(&args.chart_prefix),
+    )?;
+    println!("\n{}", report.ratio_table());
+    println!(
+        "(load average {:.2} before, {:.2} after; results in {})",
+        report.machine.load_before,
+        report.machine.load_after,
+        args.out.display()
+    );
     Ok(())
 }
 
 #[tokio::main]
 async fn main() -> Result<()> {
+    stats::epoch();
     match Cli::parse().command {
-        Bench::Api(args) => api(args).await,
+        Bench::Api(args) => api::api(args).await,
+        Bench::Compare(args) => compare(args).await,
+        Bench::Hold(args) => idle::hold(args).await,
     }
 }
