@@ -3,6 +3,7 @@
 //! - `cargo xtask up` builds everything and runs Vroom locally.
 //! - `cargo xtask test` builds what the tests need and runs every test.
 
+mod bench;
 mod cmd;
 mod fleet;
 mod redis;
@@ -46,27 +47,9 @@ enum Task {
     },
     /// Build the site into `site/dist` (what the static component serves).
     Site,
-    /// Benchmarks (not tests): `cargo xtask bench api`.
-    Bench {
-        #[command(subcommand)]
-        which: BenchTarget,
-    },
-}
-
-#[derive(Subcommand)]
-enum BenchTarget {
-    /// Rooms API through the host against Redis: create → join → end per round.
-    Api {
-        /// Concurrent clients.
-        #[arg(long, default_value_t = 8)]
-        clients: usize,
-        /// Measured seconds.
-        #[arg(long, default_value_t = 20.0)]
-        seconds: f64,
-        /// Also write the results as JSON here.
-        #[arg(long)]
-        json: Option<String>,
-    },
+    /// Benchmarks (not tests): `cargo xtask bench [--quick]` (relay vs the
+    /// Socket.IO peer), `cargo xtask bench api`.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> Result<()> {
@@ -79,14 +62,7 @@ fn main() -> Result<()> {
             tools::ensure_wasm_bindgen_cli()?;
             site::build_site()
         }
-        Task::Bench {
-            which:
-                BenchTarget::Api {
-                    clients,
-                    seconds,
-                    json,
-                },
-        } => bench_api(clients, seconds, json),
+        Task::Bench(args) => bench::run_bench(args),
     }
 }
 
@@ -185,52 +161,6 @@ fn stop_flag() -> Result<Arc<AtomicBool>> {
     let flag = stop.clone();
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))?;
     Ok(stop)
-}
-
-fn bench_api(clients: usize, seconds: f64, json: Option<String>) -> Result<()> {
-    tools::ensure_targets()?;
-    site::ensure_site_tools()?;
-    tools::ensure_wasm_bindgen_cli()?;
-    tools::build_components()?;
-    tools::build_services()?;
-    site::build_site()?;
-    step("Building the load generator (release)");
-    run(cmd::cargo(&["build", "--release", "-p", "vroom-bench"]))?;
-    step("Finding Redis");
-    let redis = Redis::find_or_start()?;
-    let listen = format!("127.0.0.1:{}", redis::free_port()?);
-    step(&format!(
-        "Starting the host on {listen} (rate limits lifted for the benchmark)"
-    ));
-    let mut host = Command::new(target_dir().join("release/vroom"))
-        .args(["up", "-f", "spin.toml", "--listen", &listen])
-        .current_dir(repo_root())
-        .env("SPIN_VARIABLE_REDIS_HOST", &redis.host_port)
-        .env("SPIN_VARIABLE_RATE_CREATE_PER_MIN", "1000000000")
-        .env("SPIN_VARIABLE_RATE_JOIN_PER_MIN", "1000000000")
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .context("cannot start the host")?;
-    let result = wait_for_port(&listen).and_then(|()| {
-        step(&format!("Running {clients} clients for {seconds} s"));
-        let mut bench = Command::new(target_dir().join("release/vroom-bench"));
-        bench.args([
-            "api",
-            "--url",
-            &format!("http://{listen}"),
-            "--clients",
-            &clients.to_string(),
-        ]);
-        bench.args(["--seconds", &seconds.to_string()]);
-        if let Some(json) = &json {
-            bench.args(["--json", json]);
-        }
-        run(&mut bench)
-    });
-    terminate(&mut host);
-    drop(redis);
-    result
 }
 
 fn wait_for_port(address: &str) -> Result<()> {

@@ -1,0 +1,294 @@
+//! `cargo xtask bench`: benchmarks (not tests).
+//!
+//! - `cargo xtask bench [--quick]`: Vroom's relay side by side with the
+//!   Socket.IO + Redis peer (`../shared/peers/socketio-redis`, installed into
+//!   a temporary copy with `npm install`): two nodes of each on the same
+//!   Redis, the rooms API serving Vroom's tickets, `vroom-bench compare`
+//!   driving both. A full run writes `docs/bench/` and the generated part of
+//!   `docs/BENCHMARKS.md` § "Relay vs Socket.IO peer"; `--quick` writes to
+//!   `target/bench/quick/` only.
+//! - `cargo xtask bench api`: the rooms API alone.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use anyhow::{Context, Result, bail};
+
+use crate::cmd::{self, repo_root, run, step, target_dir};
+use crate::redis::{self, Redis};
+use crate::{site, terminate, tools, wait_for_port};
+
+/// `cargo xtask bench` flags.
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    which: Option<BenchTarget>,
+    /// Short run (under five minutes); results go to target/bench/quick/.
+    #[arg(long)]
+    quick: bool,
+    /// Measure Vroom only (no Node.js needed).
+    #[arg(long)]
+    vroom_only: bool,
+}
+
+#[derive(clap::Subcommand)]
+enum BenchTarget {
+    /// Rooms API through the host against Redis: create → join → end per round.
+    Api {
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// Measured seconds.
+        #[arg(long, default_value_t = 20.0)]
+        seconds: f64,
+        /// Also write the results as JSON here.
+        #[arg(long)]
+        json: Option<String>,
+    },
+}
+
+/// Runs the chosen benchmark.
+pub fn run_bench(args: BenchArgs) -> Result<()> {
+    match args.which {
+        Some(BenchTarget::Api {
+            clients,
+            seconds,
+            json,
+        }) => bench_api(clients, seconds, json),
+        None => relay_vs_peer(args.quick, args.vroom_only),
+    }
+}
+
+/// Child processes stopped (SIGTERM, then SIGKILL) when dropped.
+#[derive(Default)]
+struct Started(Vec<Child>);
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            terminate(child);
+        }
+    }
+}
+
+fn build_all() -> Result<()> {
+    tools::ensure_targets()?;
+    site::ensure_site_tools()?;
+    tools::ensure_wasm_bindgen_cli()?;
+    tools::build_components()?;
+    tools::build_services()?;
+    site::build_site()?;
+    step("Building the load generator (release)");
+    run(cmd::cargo(&["build", "--release", "-p", "vroom-bench"]))
+}
+
+/// The host on a free port, rate limits lifted, rooms of up to 64.
+fn start_host(redis: &Redis, started: &mut Started) -> Result<String> {
+    let listen = format!("127.0.0.1:{}", redis::free_port()?);
+    step(&format!(
+        "Starting the host on {listen} (rate limits lifted for the benchmark)"
+    ));
+    let host = Command::new(target_dir().join("release/vroom"))
+        .args(["up", "-f", "spin.toml", "--listen", &listen])
+        .current_dir(repo_root())
+        .env("SPIN_VARIABLE_REDIS_HOST", &redis.host_port)
+        .env("SPIN_VARIABLE_RATE_CREATE_PER_MIN", "1000000000")
+        .env("SPIN_VARIABLE_RATE_JOIN_PER_MIN", "1000000000")
+        .env("SPIN_VARIABLE_ROOM_MAX_MEMBERS", "64")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .context("cannot start the host")?;
+    started.0.push(host);
+    wait_for_port(&listen)?;
+    Ok(listen)
+}
+
+fn bench_api(clients: usize, seconds: f64, json: Option<String>) -> Result<()> {
+    build_all()?;
+    step("Finding Redis");
+    let redis = Redis::find_or_start()?;
+    let mut started = Started::default();
+    let listen = start_host(&redis, &mut started)?;
+    step(&format!("Running {clients} clients for {seconds} s"));
+    let mut bench = Command::new(target_dir().join("release/vroom-bench"));
+    bench.args([
+        "api",
+        "--url",
+        &format!("http://{listen}"),
+        "--clients",
+        &clients.to_string(),
+    ]);
+    bench.args(["--seconds", &seconds.to_string()]);
+    if let Some(json) = &json {
+        bench.args(["--json", json]);
+    }
+    let result = run(&mut bench);
+    drop(started);
+    drop(redis);
+    result
+}
+
+/// Starts relay node `index`; returns `ADDR=PID`. The per-socket rate limit
+/// is lifted (the peer has none), as the API's are.
+fn start_relay(redis: &Redis, index: usize, started: &mut Started) -> Result<String> {
+    let mut child = Command::new(target_dir().join("release/edge-ws-bridge"))
+        .args(["--listen", "127.0.0.1:0", "--redis-url", &redis.url()])
+        .args(["--node-id", &format!("bench-{index}")])
+        .args(["--rate-per-sec", "1000000", "--rate-burst", "1000000"])
+        .args(["--max-connections", "19500"])
+        .env("RELAY_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("cannot start edge-ws-bridge")?;
+    let stdout = child.stdout.take().context("relay stdout")?;
+    let pid = child.id();
+    started.0.push(child);
+    let mut reader = BufReader::new(stdout);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    let Some(addr) = line
+        .trim()
+        .strip_prefix("Listening on ws://")
+        .and_then(|rest| rest.strip_suffix("/ws"))
+    else {
+        bail!("unexpected first line from edge-ws-bridge: {line:?}");
+    };
+    eprintln!("    relay bench-{index} on ws://{addr}/ws (pid {pid})");
+    Ok(format!("{addr}={pid}"))
+}
+
+/// Copies the peer into a temporary directory and installs it.
+fn install_peer() -> Result<tempfile::TempDir> {
+    let source = repo_root()
+        .parent()
+        .map(|p| p.join("shared/peers/socketio-redis"))
+        .filter(|p| p.join("server.js").exists())
+        .context("../shared/peers/socketio-redis is missing (or run with --vroom-only)")?;
+    if cmd::output(Command::new("node").arg("--version")).is_none()
+        || cmd::output(Command::new("npm").arg("--version")).is_none()
+    {
+        bail!("the peer needs Node.js and npm on PATH (or run with --vroom-only)");
+    }
+    let dir = tempfile::tempdir()?;
+    step(&format!(
+        "Installing the Socket.IO peer into {}",
+        dir.path().display()
+    ));
+    for name in ["package.json", "server.js"] {
+        std::fs::copy(source.join(name), dir.path().join(name))?;
+    }
+    let lock = source.join("package-lock.json");
+    if lock.exists() {
+        std::fs::copy(&lock, dir.path().join("package-lock.json"))?;
+    }
+    run(Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund"])
+        .current_dir(dir.path()))?;
+    Ok(dir)
+}
+
+/// Starts a peer node; returns `ADDR=PID`.
+fn start_peer(dir: &Path, redis: &Redis, started: &mut Started) -> Result<String> {
+    let port = redis::free_port()?;
+    let child = Command::new("node")
+        .arg(dir.join("server.js"))
+        .env("PORT", port.to_string())
+        .env("REDIS_URL", redis.url())
+        .stdout(Stdio::null())
+        .spawn()
+        .context("cannot start the peer")?;
+    let pid = child.id();
+    started.0.push(child);
+    let addr = format!("127.0.0.1:{port}");
+    wait_for_port(&addr)?;
+    eprintln!("    peer node on {addr} (pid {pid})");
+    Ok(format!("{addr}={pid}"))
+}
+
+fn relay_vs_peer(quick: bool, vroom_only: bool) -> Result<()> {
+    let peer_dir = if vroom_only {
+        None
+    } else {
+        Some(install_peer()?)
+    };
+    build_all()?;
+    step("Finding Redis");
+    let redis = Redis::find_or_start()?;
+    let mut started = Started::default();
+    let api = start_host(&redis, &mut started)?;
+    step("Starting two relay nodes and two peer nodes");
+    let mut nodes = Vec::new();
+    for index in 1..=2 {
+        nodes.push(("--vroom", start_relay(&redis, index, &mut started)?));
+    }
+    if let Some(dir) = &peer_dir {
+        for _ in 1..=2 {
+            nodes.push(("--peer", start_peer(dir.path(), &redis, &mut started)?));
+        }
+    }
+    let out: PathBuf = if quick {
+        target_dir().join("bench/quick")
+    } else {
+        repo_root().join("docs/bench")
+    };
+    let mut shown = String::from("cargo xtask bench");
+    if quick {
+        shown.push_str(" --quick");
+    }
+    if vroom_only {
+        shown.push_str(" --vroom-only");
+    }
+    step(&format!(
+        "Running the scenarios ({})",
+        if quick { "quick" } else { "full" }
+    ));
+    let mut bench = Command::new(target_dir().join("release/vroom-bench"));
+    bench
+        .args(["compare", "--api", &format!("http://{api}")])
+        .args(["--redis", &redis.host_port])
+        .arg("--out")
+        .arg(&out)
+        .args(["--chart-prefix", "bench/", "--command", &shown]);
+    for (flag, spec) in &nodes {
+        bench.args([flag, spec.as_str()]);
+    }
+    if quick {
+        bench.arg("--quick");
+    }
+    let result = run(&mut bench);
+    drop(started);
+    drop(redis);
+    drop(peer_dir);
+    result?;
+    if !quick {
+        let section = std::fs::read_to_string(out.join("relay-vs-peer.md"))?;
+        splice_section(&repo_root().join("docs/BENCHMARKS.md"), &section)?;
+        eprintln!("    wrote docs/bench/ and docs/BENCHMARKS.md § Relay vs Socket.IO peer");
+    } else {
+        eprintln!("    quick results in {}", out.display());
+    }
+    Ok(())
+}
+
+const HEADING: &str = "## Relay vs Socket.IO peer";
+const BEGIN: &str = "<!-- relay-vs-peer:begin (generated by cargo xtask bench) -->";
+const END: &str = "<!-- relay-vs-peer:end -->";
+
+/// Replaces the generated part of the section (between the markers), or
+/// appends the section with it.
+fn splice_section(path: &Path, generated: &str) -> Result<()> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|_| "# Benchmarks\n".into());
+    let block = format!("{BEGIN}\n{}\n{END}", generated.trim_end());
+    let new = match (text.find(BEGIN), text.find(END)) {
+        (Some(start), Some(end)) if end > start => {
+            format!("{}{block}{}", &text[..start], &text[end + END.len()..])
+        }
+        _ => format!("{}\n\n{HEADING}\n\n{block}\n", text.trim_end()),
+    };
+    std::fs::write(path, new)?;
+    Ok(())
+}
