@@ -8,6 +8,7 @@ use bytes::Bytes;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -38,6 +39,10 @@ pub(crate) struct Bus {
     pub conn: ConnectionManager,
     publish_tx: mpsc::UnboundedSender<Publish>,
     sub_tx: mpsc::UnboundedSender<SubCmd>,
+    /// Bytes waiting to be published, and the most that may wait.
+    publish_queued: Arc<AtomicUsize>,
+    publish_limit: usize,
+    metrics: Arc<Metrics>,
 }
 
 impl Bus {
@@ -46,6 +51,7 @@ impl Bus {
     pub async fn start(
         url: &str,
         sharded: bool,
+        publish_limit: usize,
         metrics: Arc<Metrics>,
         patience: Duration,
     ) -> anyhow::Result<Self> {
@@ -70,22 +76,35 @@ impl Bus {
         let (publish_tx, publish_rx) = mpsc::unbounded_channel();
         let (sub_tx, sub_rx) = mpsc::unbounded_channel();
         let command = if sharded { "SPUBLISH" } else { "PUBLISH" };
+        let publish_queued = Arc::new(AtomicUsize::new(0));
         tokio::spawn(publisher(
             conn.clone(),
             publish_rx,
             command,
             metrics.clone(),
+            publish_queued.clone(),
         ));
-        tokio::spawn(subscriber(client, sub_rx, sharded, metrics));
+        tokio::spawn(subscriber(client, sub_rx, sharded, metrics.clone()));
         Ok(Self {
             conn,
             publish_tx,
             sub_tx,
+            publish_queued,
+            publish_limit,
+            metrics,
         })
     }
 
     /// Queues one message; the publisher sends queued messages in order.
+    /// While Redis lags by more than the publish queue limit, messages are
+    /// dropped (counted) instead of buffered without bound.
     pub fn publish(&self, channel: &Bytes, payload: Bytes) {
+        let len = payload.len();
+        if self.publish_queued.fetch_add(len, Relaxed) + len > self.publish_limit {
+            self.publish_queued.fetch_sub(len, Relaxed);
+            metrics::inc(&self.metrics.publish_dropped);
+            return;
+        }
         let _ = self.publish_tx.send(Publish {
             channel: channel.clone(),
             payload,
@@ -124,6 +143,7 @@ async fn publisher(
     mut rx: mpsc::UnboundedReceiver<Publish>,
     command: &'static str,
     metrics: Arc<Metrics>,
+    queued: Arc<AtomicUsize>,
 ) {
     let mut batch = Vec::with_capacity(256);
     while rx.recv_many(&mut batch, 256).await > 0 {
@@ -144,6 +164,8 @@ async fn publisher(
                 tracing::warn!(error = ?err.kind(), frames = n, "publish failed");
             }
         }
+        let bytes: usize = batch.iter().map(|p| p.payload.len()).sum();
+        queued.fetch_sub(bytes, Relaxed);
         batch.clear();
     }
 }

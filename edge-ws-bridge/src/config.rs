@@ -64,6 +64,11 @@ pub struct Config {
     #[arg(long, env = "RELAY_SEND_QUEUE_BYTES", default_value_t = 1 << 20)]
     pub send_queue_bytes: usize,
 
+    /// Bytes that may wait to be published to Redis; beyond, frames for
+    /// other nodes are dropped (counted) rather than buffered without bound.
+    #[arg(long, env = "RELAY_PUBLISH_QUEUE_BYTES", default_value_t = 16 << 20)]
+    pub publish_queue_bytes: usize,
+
     /// WebSocket read buffer per socket, in bytes (allocated eagerly; grows
     /// only while a larger frame arrives).
     #[arg(long, env = "RELAY_READ_BUFFER", default_value_t = 2048)]

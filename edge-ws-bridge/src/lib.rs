@@ -108,6 +108,7 @@ impl Relay {
         let bus = bus::Bus::start(
             &config.redis_url,
             config.sharded_pubsub,
+            config.publish_queue_bytes,
             metrics.clone(),
             Duration::from_secs(10),
         )

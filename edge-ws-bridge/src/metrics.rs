@@ -50,6 +50,8 @@ metrics! {
     published: counter = "relay_redis_published_total", "Messages published on room channels";
     /// Publishes that failed.
     publish_errors: counter = "relay_redis_publish_errors_total", "Messages that could not be published";
+    /// Messages dropped because Redis lagged by more than the publish queue.
+    publish_dropped: counter = "relay_redis_publish_dropped_total", "Messages dropped because the publish queue was full";
     /// Messages received from Redis subscriptions.
     received: counter = "relay_redis_received_total", "Messages received on subscribed room channels";
     /// Current channel subscriptions.

@@ -319,7 +319,19 @@ impl Room {
         let (member, creator) = (head[1] as u32, head[2] == 1);
         let (expires_at, idle_secs, remaining) = (head[3].max(0) as u64, head[4] as u32, head[5]);
         if let Value::BulkString(hash) = &values[6] {
-            self.creator_hash = Some(String::from_utf8_lossy(hash).into_owned());
+            let hash = String::from_utf8_lossy(hash).into_owned();
+            if self.creator_hash.as_ref().is_some_and(|old| *old != hash) {
+                // The room we held ended unnoticed and was created again:
+                // its members here belong to the old one.
+                tracing::info!(
+                    room = self.serial,
+                    "room was created again: closing the old one"
+                );
+                self.close_all(close::ROOM_ENDED, true);
+                self.known.clear();
+                self.grace_watch = false;
+            }
+            self.creator_hash = Some(hash);
         }
         self.deadline = Some(Instant::now() + Duration::from_millis(remaining.max(0) as u64));
         let present: Vec<u32> = ints(&values[7..])
@@ -593,6 +605,7 @@ impl Room {
                 return;
             }
         };
+        tracing::debug!(room = self.serial, reply = ?values, "MAINTAIN_ROOM");
         if self.ending || self.done {
             return;
         }

@@ -676,6 +676,8 @@ async fn a_slow_reader_is_cut_off_and_memory_stays_bounded() {
             "50",
             "--send-queue-bytes",
             "524288",
+            "--publish-queue-bytes",
+            "2097152",
         ],
     );
     let room = create_room(&mut r, 600, 600, 8).await;
@@ -685,8 +687,8 @@ async fn a_slow_reader_is_cut_off_and_memory_stays_bounded() {
     let t = room.ticket(&mut r, false).await;
     let mut fast = Client::join(relay.addr, &room.id, &t).await;
     let slow_id = slow.member;
-    // `slow` never reads. 6 MB through the room: more than its queue and
-    // (small) socket buffers hold.
+    // `slow` never reads. 16 MB through the room: far more than its queue
+    // and (small) socket buffers hold.
     let payload = vec![1u8; 16 * 1024];
     let reader = tokio::spawn(async move {
         let mut n = 0;
@@ -697,14 +699,14 @@ async fn a_slow_reader_is_cut_off_and_memory_stays_bounded() {
                 Some(Got::Joined(_)) => {}
                 other => panic!("fast reader got {other:?} after {n}"),
             }
-            if n == 400 {
+            if n == 1000 {
                 return fast;
             }
         }
     });
     let before = rss_kib(relay.child.id());
     let mut pace = tokio::time::interval(Duration::from_millis(1));
-    for _ in 0..400 {
+    for _ in 0..1000 {
         pace.tick().await;
         sender.broadcast(&payload).await;
     }
@@ -715,10 +717,10 @@ async fn a_slow_reader_is_cut_off_and_memory_stays_bounded() {
         "{body}"
     );
     assert!(body.contains("relay_members 2\n"), "{body}");
-    // Memory stays bounded: the relay's resident set stays below what went
-    // through the room.
+    // Memory stays bounded: the relay's resident set grows by far less than
+    // what went through the room (queues, buffers and allocator arenas).
     let grew = rss_kib(relay.child.id()).saturating_sub(before);
-    assert!(grew < 3 * 1024, "relay RSS grew by {grew} KiB");
+    assert!(grew < 12 * 1024, "relay RSS grew by {grew} KiB\n{body}");
     drop(slow);
     room.api_end(&mut r).await;
 }
