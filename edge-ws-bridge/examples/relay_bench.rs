@@ -41,6 +41,9 @@ struct Args {
     /// The relay binary (default: `edge-ws-bridge` next to `examples/`).
     #[arg(long)]
     relay_bin: Option<std::path::PathBuf>,
+    /// Extra flag for every relay node (repeat), e.g. `--relay-arg=--read-buffer=1024`.
+    #[arg(long = "relay-arg", allow_hyphen_values = true)]
+    relay_args: Vec<String>,
     #[command(subcommand)]
     mode: Mode,
 }
@@ -85,12 +88,13 @@ impl Drop for Node {
     }
 }
 
-fn start_node(bin: &std::path::Path, redis_url: &str, i: usize) -> Node {
+fn start_node(bin: &std::path::Path, redis_url: &str, i: usize, extra: &[String]) -> Node {
     let mut child = Command::new(bin)
         .args(["--listen", "127.0.0.1:0", "--redis-url", redis_url])
         .args(["--node-id", &format!("bench-{i}")])
         .args(["--rate-per-sec", "100000", "--rate-burst", "100000"])
         .args(["--max-connections", "19500"])
+        .args(extra)
         .env("RELAY_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -257,7 +261,7 @@ async fn main() {
             secs,
         } => {
             let nodes: Vec<Node> = (0..nodes)
-                .map(|i| start_node(&bin, &args.redis_url, i))
+                .map(|i| start_node(&bin, &args.redis_url, i, &args.relay_args))
                 .collect();
             let epoch = Instant::now();
             let delivered = Arc::new(AtomicU64::new(0));
@@ -370,7 +374,7 @@ async fn main() {
             );
         }
         Mode::Idle { sockets, room_size } => {
-            let node = start_node(&bin, &args.redis_url, 0);
+            let node = start_node(&bin, &args.redis_url, 0, &args.relay_args);
             tokio::time::sleep(Duration::from_millis(500)).await;
             let before = rss_kib(node.child.id());
             let mut held = Vec::with_capacity(sockets);
