@@ -6,6 +6,9 @@ use crate::metrics::{self, Metrics};
 use crate::room::RoomCmd;
 use bytes::Bytes;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClientBuilder;
+use redis::cluster_async::ClusterConnection;
+use redis::{PushInfo, PushKind, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
@@ -32,11 +35,47 @@ pub(crate) enum SubCmd {
     },
 }
 
+/// The command connection: one Redis (multiplexed, reconnecting) or a
+/// Redis Cluster (routed by slot, reconnecting).
+#[derive(Clone)]
+pub(crate) enum RedisConn {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl redis::aio::ConnectionLike for RedisConn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a redis::Cmd) -> redis::RedisFuture<'a, Value> {
+        match self {
+            Self::Single(c) => c.req_packed_command(cmd),
+            Self::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<Value>> {
+        match self {
+            Self::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            Self::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Self::Single(c) => c.get_db(),
+            Self::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
 /// Handles to the node's Redis connections.
 #[derive(Clone)]
 pub(crate) struct Bus {
-    /// Commands and scripts (multiplexed, reconnecting).
-    pub conn: ConnectionManager,
+    /// Commands and scripts.
+    pub conn: RedisConn,
     publish_tx: mpsc::UnboundedSender<Publish>,
     sub_tx: mpsc::UnboundedSender<SubCmd>,
     /// Bytes waiting to be published, and the most that may wait.
@@ -50,11 +89,15 @@ impl Bus {
     /// subscriber tasks.
     pub async fn start(
         url: &str,
+        cluster: bool,
         sharded: bool,
         publish_limit: usize,
         metrics: Arc<Metrics>,
         patience: Duration,
     ) -> anyhow::Result<Self> {
+        if cluster {
+            return Self::start_cluster(url, publish_limit, metrics, patience).await;
+        }
         let client = redis::Client::open(url)
             .map_err(|e| anyhow::anyhow!("invalid Redis URL: {:?}", e.kind()))?;
         let config = ConnectionManagerConfig::new()
@@ -77,6 +120,7 @@ impl Bus {
         let (sub_tx, sub_rx) = mpsc::unbounded_channel();
         let command = if sharded { "SPUBLISH" } else { "PUBLISH" };
         let publish_queued = Arc::new(AtomicUsize::new(0));
+        let conn = RedisConn::Single(conn);
         tokio::spawn(publisher(
             conn.clone(),
             publish_rx,
@@ -85,6 +129,51 @@ impl Bus {
             publish_queued.clone(),
         ));
         tokio::spawn(subscriber(client, sub_rx, sharded, metrics.clone()));
+        Ok(Self {
+            conn,
+            publish_tx,
+            sub_tx,
+            publish_queued,
+            publish_limit,
+            metrics,
+        })
+    }
+
+    async fn start_cluster(
+        urls: &str,
+        publish_limit: usize,
+        metrics: Arc<Metrics>,
+        patience: Duration,
+    ) -> anyhow::Result<Self> {
+        let seeds: Vec<String> = urls.split(',').map(|u| u.trim().to_owned()).collect();
+        let client = ClusterClientBuilder::new(seeds.clone())
+            .connection_timeout(Duration::from_secs(2))
+            .response_timeout(Duration::from_secs(3))
+            .build()
+            .map_err(|e| anyhow::anyhow!("invalid Redis Cluster URLs: {:?}", e.kind()))?;
+        let started = tokio::time::Instant::now();
+        let conn = loop {
+            match client.get_async_connection().await {
+                Ok(conn) => break conn,
+                Err(err) if started.elapsed() < patience => {
+                    tracing::warn!(error = ?err.kind(), "Redis Cluster not reachable yet, retrying");
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(err) => anyhow::bail!("cannot reach Redis Cluster: {:?}", err.kind()),
+            }
+        };
+        let conn = RedisConn::Cluster(conn);
+        let (publish_tx, publish_rx) = mpsc::unbounded_channel();
+        let (sub_tx, sub_rx) = mpsc::unbounded_channel();
+        let publish_queued = Arc::new(AtomicUsize::new(0));
+        tokio::spawn(publisher(
+            conn.clone(),
+            publish_rx,
+            "SPUBLISH",
+            metrics.clone(),
+            publish_queued.clone(),
+        ));
+        tokio::spawn(cluster_subscriber(seeds, sub_rx, metrics.clone()));
         Ok(Self {
             conn,
             publish_tx,
@@ -139,7 +228,7 @@ impl Bus {
 }
 
 async fn publisher(
-    mut conn: ConnectionManager,
+    mut conn: RedisConn,
     mut rx: mpsc::UnboundedReceiver<Publish>,
     command: &'static str,
     metrics: Arc<Metrics>,
@@ -311,4 +400,121 @@ fn remove(subs: &mut Subscribers, channel: &Bytes, id: u64, metrics: &Metrics) -
 
 async fn connect(client: &redis::Client) -> redis::RedisResult<crate::pubsub::PubSubConn> {
     crate::pubsub::PubSubConn::connect(client).await
+}
+
+/// The subscriber for a Redis Cluster: sharded subscriptions on a RESP3
+/// cluster connection, which sends each `SSUBSCRIBE` to the shard owning the
+/// channel's slot and subscribes again after reconnects and slot moves.
+async fn cluster_subscriber(
+    seeds: Vec<String>,
+    mut rx: mpsc::UnboundedReceiver<SubCmd>,
+    metrics: Arc<Metrics>,
+) {
+    let (push_tx, mut push_rx) = mpsc::unbounded_channel::<PushInfo>();
+    let client = match ClusterClientBuilder::new(seeds)
+        .use_protocol(redis::ProtocolVersion::RESP3)
+        .push_sender(push_tx)
+        .connection_timeout(Duration::from_secs(2))
+        .response_timeout(Duration::from_secs(3))
+        .build()
+    {
+        Ok(client) => client,
+        Err(err) => {
+            tracing::error!(error = ?err.kind(), "cluster pub/sub client");
+            return;
+        }
+    };
+    let mut subs: Subscribers = HashMap::new();
+    let mut conn = loop {
+        match client.get_async_connection().await {
+            Ok(conn) => break conn,
+            Err(err) => {
+                tracing::warn!(error = ?err.kind(), "cluster pub/sub connection failed");
+                let sleep = tokio::time::sleep(Duration::from_millis(500));
+                tokio::pin!(sleep);
+                loop {
+                    tokio::select! {
+                        _ = &mut sleep => break,
+                        cmd = rx.recv() => match cmd {
+                            None => return,
+                            Some(SubCmd::Sub { ack, .. }) => {
+                                let _ = ack.send(false);
+                            }
+                            Some(SubCmd::Unsub { .. }) => {}
+                        },
+                    }
+                }
+            }
+        }
+    };
+    metrics.redis_up.store(1, Relaxed);
+    let mut down = false;
+    let mut check = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            cmd = rx.recv() => match cmd {
+                None => return,
+                Some(SubCmd::Sub { channel, id, tx, ack }) => {
+                    if down {
+                        let _ = ack.send(false);
+                        continue;
+                    }
+                    let list = subs.entry(channel.clone()).or_default();
+                    let fresh = list.is_empty();
+                    list.push((id, tx));
+                    if fresh {
+                        metrics::add(&metrics.subscriptions, 1);
+                        if let Err(err) = conn.ssubscribe(&channel[..]).await {
+                            tracing::warn!(error = ?err.kind(), "SSUBSCRIBE failed");
+                            remove(&mut subs, &channel, id, &metrics);
+                            let _ = ack.send(false);
+                            continue;
+                        }
+                    }
+                    let _ = ack.send(true);
+                }
+                Some(SubCmd::Unsub { channel, id }) => {
+                    if remove(&mut subs, &channel, id, &metrics) {
+                        let _ = conn.sunsubscribe(&channel[..]).await;
+                    }
+                }
+            },
+            push = push_rx.recv() => {
+                let Some(push) = push else { return };
+                match push.kind {
+                    PushKind::SMessage | PushKind::Message => {
+                        if let [Value::BulkString(channel), Value::BulkString(payload)] = &push.data[..] {
+                            metrics::inc(&metrics.received);
+                            if let Some(list) = subs.get(&channel[..]) {
+                                let payload = Bytes::copy_from_slice(payload);
+                                for (_, tx) in list {
+                                    let _ = tx.send(RoomCmd::Bus(payload.clone()));
+                                }
+                            }
+                        }
+                    }
+                    PushKind::Disconnection if !down => {
+                        down = true;
+                        metrics.redis_up.store(0, Relaxed);
+                        tracing::warn!("cluster pub/sub connection lost, reconnecting");
+                        notify_all(&subs, || RoomCmd::RedisDown);
+                    }
+                    _ => {}
+                }
+            }
+            _ = check.tick() => {
+                let ok = redis::cmd("PING").query_async::<Value>(&mut conn).await.is_ok();
+                if down && ok {
+                    down = false;
+                    metrics.redis_up.store(1, Relaxed);
+                    tracing::info!(rooms = subs.len(), "cluster pub/sub connection restored");
+                    notify_all(&subs, || RoomCmd::RedisUp);
+                } else if !down && !ok {
+                    down = true;
+                    metrics.redis_up.store(0, Relaxed);
+                    notify_all(&subs, || RoomCmd::RedisDown);
+                }
+            }
+        }
+    }
 }

@@ -18,7 +18,8 @@ pub struct Config {
     #[arg(long, env = "RELAY_LISTEN", default_value = "127.0.0.1:3001")]
     pub listen: SocketAddr,
 
-    /// Redis URL (`redis://[user:pass@]host:port[/db]`). Never logged.
+    /// Redis URL (`redis://[user:pass@]host:port[/db]`); with
+    /// `--redis-cluster`, comma-separated seed nodes. Never logged.
     #[arg(
         long,
         env = "REDIS_URL",
@@ -46,6 +47,13 @@ pub struct Config {
     /// match the rooms API's `redis_sharded_pubsub`.
     #[arg(long, env = "RELAY_SHARDED_PUBSUB")]
     pub sharded_pubsub: bool,
+
+    /// Talk to a Redis Cluster: `--redis-url` lists seed nodes,
+    /// comma-separated; commands and scripts are routed by slot (all keys of
+    /// a room share its hash tag) and room channels use sharded pub/sub,
+    /// subscribed on the shard that owns them. Implies `--sharded-pubsub`.
+    #[arg(long, env = "RELAY_REDIS_CLUSTER")]
+    pub redis_cluster: bool,
 
     /// Largest WebSocket message accepted, in bytes (close 4003 beyond).
     #[arg(long, env = "RELAY_MAX_FRAME", default_value_t = vroom_shared::relay::DEFAULT_MAX_FRAME)]
@@ -156,15 +164,27 @@ impl Config {
         if self.ping_interval_ms == 0 {
             anyhow::bail!("--ping-interval-ms must be positive");
         }
-        if !(self.redis_url.starts_with("redis://") || self.redis_url.starts_with("rediss://")) {
+        let urls: Vec<&str> = self.redis_url.split(',').map(str::trim).collect();
+        if urls
+            .iter()
+            .any(|u| !(u.starts_with("redis://") || u.starts_with("rediss://")))
+        {
             anyhow::bail!("--redis-url must start with redis:// or rediss://");
+        }
+        if urls.len() > 1 && !self.redis_cluster {
+            anyhow::bail!("several --redis-url seeds need --redis-cluster");
         }
         Ok(())
     }
 
+    /// Whether room channels use sharded pub/sub.
+    pub fn sharded(&self) -> bool {
+        self.sharded_pubsub || self.redis_cluster
+    }
+
     /// `PUBLISH` or `SPUBLISH`.
     pub fn publish_command(&self) -> &'static str {
-        if self.sharded_pubsub {
+        if self.sharded() {
             "SPUBLISH"
         } else {
             "PUBLISH"

@@ -107,7 +107,8 @@ impl Relay {
         let metrics = Arc::new(Metrics::default());
         let bus = bus::Bus::start(
             &config.redis_url,
-            config.sharded_pubsub,
+            config.redis_cluster,
+            config.sharded(),
             config.publish_queue_bytes,
             metrics.clone(),
             Duration::from_secs(10),

@@ -172,7 +172,7 @@ pub struct TestRoom {
 }
 
 pub async fn create_room(
-    conn: &mut redis::aio::MultiplexedConnection,
+    conn: &mut impl redis::aio::ConnectionLike,
     lifetime_secs: u32,
     idle_secs: u32,
     max_members: u32,
@@ -209,7 +209,7 @@ impl TestRoom {
     /// A member ticket (or a creator ticket) through JOIN_ROOM.
     pub async fn ticket(
         &self,
-        conn: &mut redis::aio::MultiplexedConnection,
+        conn: &mut impl redis::aio::ConnectionLike,
         creator: bool,
     ) -> Ticket {
         self.try_ticket(conn, creator).await.expect("ticket issued")
@@ -217,7 +217,7 @@ impl TestRoom {
 
     pub async fn try_ticket(
         &self,
-        conn: &mut redis::aio::MultiplexedConnection,
+        conn: &mut impl redis::aio::ConnectionLike,
         creator: bool,
     ) -> Option<Ticket> {
         let ticket = Ticket::from_bytes(random());
@@ -240,14 +240,14 @@ impl TestRoom {
     }
 
     /// What the API's `DELETE /api/rooms/{id}` does.
-    pub async fn api_end(&self, conn: &mut redis::aio::MultiplexedConnection) -> i64 {
+    pub async fn api_end(&self, conn: &mut impl redis::aio::ConnectionLike) -> i64 {
         self.api_end_with(conn, "PUBLISH").await
     }
 
     /// `publish`: `PUBLISH`, or `SPUBLISH` for sharded pub/sub.
     pub async fn api_end_with(
         &self,
-        conn: &mut redis::aio::MultiplexedConnection,
+        conn: &mut impl redis::aio::ConnectionLike,
         publish: &str,
     ) -> i64 {
         let reply: Vec<i64> = redis::Script::new(END_ROOM)
@@ -264,7 +264,7 @@ impl TestRoom {
     }
 
     /// Every key of the room still in Redis.
-    pub async fn keys(&self, conn: &mut redis::aio::MultiplexedConnection) -> Vec<String> {
+    pub async fn keys(&self, conn: &mut impl redis::aio::ConnectionLike) -> Vec<String> {
         let mut keys: Vec<String> = Vec::new();
         let mut cursor: u64 = 0;
         loop {
@@ -288,7 +288,7 @@ impl TestRoom {
 
     /// No key of the room remains. A key at its very expiry millisecond
     /// (`PTTL` 0, which the relay already treats as gone) is given a moment.
-    pub async fn assert_gone(&self, conn: &mut redis::aio::MultiplexedConnection) {
+    pub async fn assert_gone(&self, conn: &mut impl redis::aio::ConnectionLike) {
         let mut keys = self.keys(conn).await;
         for _ in 0..10 {
             if keys.is_empty() {
@@ -313,7 +313,7 @@ impl TestRoom {
         }
     }
 
-    pub async fn presence(&self, conn: &mut redis::aio::MultiplexedConnection) -> Vec<u32> {
+    pub async fn presence(&self, conn: &mut impl redis::aio::ConnectionLike) -> Vec<u32> {
         redis::cmd("ZRANGE")
             .arg(presence_key(&self.id))
             .arg(0)
@@ -323,7 +323,7 @@ impl TestRoom {
             .unwrap()
     }
 
-    pub async fn pttl_ms(&self, conn: &mut redis::aio::MultiplexedConnection) -> i64 {
+    pub async fn pttl_ms(&self, conn: &mut impl redis::aio::ConnectionLike) -> i64 {
         redis::cmd("PTTL")
             .arg(room_key(&self.id))
             .query_async(conn)
@@ -627,6 +627,155 @@ impl PrivateRedis {
 impl Drop for PrivateRedis {
     fn drop(&mut self) {
         self.kill9();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A private three-shard Redis Cluster (no replicas) on free ports, for the
+/// cluster-mode tests. Killed when dropped.
+pub struct PrivateCluster {
+    pub ports: Vec<u16>,
+    dir: std::path::PathBuf,
+    children: Vec<Child>,
+}
+
+impl PrivateCluster {
+    pub fn start() -> Self {
+        let listeners: Vec<_> = (0..3)
+            .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+            .collect();
+        // Cluster bus ports are port + 10000: keep the ports low enough.
+        let mut ports: Vec<u16> = listeners
+            .iter()
+            .map(|l| l.local_addr().unwrap().port())
+            .collect();
+        drop(listeners);
+        if ports.iter().any(|p| *p > 55_000) {
+            ports = (0..3).map(|_| free_port_below(55_000)).collect();
+        }
+        let dir = std::env::temp_dir().join(format!(
+            "vroom-relay-cluster-{}-{:08x}",
+            std::process::id(),
+            u32::from_be_bytes(random())
+        ));
+        let mut children = Vec::new();
+        for port in &ports {
+            let d = dir.join(port.to_string());
+            std::fs::create_dir_all(&d).unwrap();
+            children.push(
+                Command::new("redis-server")
+                    .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                    .args([
+                        "--cluster-enabled",
+                        "yes",
+                        "--cluster-config-file",
+                        "nodes.conf",
+                    ])
+                    .args(["--save", "", "--appendonly", "no"])
+                    .current_dir(&d)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect("redis-server on PATH"),
+            );
+        }
+        let cluster = Self {
+            ports,
+            dir,
+            children,
+        };
+        for port in &cluster.ports {
+            wait_ping(*port);
+        }
+        let mut create = Command::new("redis-cli");
+        create.arg("--cluster").arg("create");
+        for port in &cluster.ports {
+            create.arg(format!("127.0.0.1:{port}"));
+        }
+        let status = create
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "redis-cli --cluster create failed");
+        let start = Instant::now();
+        loop {
+            let ok = cluster.ports.iter().all(|p| {
+                Command::new("redis-cli")
+                    .args(["-p", &p.to_string(), "cluster", "info"])
+                    .output()
+                    .map(|o| String::from_utf8_lossy(&o.stdout).contains("cluster_state:ok"))
+                    .unwrap_or(false)
+            });
+            if ok {
+                break;
+            }
+            assert!(start.elapsed() < Duration::from_secs(20), "cluster not ok");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        cluster
+    }
+
+    /// Seed URLs, comma-separated.
+    pub fn urls(&self) -> String {
+        self.ports
+            .iter()
+            .map(|p| format!("redis://127.0.0.1:{p}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    pub async fn connection(&self) -> redis::cluster_async::ClusterConnection {
+        let urls: Vec<String> = self.urls().split(',').map(str::to_owned).collect();
+        redis::cluster::ClusterClient::new(urls)
+            .unwrap()
+            .get_async_connection()
+            .await
+            .unwrap()
+    }
+}
+
+fn free_port_below(max: u16) -> u16 {
+    loop {
+        let port = 20_000 + u16::from_be_bytes(random()) % (max - 20_000);
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+            && std::net::TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok()
+        {
+            return port;
+        }
+    }
+}
+
+fn wait_ping(port: u16) {
+    let start = Instant::now();
+    loop {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            use std::io::{Read as _, Write as _};
+            let _ = s.set_read_timeout(Some(Duration::from_millis(200)));
+            let mut buf = [0u8; 64];
+            if s.write_all(b"PING\r\n").is_ok()
+                && s.read(&mut buf)
+                    .map(|n| buf[..n].starts_with(b"+PONG"))
+                    .unwrap_or(false)
+            {
+                return;
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "redis-server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        for child in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
