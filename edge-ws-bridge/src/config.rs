@@ -18,7 +18,7 @@ pub struct Config {
     #[arg(long, env = "RELAY_LISTEN", default_value = "127.0.0.1:3001")]
     pub listen: SocketAddr,
 
-    /// Redis URL (`redis://[user:pass@]host:port[/db]`); with
+    /// Redis URL (`redis://[user:pass@]host:port[/db]`, no TLS); with
     /// `--redis-cluster`, comma-separated seed nodes. Never logged.
     #[arg(
         long,
@@ -165,11 +165,8 @@ impl Config {
             anyhow::bail!("--ping-interval-ms must be positive");
         }
         let urls: Vec<&str> = self.redis_url.split(',').map(str::trim).collect();
-        if urls
-            .iter()
-            .any(|u| !(u.starts_with("redis://") || u.starts_with("rediss://")))
-        {
-            anyhow::bail!("--redis-url must start with redis:// or rediss://");
+        if urls.iter().any(|u| !u.starts_with("redis://")) {
+            anyhow::bail!("--redis-url must start with redis:// (TLS is not supported yet)");
         }
         if urls.len() > 1 && !self.redis_cluster {
             anyhow::bail!("several --redis-url seeds need --redis-cluster");
