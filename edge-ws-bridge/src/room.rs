@@ -4,7 +4,7 @@
 
 use crate::Node;
 use crate::metrics;
-use crate::socket::{Out, SocketHandle};
+use crate::socket::SocketHandle;
 use bytes::Bytes;
 use redis::Value;
 use std::collections::{HashMap, HashSet};
@@ -752,7 +752,13 @@ impl SocketHandle {
             self.close(close::SLOW_READER);
             return false;
         }
-        self.tx.send(Out::Frame(bytes)).is_ok()
+        self.shared
+            .queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back(bytes);
+        self.shared.wake.notify_one();
+        true
     }
 
     /// Asks the socket to close with `code` after what is queued (at once
@@ -764,7 +770,7 @@ impl SocketHandle {
             .compare_exchange(0, code, Relaxed, Relaxed)
             .is_ok()
         {
-            let _ = self.tx.send(Out::Close);
+            self.shared.wake.notify_one();
         }
     }
 }

@@ -6,11 +6,13 @@ use crate::metrics;
 use crate::room::{Departure, JoinReply, RoomCmd};
 use bytes::Bytes;
 use futures_util::{SinkExt as _, StreamExt as _};
+use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{AtomicU16, AtomicUsize};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::time::{Duration, Instant, timeout};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -19,26 +21,24 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use vroom_shared::relay::{ClientFrame, Envelope, FrameError, RelayFrame, close};
 
-/// What a room queues for a socket.
-pub(crate) enum Out {
-    Frame(Bytes),
-    /// Close with the code in [`SocketShared::close`].
-    Close,
-}
-
-/// State a room shares with a socket.
+/// State a room shares with a socket: its send queue and close request.
+/// (A plain queue rather than a channel: it allocates nothing up front,
+/// which keeps idle sockets small.)
 #[derive(Default)]
 pub(crate) struct SocketShared {
+    /// Frames to write, in order.
+    pub queue: Mutex<VecDeque<Bytes>>,
     /// Bytes queued and not yet written.
     pub queued: AtomicUsize,
     /// Close code requested by the room (0: none).
     pub close: AtomicU16,
+    /// Wakes the socket task for new frames or a close request.
+    pub wake: Notify,
 }
 
 /// The room's handle on a socket.
 #[derive(Clone)]
 pub(crate) struct SocketHandle {
-    pub tx: mpsc::UnboundedSender<Out>,
     pub shared: Arc<SocketShared>,
 }
 
@@ -162,10 +162,8 @@ where
         }
     };
 
-    let (tx, mut rx) = mpsc::unbounded_channel();
     let shared = Arc::new(SocketShared::default());
     let handle = SocketHandle {
-        tx,
         shared: shared.clone(),
     };
     let mut joined = None;
@@ -208,7 +206,7 @@ where
     metrics::inc(&node.metrics.joins_ok);
     drop(handle);
 
-    let exit = serve(&node, &mut ws, &mut rx, &shared, member, &room_tx).await;
+    let exit = serve(&node, &mut ws, &shared, member, &room_tx).await;
     match exit {
         Exit::Room => {
             let code = shared.close.load(Relaxed);
@@ -260,7 +258,6 @@ where
 async fn serve<S>(
     node: &Arc<Node>,
     ws: &mut Ws<S>,
-    rx: &mut mpsc::UnboundedReceiver<Out>,
     shared: &SocketShared,
     member: u32,
     room_tx: &mpsc::UnboundedSender<RoomCmd>,
@@ -279,44 +276,26 @@ where
     let header = Envelope::header_len(node_id.len());
     loop {
         tokio::select! {
-            biased;
-            out = rx.recv() => {
-                let mut next = out;
-                let mut wrote = false;
+            _ = shared.wake.notified() => {
                 // Write what is queued (up to a batch), then flush once.
-                for n in 1..=64 {
-                    match next {
-                        Some(Out::Frame(bytes)) => {
-                            shared.queued.fetch_sub(bytes.len(), Relaxed);
-                            if shared.close.load(Relaxed) == close::SLOW_READER {
-                                return Exit::Room;
-                            }
-                            match timeout(write_timeout, ws.feed(Message::Binary(bytes))).await {
-                                Ok(Ok(())) => {
-                                    metrics::inc(&node.metrics.frames_out);
-                                    wrote = true;
-                                }
-                                Ok(Err(_)) => return Exit::Gone,
-                                Err(_) => {
-                                    metrics::inc(&node.metrics.drop_slow);
-                                    return Exit::Gone;
-                                }
-                            }
-                        }
-                        Some(Out::Close) => {
-                            if wrote {
-                                let _ = timeout(write_timeout, ws.flush()).await;
-                            }
-                            return Exit::Room;
-                        }
-                        None => return Exit::Room,
+                let mut wrote = false;
+                for _ in 0..64 {
+                    if shared.close.load(Relaxed) == close::SLOW_READER {
+                        return Exit::Room;
                     }
-                    if n == 64 {
-                        break;
-                    }
-                    match rx.try_recv() {
-                        Ok(out) => next = Some(out),
-                        Err(_) => break,
+                    let next = shared.queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+                    let Some(bytes) = next else { break };
+                    shared.queued.fetch_sub(bytes.len(), Relaxed);
+                    match timeout(write_timeout, ws.feed(Message::Binary(bytes))).await {
+                        Ok(Ok(())) => {
+                            metrics::inc(&node.metrics.frames_out);
+                            wrote = true;
+                        }
+                        Ok(Err(_)) => return Exit::Gone,
+                        Err(_) => {
+                            metrics::inc(&node.metrics.drop_slow);
+                            return Exit::Gone;
+                        }
                     }
                 }
                 if wrote {
@@ -328,6 +307,20 @@ where
                             return Exit::Gone;
                         }
                     }
+                }
+                let empty = {
+                    let mut queue = shared.queue.lock().unwrap_or_else(|e| e.into_inner());
+                    if queue.is_empty() && queue.capacity() > 64 {
+                        queue.shrink_to(8);
+                    }
+                    queue.is_empty()
+                };
+                if !empty {
+                    // More than a batch: come back after the other branches
+                    // had their turn.
+                    shared.wake.notify_one();
+                } else if shared.close.load(Relaxed) != 0 {
+                    return Exit::Room;
                 }
             }
             msg = ws.next() => {
