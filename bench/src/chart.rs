@@ -132,6 +132,8 @@ fn throughput(report: &Report, path: &Path) -> Result<()> {
         .configure_mesh()
         .x_desc("offered deliveries/s")
         .y_desc("delivered/s")
+        .x_label_formatter(&|v| crate::report::num(*v))
+        .y_label_formatter(&|v| crate::report::num(*v))
         .draw()
         .map_err(err)?;
     chart

@@ -45,7 +45,7 @@ enum Bench {
     /// Rooms API: create → join → end per iteration.
     Api(api::ApiArgs),
     /// Vroom's relay vs the Socket.IO peer, on running nodes.
-    Compare(CompareArgs),
+    Compare(Box<CompareArgs>),
     /// Worker: hold idle sockets until standard input closes.
     Hold(idle::HoldArgs),
 }
@@ -83,6 +83,24 @@ struct CompareArgs {
     /// Skip `redis-benchmark`.
     #[arg(long)]
     no_ceiling: bool,
+    /// Scenarios to run (for profiling one): idle, fanout, churn.
+    #[arg(long, value_delimiter = ',', default_value = "idle,fanout,churn")]
+    scenarios: Vec<String>,
+    /// Idle socket counts instead of the mode's (cumulative).
+    #[arg(long, value_delimiter = ',')]
+    idle_counts: Vec<usize>,
+    /// Fan-out room shapes instead of the mode's, e.g. `10x50`.
+    #[arg(long, value_delimiter = ',')]
+    shapes: Vec<String>,
+    /// First fan-out rate per member instead of the mode's.
+    #[arg(long)]
+    first_rate: Option<f64>,
+    /// Most fan-out steps instead of the mode's.
+    #[arg(long)]
+    max_steps: Option<usize>,
+    /// Measured seconds per fan-out step instead of the mode's.
+    #[arg(long)]
+    step_secs: Option<f64>,
 }
 
 /// Sizes of one run.
@@ -183,7 +201,30 @@ fn note(what: &str) {
 }
 
 async fn compare(args: CompareArgs) -> Result<()> {
-    let settings = Settings::new(args.quick, args.smoke);
+    let mut settings = Settings::new(args.quick, args.smoke);
+    if !args.idle_counts.is_empty() {
+        settings.idle = args.idle_counts.clone();
+    }
+    if !args.shapes.is_empty() {
+        settings.shapes = args
+            .shapes
+            .iter()
+            .map(|shape| {
+                let (r, m) = shape.split_once('x').unwrap_or((shape, "8"));
+                Ok((r.parse()?, m.parse()?))
+            })
+            .collect::<Result<_>>()?;
+    }
+    if let Some(rate) = args.first_rate {
+        settings.plan.first_rate = rate;
+    }
+    if let Some(steps) = args.max_steps {
+        settings.plan.max_steps = steps;
+    }
+    if let Some(secs) = args.step_secs {
+        settings.plan.measure = Duration::from_secs_f64(secs);
+    }
+    let wants = |name: &str| args.scenarios.iter().any(|s| s == name);
     std::fs::create_dir_all(&args.out)?;
     let mut machine = Machine::now();
     let mut systems = Vec::new();
@@ -209,7 +250,7 @@ async fn compare(args: CompareArgs) -> Result<()> {
     };
 
     // Idle sockets first, while the nodes are fresh.
-    for (target, worker_args, run) in &mut systems {
+    for (target, worker_args, run) in systems.iter_mut().filter(|_| wants("idle")) {
         eprintln!(
             "\n{}: idle sockets {:?}",
             target.system.label(),
@@ -231,7 +272,7 @@ async fn compare(args: CompareArgs) -> Result<()> {
     }
 
     // Fan-out: the fixed load on the first shape, then the knee of each.
-    for (target, _, run) in &mut systems {
+    for (target, _, run) in systems.iter_mut().filter(|_| wants("fanout")) {
         for (index, &(rooms, members)) in settings.shapes.iter().enumerate() {
             eprintln!("\n{}: fan-out {rooms}×{members}", target.system.label());
             let swarm = Swarm::start(target, rooms, members).await?;
@@ -283,7 +324,7 @@ async fn compare(args: CompareArgs) -> Result<()> {
     }
 
     // Join churn.
-    for (target, _, run) in &mut systems {
+    for (target, _, run) in systems.iter_mut().filter(|_| wants("churn")) {
         eprintln!(
             "\n{}: join churn, {} clients over {} rooms",
             target.system.label(),
@@ -369,7 +410,7 @@ async fn main() -> Result<()> {
     stats::epoch();
     match Cli::parse().command {
         Bench::Api(args) => api::api(args).await,
-        Bench::Compare(args) => compare(args).await,
+        Bench::Compare(args) => compare(*args).await,
         Bench::Hold(args) => idle::hold(args).await,
     }
 }
