@@ -345,13 +345,28 @@ async fn wait_gone(room: &TestRoom, r: &mut redis::aio::MultiplexedConnection) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_room_ends_within_a_second_of_its_deadline() {
+    idle_room(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_room_ends_within_a_second_of_its_deadline_on_one_node() {
+    idle_room(false).await;
+}
+
+/// Members on two nodes, or both on one.
+async fn idle_room(two_nodes: bool) {
     let (url, mut r) = setup().await;
     let n1 = Relay::start(&url, &[]);
-    let n2 = Relay::start(&url, &[]);
+    let n2 = if two_nodes {
+        Some(Relay::start(&url, &[]))
+    } else {
+        None
+    };
+    let second = n2.as_ref().map_or(n1.addr, |n| n.addr);
     let room = create_room(&mut r, 600, 2, 8).await;
     let mut a = Client::join(n1.addr, &room.id, &room.creator_ticket).await;
     let t = room.ticket(&mut r, false).await;
-    let mut b = Client::join(n2.addr, &room.id, &t).await;
+    let mut b = Client::join(second, &room.id, &t).await;
     a.wait_for(&Got::Joined(b.member), S5).await;
     // Activity moves the deadline: talk for 3 s (longer than the idle limit).
     for _ in 0..6 {
@@ -388,15 +403,29 @@ async fn idle_room_ends_within_a_second_of_its_deadline() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lifetime_cap_ends_a_busy_room_on_time() {
+    lifetime_cap(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lifetime_cap_ends_a_busy_room_on_time_on_one_node() {
+    lifetime_cap(false).await;
+}
+
+async fn lifetime_cap(two_nodes: bool) {
     let (url, mut r) = setup().await;
     let n1 = Relay::start(&url, &[]);
-    let n2 = Relay::start(&url, &[]);
+    let n2 = if two_nodes {
+        Some(Relay::start(&url, &[]))
+    } else {
+        None
+    };
+    let second = n2.as_ref().map_or(n1.addr, |n| n.addr);
     let room = create_room(&mut r, 3, 600, 8).await;
     let pttl = room.pttl_ms(&mut r).await;
     let deadline = Instant::now() + Duration::from_millis(pttl as u64);
     let mut a = Client::join(n1.addr, &room.id, &room.creator_ticket).await;
     let t = room.ticket(&mut r, false).await;
-    let mut b = Client::join(n2.addr, &room.id, &t).await;
+    let mut b = Client::join(second, &room.id, &t).await;
     let talker = tokio::spawn(async move {
         // Keep talking until the room closes.
         loop {
@@ -808,4 +837,31 @@ async fn sharded_pubsub_relays_across_nodes() {
     a.expect_ended(S5).await;
     b.expect_ended(S5).await;
     room.assert_gone(&mut r).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_end_on_one_node() {
+    let (url, mut r) = setup().await;
+    let relay = Relay::start(&url, &[]);
+    let room = create_room(&mut r, 600, 600, 8).await;
+    let mut a = Client::join(relay.addr, &room.id, &room.creator_ticket).await;
+    let t = room.ticket(&mut r, false).await;
+    let mut b = Client::join(relay.addr, &room.id, &t).await;
+    assert_eq!(b.expect().await, Got::Joined(a.member));
+    // A wrong creator token changes nothing.
+    let forged = TestRoom {
+        id: room.id.clone(),
+        join_key: room.join_key.clone(),
+        creator: vroom_shared::CreatorToken::from_bytes(random()),
+        creator_ticket: room.creator_ticket.clone(),
+    };
+    assert_eq!(forged.api_end(&mut r).await, -1);
+    a.expect().await;
+    assert_eq!(room.api_end(&mut r).await, 1);
+    a.expect_ended(S5).await;
+    b.expect_ended(S5).await;
+    room.assert_gone(&mut r).await;
+    relay
+        .wait_metrics(&["relay_rooms 0", "relay_members 0"], S5)
+        .await;
 }
