@@ -163,11 +163,14 @@ fn start_relay(redis: &Redis, index: usize, started: &mut Started) -> Result<Str
 
 /// Copies the peer into a temporary directory and installs it.
 fn install_peer() -> Result<tempfile::TempDir> {
-    let source = repo_root()
+    let root = repo_root();
+    let source = root
         .parent()
-        .map(|p| p.join("shared/peers/socketio-redis"))
-        .filter(|p| p.join("server.js").exists())
-        .context("../shared/peers/socketio-redis is missing (or run with --vroom-only)")?;
+        .map_or_else(|| PathBuf::from("../shared"), |p| p.join("shared"))
+        .join("peers/socketio-redis");
+    if !source.join("server.js").exists() {
+        bail!("{} is missing (or run with --vroom-only)", source.display());
+    }
     if cmd::output(Command::new("node").arg("--version")).is_none()
         || cmd::output(Command::new("npm").arg("--version")).is_none()
     {
