@@ -122,6 +122,12 @@ pub struct Config {
     #[arg(long, env = "RELAY_CREATOR_GRACE_MS", default_value_t = 30_000)]
     pub creator_grace_ms: u64,
 
+    /// After the creator's leave frame (its tab closed, or reloaded: a page
+    /// cannot tell which), how long its creator token may still bring it back
+    /// before the room ends (ms). 0 ends the room at once.
+    #[arg(long, env = "RELAY_CREATOR_LEAVE_GRACE_MS", default_value_t = 5_000)]
+    pub creator_leave_grace_ms: u64,
+
     /// Redis unreachable this long closes this node's sockets with 1013 (ms).
     #[arg(long, env = "RELAY_REDIS_OUTAGE_MS", default_value_t = 10_000)]
     pub redis_outage_ms: u64,

@@ -431,12 +431,16 @@ impl Room {
         let keys = [self.room_key.clone(), self.presence_key.clone()];
         let tx = self.tx.clone();
         let creator = if m.creator { "1" } else { "0" };
+        let grace_ms = self.node.config.creator_grace_ms;
+        let leave_grace_ms = self.node.config.creator_leave_grace_ms;
         tokio::spawn(async move {
             let result = script
                 .key(&keys[..])
                 .arg(member)
                 .arg(how.arg())
                 .arg(creator)
+                .arg(grace_ms)
+                .arg(leave_grace_ms)
                 .invoke_async::<Vec<Value>>(&mut conn)
                 .await
                 .map_err(|e| err_text(&e));
@@ -476,7 +480,7 @@ impl Room {
                 self.end_room();
             }
             Some(RemoveAction::CreatorGrace) => {
-                tracing::info!(room = self.serial, "creator dropped: grace period started");
+                tracing::info!(room = self.serial, "creator gone: grace period started");
                 self.grace_watch = true;
             }
             Some(RemoveAction::RoomGone) => {

@@ -302,6 +302,40 @@ async fn creator_reload_within_grace_keeps_the_room() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creator_leave_then_reload_keeps_the_room_and_a_close_ends_it() {
+    let (url, mut r) = setup().await;
+    let n1 = Relay::start(&url, &[]);
+    let n2 = Relay::start(&url, &[]);
+    let room = create_room(&mut r, 600, 600, 8).await;
+    let mut creator = Client::join(n1.addr, &room.id, &room.creator_ticket).await;
+    let t = room.ticket(&mut r, false).await;
+    let mut m = Client::join(n2.addr, &room.id, &t).await;
+    assert_eq!(m.expect().await, Got::Joined(creator.member));
+    assert_eq!(creator.expect().await, Got::Joined(m.member));
+    // A reload: the page sends leave on `pagehide`, then comes straight back
+    // with its creator token (within the 500 ms leave grace of these tests).
+    creator.leave().await;
+    let t = room.ticket(&mut r, true).await;
+    let mut creator = Client::join(n1.addr, &room.id, &t).await;
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    m.broadcast(b"after the reload").await;
+    loop {
+        match creator.expect().await {
+            Got::Broadcast { payload, .. } => {
+                assert_eq!(payload, b"after the reload".to_vec());
+                break;
+            }
+            Got::Joined(_) | Got::Left(_) => continue,
+            other => panic!("the room must survive a reload: {other:?}"),
+        }
+    }
+    // A closed tab: leave, and nobody comes back. The room ends within the grace.
+    creator.leave().await;
+    m.expect_ended(S5).await;
+    room.assert_gone(&mut r).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn last_member_leaving_ends_the_room() {
     let (url, mut r) = setup().await;
     let n1 = Relay::start(&url, &[]);

@@ -30,13 +30,27 @@ fn int(v: &Value) -> i64 {
     }
 }
 
+/// `REMOVE_MEMBER` with a 30 s drop grace and no leave grace.
 async fn remove(r: &mut Conn, room: &RoomId, member: i64, how: &str, creator: bool) -> (i64, i64) {
+    remove_with_leave_grace(r, room, member, how, creator, 0).await
+}
+
+async fn remove_with_leave_grace(
+    r: &mut Conn,
+    room: &RoomId,
+    member: i64,
+    how: &str,
+    creator: bool,
+    leave_grace_ms: u64,
+) -> (i64, i64) {
     let v: Vec<i64> = redis::Script::new(REMOVE_MEMBER)
         .key(room_key(room))
         .key(presence_key(room))
         .arg(member)
         .arg(how)
         .arg(if creator { "1" } else { "0" })
+        .arg(30_000)
+        .arg(leave_grace_ms)
         .invoke_async(r)
         .await
         .unwrap();
@@ -179,6 +193,46 @@ async fn remove_member_decides_grace_and_ends() {
     assert_eq!(remove(&mut r, &room.id, back, "leave", true).await, (2, 1));
     room.api_end(&mut r).await;
     assert_eq!(remove(&mut r, &room.id, back, "leave", true).await, (0, 0));
+
+    // With a leave grace, a creator's leave frame (a closed tab, or a reload)
+    // starts a short grace instead: the room ends 5 s on unless it comes back.
+    let room = create_room(&mut r, 600, 300, 8).await;
+    let first = int(&redeem(&mut r, &room.id, &room.creator_ticket).await[1]);
+    let before: i64 = redis::cmd("TIME")
+        .query_async::<Vec<i64>>(&mut r)
+        .await
+        .map(|t| t[0] * 1000 + t[1] / 1000)
+        .unwrap();
+    assert_eq!(
+        remove_with_leave_grace(&mut r, &room.id, first, "leave", true, 5_000).await,
+        (3, 1)
+    );
+    let gone: i64 = redis::cmd("HGET")
+        .arg(room_key(&room.id))
+        .arg(room_fields::CREATOR_GONE_MS)
+        .query_async(&mut r)
+        .await
+        .unwrap();
+    // Marked as gone 25 s ago against the 30 s grace: 5 s remain.
+    assert!(
+        (before - 25_000..before - 24_000).contains(&gone),
+        "{gone} vs {before}"
+    );
+    // The reload comes back; its first connection's late leave changes nothing.
+    let t = room.ticket(&mut r, true).await;
+    let second = int(&redeem(&mut r, &room.id, &t).await[1]);
+    assert_eq!(
+        remove_with_leave_grace(&mut r, &room.id, first, "leave", true, 5_000).await,
+        (1, 0)
+    );
+    let current: Option<i64> = redis::cmd("HGET")
+        .arg(room_key(&room.id))
+        .arg(room_fields::CREATOR_MEMBER)
+        .query_async(&mut r)
+        .await
+        .unwrap();
+    assert_eq!(current, Some(second));
+    room.api_end(&mut r).await;
 
     // Without a creator around, the last one out ends the room.
     let room = create_room(&mut r, 600, 300, 8).await;

@@ -47,6 +47,8 @@ pub const FAST: &[&str] = &[
     "1200",
     "--creator-grace-ms",
     "1500",
+    "--creator-leave-grace-ms",
+    "500",
     "--ping-interval-ms",
     "10000",
     "--ping-timeout-ms",

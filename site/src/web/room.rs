@@ -626,16 +626,13 @@ pub fn leave() {
     }
 }
 
-/// The tab is going away (`pagehide`) or the page leaves the room view.
-///
-/// A member sends the leave frame. The creator does not: a reload cannot be
-/// told apart from a close here, and the creator's leave ends the room; a
-/// closed creator tab ends the room when the relay's grace period passes.
+/// The tab is going away (`pagehide`) or the page leaves the room view:
+/// send the leave frame. For the creator the relay ends the room only if the
+/// creator does not come back within its short leave grace, which a reload of
+/// this tab does (it still holds the creator token in `sessionStorage`).
 pub fn teardown() {
     if let Some(ctl) = CTL.with(|c| c.borrow_mut().take()) {
-        if ctl.entry.token.is_none() {
-            let _ = send(&ctl, &ClientFrame::Leave);
-        }
+        let _ = send(&ctl, &ClientFrame::Leave);
         drop(ctl);
     }
 }

@@ -388,16 +388,23 @@ return reply
 /// - `ARGV[1]` member id, `ARGV[2]` how it ended: `leave` (the client sent a
 ///   leave frame), `drop` (the connection broke, timed out or was cut off) or
 ///   `shutdown` (the node is restarting), `ARGV[3]` `1` if the member joined
-///   with a creator ticket, else `0`.
+///   with a creator ticket, else `0`, `ARGV[4]` the creator's grace period
+///   after a dropped connection (ms), `ARGV[5]` the shorter one after a leave
+///   frame (ms; a page cannot tell a reload from a close when it sends it).
 /// - Reply `[action, removed]`: `removed` is 1 if the member was still in the
 ///   presence set (else another node already removed it and told the room),
 ///   and `action` (see [`RemoveAction`]):
 ///   - `0`: the room is gone;
 ///   - `1`: nothing more to do;
-///   - `2`: a creator left with a leave frame: the caller ends the room;
-///   - `3`: the creator's current connection dropped: its grace period starts
-///     ([`crate::relay::room_fields::CREATOR_GONE_MS`] set to now,
-///     [`crate::relay::room_fields::CREATOR_MEMBER`] removed);
+///   - `2`: the creator left with a leave frame and the leave grace is 0: the
+///     caller ends the room now;
+///   - `3`: the creator left (leave frame) or its connection dropped: its
+///     grace period starts ([`crate::relay::room_fields::CREATOR_GONE_MS`]
+///     set so that the room ends `ARGV[5]` (leave) or `ARGV[4]` (drop) ms
+///     from now unless a creator ticket is redeemed,
+///     [`crate::relay::room_fields::CREATOR_MEMBER`] removed). An earlier
+///     creator connection that leaves after the creator came back on a new
+///     one changes nothing;
 ///   - `4`: nobody is left and no creator is within its grace period: the
 ///     caller ends the room (never for `shutdown`).
 pub const REMOVE_MEMBER: &str = concat!(
@@ -408,13 +415,18 @@ local pttl = redis.call('PTTL', KEYS[1])
 if pttl == -2 or pttl == 0 then
   return {0, removed}
 end
-if ARGV[2] == 'leave' and ARGV[3] == '1' then
-  return {2, removed}
-end
-if redis.call('HGET', KEYS[1], 'creator_member') == ARGV[1] then
-  if ARGV[2] == 'leave' then
+local creator_member = redis.call('HGET', KEYS[1], 'creator_member')
+local current_creator = creator_member == ARGV[1]
+if ARGV[2] == 'leave' and (current_creator or (ARGV[3] == '1' and not creator_member)) then
+  local leave_grace = tonumber(ARGV[5])
+  if leave_grace <= 0 then
     return {2, removed}
   end
+  redis.call('HDEL', KEYS[1], 'creator_member')
+  redis.call('HSET', KEYS[1], 'creator_gone_ms', now_ms - tonumber(ARGV[4]) + leave_grace)
+  return {3, removed}
+end
+if current_creator then
   redis.call('HDEL', KEYS[1], 'creator_member')
   redis.call('HSET', KEYS[1], 'creator_gone_ms', now_ms)
   return {3, removed}
@@ -547,9 +559,9 @@ pub enum RemoveAction {
     RoomGone,
     /// `1`: nothing more to do.
     None,
-    /// `2`: a creator left: end the room.
+    /// `2`: the creator left and no leave grace applies: end the room.
     EndCreatorLeft,
-    /// `3`: the creator's connection dropped; its grace period started.
+    /// `3`: the creator left or its connection dropped; its grace period started.
     CreatorGrace,
     /// `4`: nobody is left: end the room.
     EndEmpty,
