@@ -57,9 +57,7 @@ fn main() -> Result<()> {
         Task::Up { listen, nodes } => up(listen, nodes),
         Task::Test { no_clippy } => test(!no_clippy),
         Task::Site => {
-            tools::ensure_targets()?;
-            site::ensure_site_tools()?;
-            tools::ensure_wasm_bindgen_cli()?;
+            tools::ensure_build_tools()?;
             site::build_site()
         }
         Task::Bench(args) => bench::run_bench(args),
@@ -71,12 +69,7 @@ fn up(listen: Option<String>, nodes: usize) -> Result<()> {
         bail!("--nodes must be at least 1");
     }
     let stop = stop_flag()?;
-    tools::ensure_targets()?;
-    site::ensure_site_tools()?;
-    tools::ensure_wasm_bindgen_cli()?;
-    tools::build_components()?;
-    tools::build_services()?;
-    site::build_site()?;
+    tools::build_all()?;
     step("Finding Redis");
     let redis = Redis::find_or_start()?;
     let listen = listen.unwrap_or_else(|| preferred_or_free("127.0.0.1:3000"));
@@ -176,13 +169,8 @@ fn wait_for_port(address: &str) -> Result<()> {
 fn test(clippy: bool) -> Result<()> {
     step("Checking formatting");
     run(cmd::cargo(&["fmt", "--all", "--check"]))?;
-    tools::ensure_targets()?;
     tools::ensure_chromium()?;
-    site::ensure_site_tools()?;
-    tools::ensure_wasm_bindgen_cli()?;
-    tools::build_components()?;
-    tools::build_services()?;
-    site::build_site()?;
+    tools::build_all()?;
     step("Finding Redis");
     let redis = Redis::find_or_start()?;
 

@@ -117,3 +117,20 @@ pub fn build_services() -> Result<()> {
         "edge-ws-bridge",
     ]))
 }
+
+/// Installs what building needs and a fresh machine lacks: rustup targets,
+/// trunk, wasm-opt and wasm-bindgen-cli.
+pub fn ensure_build_tools() -> Result<()> {
+    ensure_targets()?;
+    crate::site::ensure_site_tools()?;
+    ensure_wasm_bindgen_cli()
+}
+
+/// Builds everything that runs: the components, the host and the relay, and
+/// the site.
+pub fn build_all() -> Result<()> {
+    ensure_build_tools()?;
+    build_components()?;
+    build_services()?;
+    crate::site::build_site()
+}
