@@ -26,7 +26,7 @@ pub(crate) enum SubCmd {
     Sub {
         channel: Bytes,
         id: u64,
-        tx: mpsc::UnboundedSender<RoomCmd>,
+        tx: crate::queue::Sender<RoomCmd>,
         ack: oneshot::Sender<bool>,
     },
     Unsub {
@@ -206,7 +206,7 @@ impl Bus {
         &self,
         channel: &Bytes,
         id: u64,
-        tx: mpsc::UnboundedSender<RoomCmd>,
+        tx: crate::queue::Sender<RoomCmd>,
     ) -> bool {
         let (ack, rx) = oneshot::channel();
         let sent = self.sub_tx.send(SubCmd::Sub {
@@ -259,7 +259,7 @@ async fn publisher(
     }
 }
 
-type Subscribers = HashMap<Bytes, Vec<(u64, mpsc::UnboundedSender<RoomCmd>)>>;
+type Subscribers = HashMap<Bytes, Vec<(u64, crate::queue::Sender<RoomCmd>)>>;
 
 fn notify_all(subs: &Subscribers, cmd: fn() -> RoomCmd) {
     for list in subs.values() {

@@ -78,8 +78,10 @@ pub struct Config {
     pub publish_queue_bytes: usize,
 
     /// WebSocket read buffer per socket, in bytes (allocated eagerly; grows
-    /// only while a larger frame arrives).
-    #[arg(long, env = "RELAY_READ_BUFFER", default_value_t = 2048)]
+    /// only while a larger frame arrives). 512 holds the smallest E2E
+    /// message (354 bytes) in one read and keeps idle sockets small
+    /// (`cargo xtask bench`: 2048 → 512 saves ~1.5 KiB per idle socket).
+    #[arg(long, env = "RELAY_READ_BUFFER", default_value_t = 512)]
     pub read_buffer: usize,
 
     /// WebSocket write buffer threshold per socket, in bytes.

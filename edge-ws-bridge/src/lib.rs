@@ -17,6 +17,7 @@ pub mod metrics;
 
 mod bus;
 mod pubsub;
+mod queue;
 mod room;
 mod server;
 mod socket;
@@ -31,7 +32,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use vroom_shared::RoomId;
 use vroom_shared::redis::scripts::{END_ROOM, MAINTAIN_ROOM, REDEEM_TICKET, REMOVE_MEMBER};
 
@@ -50,14 +51,14 @@ pub(crate) struct Node {
     metrics: Arc<Metrics>,
     bus: bus::Bus,
     scripts: Scripts,
-    rooms: Mutex<HashMap<RoomId, mpsc::UnboundedSender<room::RoomCmd>>>,
+    rooms: Mutex<HashMap<RoomId, queue::Sender<room::RoomCmd>>>,
     next_serial: AtomicU64,
     shutdown: watch::Sender<bool>,
 }
 
 impl Node {
     /// The task of `room` on this node, started if needed.
-    fn room(self: &Arc<Self>, id: &RoomId) -> mpsc::UnboundedSender<room::RoomCmd> {
+    fn room(self: &Arc<Self>, id: &RoomId) -> queue::Sender<room::RoomCmd> {
         let mut rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(tx) = rooms.get(id)
             && !tx.is_closed()

@@ -4,13 +4,14 @@
 
 use crate::Node;
 use crate::metrics;
+use crate::queue;
 use crate::socket::SocketHandle;
 use bytes::Bytes;
 use redis::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::time::{Duration, Instant};
 use vroom_shared::redis::scripts::{RedeemOutcome, RemoveAction};
 use vroom_shared::redis::{ENDED, channel, presence_key, room_key, ticket_key, tickets_key};
@@ -94,8 +95,8 @@ pub(crate) struct Room {
     node: Arc<Node>,
     serial: u64,
     id: RoomId,
-    rx: mpsc::UnboundedReceiver<RoomCmd>,
-    tx: mpsc::UnboundedSender<RoomCmd>,
+    rx: queue::Receiver<RoomCmd>,
+    tx: queue::Sender<RoomCmd>,
     channel: Bytes,
     room_key: String,
     presence_key: String,
@@ -116,8 +117,8 @@ pub(crate) struct Room {
 }
 
 /// Starts the task of `room` on this node.
-pub(crate) fn spawn(node: Arc<Node>, id: RoomId) -> mpsc::UnboundedSender<RoomCmd> {
-    let (tx, rx) = mpsc::unbounded_channel();
+pub(crate) fn spawn(node: Arc<Node>, id: RoomId) -> queue::Sender<RoomCmd> {
+    let (tx, rx) = queue::unbounded();
     let serial = node.next_serial.fetch_add(1, Relaxed);
     let room = Room {
         serial,

@@ -3,6 +3,7 @@
 
 use crate::Node;
 use crate::metrics;
+use crate::queue;
 use crate::room::{Departure, JoinReply, RoomCmd};
 use bytes::Bytes;
 use futures_util::{SinkExt as _, StreamExt as _};
@@ -12,7 +13,7 @@ use std::sync::Mutex;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{AtomicU16, AtomicUsize};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{Notify, oneshot};
 use tokio::time::{Duration, Instant, timeout};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -260,7 +261,7 @@ async fn serve<S>(
     ws: &mut Ws<S>,
     shared: &SocketShared,
     member: u32,
-    room_tx: &mpsc::UnboundedSender<RoomCmd>,
+    room_tx: &queue::Sender<RoomCmd>,
 ) -> Exit
 where
     S: AsyncRead + AsyncWrite + Unpin,
