@@ -799,6 +799,11 @@ async fn tampered_wasm_is_refused() {
         let entry = entry.unwrap();
         let mut bytes = std::fs::read(entry.path()).unwrap();
         let name = entry.file_name().to_string_lossy().into_owned();
+        // The attacker serves a modified wasm; without Brotli variants the
+        // static component sends exactly that file.
+        if name.ends_with(".br") {
+            continue;
+        }
         if name.ends_with(".wasm") {
             let last = bytes.len() - 1;
             bytes[last] ^= 1;

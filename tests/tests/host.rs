@@ -61,6 +61,30 @@ async fn static_site_is_served_with_security_headers() {
         "public, max-age=31536000, immutable"
     );
 
+    // Browsers that accept Brotli get the precompressed variant of the wasm.
+    let wasm = std::fs::read_dir(repo_root().join("site/dist"))
+        .unwrap()
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .find(|name| name.ends_with("_bg.wasm"))
+        .map(|name| format!("/{name}"))
+        .expect("the site has a wasm");
+    let get = |encoding: &'static str| {
+        client
+            .get(host.url(&wasm))
+            .header("accept-encoding", encoding)
+            .send()
+    };
+    let raw = get("identity").await.unwrap();
+    assert_eq!(raw.headers()["content-type"], "application/wasm");
+    assert!(raw.headers().get("content-encoding").is_none());
+    let raw_len = raw.bytes().await.unwrap().len();
+    let br = get("gzip, br").await.unwrap();
+    assert_eq!(br.headers()["content-encoding"], "br");
+    assert_eq!(br.headers()["content-type"], "application/wasm");
+    assert_eq!(br.headers()["vary"], "accept-encoding");
+    let br_len = br.bytes().await.unwrap().len();
+    assert!(br_len * 2 < raw_len, "brotli {br_len} vs raw {raw_len}");
+
     let traversal = client
         .get(host.url("/..%2f..%2fetc/passwd"))
         .send()

@@ -77,7 +77,9 @@ pub fn ensure_site_tools() -> Result<()> {
 
 /// Builds the site in release into `site/dist` (trunk, offline, size
 /// optimised: opt-level z, fat LTO, one codegen unit, panic=abort, wasm-opt
-/// -Oz) and pins its loader with Subresource Integrity.
+/// -Oz), pins its loader with Subresource Integrity, and writes a Brotli
+/// variant `<file>.br` beside each text or wasm file for the static
+/// component to serve to browsers that accept it.
 pub fn build_site() -> Result<()> {
     step("Fetching crates for the site (trunk builds offline)");
     run(cmd::cargo(&["fetch"]))?;
@@ -107,7 +109,46 @@ pub fn build_site() -> Result<()> {
         .env("CARGO_PROFILE_RELEASE_PANIC", "abort")
         .env("CARGO_PROFILE_RELEASE_INCREMENTAL", "false"))?;
     step("Pinning the loader and the wasm with Subresource Integrity");
-    pin_loader(&dist)
+    pin_loader(&dist)?;
+    step("Precompressing with Brotli (quality 11)");
+    precompress(&dist)
+}
+
+/// Extensions worth compressing.
+const COMPRESSIBLE: [&str; 7] = ["wasm", "js", "css", "html", "svg", "json", "txt"];
+
+/// Writes `<file>.br` for every compressible file of `dist` where it is smaller.
+fn precompress(dist: &Path) -> Result<()> {
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 22,
+        ..Default::default()
+    };
+    for entry in std::fs::read_dir(dist)? {
+        let path = entry?.path();
+        let compressible = path
+            .extension()
+            .and_then(|ext| ext.to_str())
+            .is_some_and(|ext| COMPRESSIBLE.contains(&ext));
+        if !compressible {
+            continue;
+        }
+        let raw = std::fs::read(&path)?;
+        let mut compressed = Vec::new();
+        brotli::BrotliCompress(&mut raw.as_slice(), &mut compressed, &params)?;
+        if compressed.len() < raw.len() {
+            let mut name = path.file_name().unwrap_or_default().to_os_string();
+            name.push(".br");
+            eprintln!(
+                "    {}: {} → {} bytes",
+                path.file_name().unwrap_or_default().to_string_lossy(),
+                raw.len(),
+                compressed.len()
+            );
+            std::fs::write(path.with_file_name(name), compressed)?;
+        }
+    }
+    Ok(())
 }
 
 /// Replaces trunk's inline loader in `dist/index.html` with

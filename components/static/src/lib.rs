@@ -29,10 +29,17 @@ pub async fn handle(request: Request) -> impl IntoResponse {
         .filter_map(|v| v.to_str().ok())
         .collect::<Vec<_>>()
         .join(", ");
+    let accept_encoding = headers
+        .get_all("accept-encoding")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(", ");
     let site_request = vroom_static_site::Request {
         method: request.method().as_str(),
         path,
         if_none_match: Some(if_none_match.as_str()).filter(|v| !v.is_empty()),
+        accept_encoding: Some(accept_encoding.as_str()).filter(|v| !v.is_empty()),
     };
     let response = match config().await {
         Ok(config) => vroom_static_site::serve(&config, &site_request, &Dir::new(MOUNT_ROOT)),

@@ -16,4 +16,4 @@ mod serve;
 pub use config::{Config, ConfigError, relay_origin};
 pub use files::{Dir, Files};
 pub use headers::Header;
-pub use serve::{Request, Response, internal_error, serve};
+pub use serve::{Request, Response, accepts_brotli, internal_error, serve};

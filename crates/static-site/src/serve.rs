@@ -16,6 +16,27 @@ pub struct Request<'a> {
     pub path: &'a str,
     /// The `If-None-Match` header (all values joined by `, `), if any.
     pub if_none_match: Option<&'a str>,
+    /// The `Accept-Encoding` header (all values joined by `, `), if any.
+    pub accept_encoding: Option<&'a str>,
+}
+
+/// Suffix of the precompressed (Brotli) variant of a file, made at build time.
+const BROTLI_SUFFIX: &str = ".br";
+
+/// Whether an `Accept-Encoding` header accepts `br` (and does not refuse it
+/// with `q=0`).
+pub fn accepts_brotli(accept_encoding: &str) -> bool {
+    accept_encoding.split(',').any(|item| {
+        let mut parts = item.split(';').map(str::trim);
+        let coding = parts.next().unwrap_or_default();
+        let refused = parts.any(|param| {
+            param
+                .strip_prefix("q=")
+                .and_then(|q| q.parse::<f32>().ok())
+                .is_some_and(|q| q <= 0.0)
+        });
+        coding.eq_ignore_ascii_case("br") && !refused
+    })
 }
 
 /// A response to send as is. Headers have lower-case names; the body is
@@ -42,8 +63,10 @@ impl Response {
 }
 
 /// Serves one request from `files`: GET and HEAD only (405 otherwise), path
-/// resolution with the SPA fallback, content type, caching headers, ETag and
-/// `If-None-Match` → 304, security headers on every response.
+/// resolution with the SPA fallback, the precompressed `<file>.br` when the
+/// client accepts Brotli (the `.br` files themselves are not served by name),
+/// content type, caching headers, ETag and `If-None-Match` → 304, security
+/// headers on every response.
 pub fn serve(config: &Config, request: &Request<'_>, files: &dyn Files) -> Response {
     let security = security_headers(Some(config.relay_origin()), config.hsts());
     let head = request.method == "HEAD";
@@ -55,8 +78,17 @@ pub fn serve(config: &Config, request: &Request<'_>, files: &dyn Files) -> Respo
         None if lookup.spa_fallback => files.read(INDEX).map(|body| (INDEX.to_owned(), body)),
         None => None,
     });
-    let Some((name, body)) = found else {
+    let Some((name, body)) = found.filter(|(name, _)| !name.ends_with(BROTLI_SUFFIX)) else {
         return error(404, "Not found", head, security);
+    };
+    let compressed = request
+        .accept_encoding
+        .is_some_and(accepts_brotli)
+        .then(|| files.read(&format!("{name}{BROTLI_SUFFIX}")))
+        .flatten();
+    let (body, encoding) = match compressed {
+        Some(compressed) => (compressed, Some("br")),
+        None => (body, None),
     };
     let tag = etag(&body);
     let not_modified = request
@@ -65,6 +97,10 @@ pub fn serve(config: &Config, request: &Request<'_>, files: &dyn Files) -> Respo
     let mut headers = security;
     headers.push(("cache-control", cache_control(&name).to_owned()));
     headers.push(("etag", tag));
+    headers.push(("vary", "accept-encoding".to_owned()));
+    if let Some(encoding) = encoding {
+        headers.push(("content-encoding", encoding.to_owned()));
+    }
     if not_modified {
         return Response {
             status: 304,
@@ -137,6 +173,7 @@ mod tests {
             ("style.css", &b"body{}"[..]),
             ("about", &b"plain file without extension"[..]),
             (WASM, &b"\0asm"[..]),
+            ("vroom-site-3f2a9c1b7d4e5f60_bg.wasm.br", &b"brotli of the wasm"[..]),
         ]))
     }
 
@@ -151,6 +188,7 @@ mod tests {
                 method,
                 path,
                 if_none_match: None,
+                accept_encoding: None,
             },
             &site(),
         )
@@ -215,6 +253,7 @@ mod tests {
                 method: "GET",
                 path: "/r/x",
                 if_none_match: None,
+                accept_encoding: None,
             },
             &empty,
         );
@@ -268,6 +307,7 @@ mod tests {
                 method,
                 path: "/style.css",
                 if_none_match: Some(&tag),
+                accept_encoding: None,
             };
             let r = serve(&config(), &request, &site());
             assert_eq!(r.status, 304);
@@ -281,6 +321,7 @@ mod tests {
             method: "GET",
             path: "/style.css",
             if_none_match: Some("\"stale\""),
+            accept_encoding: None,
         };
         assert_eq!(serve(&config(), &stale, &site()).status, 200);
     }
@@ -300,6 +341,7 @@ mod tests {
                     method,
                     path,
                     if_none_match: None,
+                accept_encoding: None,
                 },
                 &site(),
             );
@@ -329,5 +371,57 @@ mod tests {
                 .contains("connect-src 'self';")
         );
         assert!(internal_error("HEAD").body.is_empty());
+    }
+
+    #[test]
+    fn precompressed_variants_go_to_clients_that_accept_brotli() {
+        let path = format!("/{WASM}");
+        let get = |accept: Option<&str>| {
+            serve(
+                &config(),
+                &Request {
+                    method: "GET",
+                    path: &path,
+                    if_none_match: None,
+                    accept_encoding: accept,
+                },
+                &site(),
+            )
+        };
+        let br = get(Some("gzip, deflate, br, zstd"));
+        assert_eq!(br.body, b"brotli of the wasm");
+        assert_eq!(br.header("content-encoding"), Some("br"));
+        assert_eq!(br.header("content-type"), Some("application/wasm"));
+        assert_eq!(br.header("cache-control"), Some(IMMUTABLE));
+        assert_eq!(br.header("vary"), Some("accept-encoding"));
+        for accept in [None, Some("gzip"), Some("br;q=0, gzip"), Some("")] {
+            let plain = get(accept);
+            assert_eq!(plain.body, b"\0asm", "{accept:?}");
+            assert_eq!(plain.header("content-encoding"), None);
+            assert_ne!(plain.header("etag"), br.header("etag"));
+        }
+        // Files without a variant are sent as they are; variants are not served by name.
+        let css = serve(
+            &config(),
+            &Request {
+                method: "GET",
+                path: "/style.css",
+                if_none_match: None,
+                accept_encoding: Some("br"),
+            },
+            &site(),
+        );
+        assert_eq!((css.status, css.header("content-encoding")), (200, None));
+        assert_eq!(send("GET", &format!("/{WASM}.br")).status, 404);
+    }
+
+    #[test]
+    fn accept_encoding_parsing() {
+        assert!(accepts_brotli("br"));
+        assert!(accepts_brotli("gzip, BR;q=0.5"));
+        assert!(!accepts_brotli("gzip, deflate"));
+        assert!(!accepts_brotli("br;q=0"));
+        assert!(!accepts_brotli("brotli"));
+        assert!(!accepts_brotli(""));
     }
 }
