@@ -173,7 +173,10 @@ mod tests {
             ("style.css", &b"body{}"[..]),
             ("about", &b"plain file without extension"[..]),
             (WASM, &b"\0asm"[..]),
-            ("vroom-site-3f2a9c1b7d4e5f60_bg.wasm.br", &b"brotli of the wasm"[..]),
+            (
+                "vroom-site-3f2a9c1b7d4e5f60_bg.wasm.br",
+                &b"brotli of the wasm"[..],
+            ),
         ]))
     }
 
@@ -341,7 +344,7 @@ mod tests {
                     method,
                     path,
                     if_none_match: None,
-                accept_encoding: None,
+                    accept_encoding: None,
                 },
                 &site(),
             );
