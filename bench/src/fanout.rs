@@ -93,6 +93,9 @@ pub struct Plan {
     pub max_steps: usize,
     /// Try once between the last sustained and the first failed rate.
     pub refine: bool,
+    /// Run a failed step once more before calling it the knee (a build on
+    /// the shared machine can spoil one step).
+    pub retry: bool,
 }
 
 struct Shared {
@@ -226,8 +229,14 @@ impl Swarm {
         let mut rate = plan.first_rate;
         let mut stopped_because = format!("reached {} steps", plan.max_steps);
         for _ in 0..plan.max_steps {
-            let step = self.step(rate, plan.warmup, plan.measure).await;
+            let mut step = self.step(rate, plan.warmup, plan.measure).await;
             log(&step);
+            if !step.sustained && plan.retry {
+                let again = self.step(rate, plan.warmup, plan.measure).await;
+                log(&again);
+                steps.push(step);
+                step = again;
+            }
             let ok = step.sustained;
             if !ok {
                 stopped_because = why(&step, self.rooms * self.members);
