@@ -194,7 +194,7 @@ mod tests {
             tx.send(i).unwrap();
         }
         while rx.try_recv().is_ok() {}
-        assert!(rx.inner.lock().queue.capacity() <= KEEP);
+        assert_eq!(rx.inner.lock().queue.capacity(), KEEP);
         assert!(rx.is_empty());
         rx.close();
         assert!(tx.is_closed());
