@@ -9,7 +9,6 @@
 //!   `target/bench/quick/` only.
 //! - `cargo xtask bench api`: the rooms API alone.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -17,7 +16,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::cmd::{self, repo_root, run, step, target_dir};
 use crate::redis::{self, Redis};
-use crate::{site, terminate, tools, wait_for_port};
+use crate::{fleet, terminate, tools, wait_for_port};
 
 /// `cargo xtask bench` flags.
 #[derive(clap::Args)]
@@ -73,13 +72,9 @@ impl Drop for Started {
     }
 }
 
-fn build_all() -> Result<()> {
-    tools::ensure_targets()?;
-    site::ensure_site_tools()?;
-    tools::ensure_wasm_bindgen_cli()?;
-    tools::build_components()?;
-    tools::build_services()?;
-    site::build_site()?;
+/// Everything that runs, plus the load generator.
+fn build_with_bench() -> Result<()> {
+    tools::build_all()?;
     step("Building the load generator (release)");
     run(cmd::cargo(&["build", "--release", "-p", "vroom-bench"]))
 }
@@ -107,7 +102,7 @@ fn start_host(redis: &Redis, started: &mut Started) -> Result<String> {
 }
 
 fn bench_api(clients: usize, seconds: f64, json: Option<String>) -> Result<()> {
-    build_all()?;
+    build_with_bench()?;
     step("Finding Redis");
     let redis = Redis::find_or_start()?;
     let mut started = Started::default();
@@ -134,7 +129,7 @@ fn bench_api(clients: usize, seconds: f64, json: Option<String>) -> Result<()> {
 /// Starts relay node `index`; returns `ADDR=PID`. The per-socket rate limit
 /// is lifted (the peer has none), as the API's are.
 fn start_relay(redis: &Redis, index: usize, started: &mut Started) -> Result<String> {
-    let mut child = Command::new(target_dir().join("release/edge-ws-bridge"))
+    let child = Command::new(target_dir().join("release/edge-ws-bridge"))
         .args(["--listen", "127.0.0.1:0", "--redis-url", &redis.url()])
         .args(["--node-id", &format!("bench-{index}")])
         .args(["--rate-per-sec", "1000000", "--rate-burst", "1000000"])
@@ -143,20 +138,13 @@ fn start_relay(redis: &Redis, index: usize, started: &mut Started) -> Result<Str
         .stdout(Stdio::piped())
         .spawn()
         .context("cannot start edge-ws-bridge")?;
-    let stdout = child.stdout.take().context("relay stdout")?;
     let pid = child.id();
     started.0.push(child);
-    let mut reader = BufReader::new(stdout);
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-    let Some(addr) = line
-        .trim()
-        .strip_prefix("Listening on ws://")
-        .and_then(|rest| rest.strip_suffix("/ws"))
-    else {
-        bail!("unexpected first line from edge-ws-bridge: {line:?}");
-    };
+    let addr = started
+        .0
+        .last_mut()
+        .map(fleet::read_listen_addr)
+        .context("the relay just started")??;
     eprintln!("    relay bench-{index} on ws://{addr}/ws (pid {pid})");
     Ok(format!("{addr}={pid}"))
 }
@@ -218,7 +206,7 @@ fn relay_vs_peer(quick: bool, vroom_only: bool) -> Result<()> {
     } else {
         Some(install_peer()?)
     };
-    build_all()?;
+    build_with_bench()?;
     step("Finding Redis");
     let redis = Redis::find_or_start()?;
     let mut started = Started::default();

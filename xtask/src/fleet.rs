@@ -53,8 +53,9 @@ impl Fleet {
     }
 }
 
-/// Reads a node's first stdout line, `Listening on ws://ADDR/ws`.
-fn read_listen_addr(child: &mut Child) -> Result<SocketAddr> {
+/// Reads a node's first stdout line, `Listening on ws://ADDR/ws`, and keeps
+/// draining its stdout.
+pub fn read_listen_addr(child: &mut Child) -> Result<SocketAddr> {
     let stdout = child.stdout.take().context("relay stdout is not piped")?;
     let mut reader = BufReader::new(stdout);
     let mut line = String::new();
