@@ -23,18 +23,8 @@ pub async fn handle(request: Request) -> impl IntoResponse {
         .get("spin-path-info")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_else(|| request.uri().path());
-    let if_none_match = headers
-        .get_all("if-none-match")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect::<Vec<_>>()
-        .join(", ");
-    let accept_encoding = headers
-        .get_all("accept-encoding")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let if_none_match = joined(headers, "if-none-match");
+    let accept_encoding = joined(headers, "accept-encoding");
     let site_request = vroom_static_site::Request {
         method: request.method().as_str(),
         path,
@@ -49,6 +39,16 @@ pub async fn handle(request: Request) -> impl IntoResponse {
         }
     };
     to_http(response)
+}
+
+/// Every value of header `name`, joined with `, ` (empty if absent).
+fn joined(headers: &spin_sdk::http::HeaderMap, name: &str) -> String {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Reads and validates the component's variables.
