@@ -134,6 +134,11 @@ pub struct Config {
     #[arg(long, env = "RELAY_REDIS_OUTAGE_MS", default_value_t = 10_000)]
     pub redis_outage_ms: u64,
 
+    /// Runtime worker threads: 1 runs the node on one thread (no
+    /// cross-thread wake-ups; run one node per core), 0 one per core.
+    #[arg(long, env = "RELAY_THREADS", default_value_t = 0)]
+    pub threads: usize,
+
     /// On SIGTERM/SIGINT, time to close sockets (1012) and take their
     /// members out of presence before exiting (ms).
     #[arg(long, env = "RELAY_SHUTDOWN_TIMEOUT_MS", default_value_t = 5_000)]

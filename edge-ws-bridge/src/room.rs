@@ -21,10 +21,7 @@ use vroom_shared::{RoomId, Ticket};
 /// How a join ended, for the socket.
 #[derive(Debug)]
 pub(crate) enum JoinReply {
-    Joined {
-        member: u32,
-        creator: bool,
-    },
+    Joined { member: u32 },
     Invalid,
     Full,
     Unavailable,
@@ -120,7 +117,7 @@ pub(crate) struct Room {
 pub(crate) fn spawn(node: Arc<Node>, id: RoomId) -> queue::Sender<RoomCmd> {
     let (tx, rx) = queue::unbounded();
     let serial = node.next_serial.fetch_add(1, Relaxed);
-    let room = Room {
+    let mut room = Room {
         serial,
         channel: Bytes::from(channel(&id)),
         room_key: room_key(&id),
@@ -144,7 +141,9 @@ pub(crate) fn spawn(node: Arc<Node>, id: RoomId) -> queue::Sender<RoomCmd> {
         redis_down_since: None,
         done: false,
     };
-    tokio::spawn(room.run());
+    // `run` borrows the room: an async fn would keep a moved-in `self`
+    // twice in every room's task.
+    tokio::spawn(async move { room.run().await });
     tx
 }
 
@@ -164,7 +163,7 @@ fn err_text(err: &redis::RedisError) -> String {
 }
 
 impl Room {
-    async fn run(mut self) {
+    async fn run(&mut self) {
         metrics::add(&self.node.metrics.rooms, 1);
         let subscribed = self
             .node
@@ -244,7 +243,8 @@ impl Room {
                 } else if !subscribed || self.redis_down_since.is_some() {
                     JoinReply::Unavailable
                 } else {
-                    self.join(&ticket, socket).await
+                    // Boxed: the Redis call's state lives only while it runs.
+                    Box::pin(self.join(&ticket, socket)).await
                 };
                 let _ = reply.send(result);
             }
@@ -366,7 +366,7 @@ impl Room {
         self.grace_watch = false;
         metrics::add(&self.node.metrics.members, 1);
         tracing::info!(room = self.serial, member, creator, "member joined");
-        JoinReply::Joined { member, creator }
+        JoinReply::Joined { member }
     }
 
     /// An envelope from this node around `frame`.

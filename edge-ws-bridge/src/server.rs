@@ -125,13 +125,13 @@ fn upgrade(node: Arc<Node>, mut req: Request<Incoming>) -> Response<Full<Bytes>>
     tokio::spawn(async move {
         match on_upgrade.await {
             Ok(upgraded) => {
-                let ws = WebSocketStream::from_raw_socket(
+                let mut ws = WebSocketStream::from_raw_socket(
                     TokioIo::new(upgraded),
                     Role::Server,
                     Some(ws_config),
                 )
                 .await;
-                crate::socket::run(node, ws, origin_ok).await;
+                crate::socket::run(node, &mut ws, origin_ok).await;
             }
             Err(err) => tracing::debug!(error = %err, "upgrade failed"),
         }

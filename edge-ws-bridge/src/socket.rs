@@ -122,52 +122,73 @@ where
 }
 
 /// Serves one upgraded WebSocket.
-pub(crate) async fn run<S>(node: Arc<Node>, mut ws: Ws<S>, origin_ok: bool)
+///
+/// The hello/join phase and the closing handshake run as boxed futures of
+/// their own, so what an idle socket keeps resident is the serving loop's
+/// state only.
+/// (The stream is borrowed: an async fn keeps a moved-in argument twice.)
+pub(crate) async fn run<S>(node: Arc<Node>, ws: &mut Ws<S>, origin_ok: bool)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     metrics::add(&node.metrics.sockets, 1);
     let _guard = SocketGuard(node.clone());
+    let shared = Arc::new(SocketShared::default());
+    let Some((member, room_tx)) = Box::pin(admit(&node, ws, origin_ok, &shared)).await else {
+        return;
+    };
+    let exit = serve(&node, ws, &shared, member, &room_tx).await;
+    Box::pin(finish(exit, ws, &shared, member, &room_tx)).await;
+}
+
+/// Origin, hello and join: the member id and its room's queue, or `None`
+/// once the socket was closed with the reason.
+async fn admit<S>(
+    node: &Arc<Node>,
+    ws: &mut Ws<S>,
+    origin_ok: bool,
+    shared: &Arc<SocketShared>,
+) -> Option<(u32, queue::Sender<RoomCmd>)>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     if !origin_ok {
         metrics::inc(&node.metrics.drop_origin);
-        close_with(&mut ws, close::BAD_ORIGIN, "origin not allowed").await;
-        return;
+        close_with(ws, close::BAD_ORIGIN, "origin not allowed").await;
+        return None;
     }
     if node.is_shutting_down() {
-        close_with(&mut ws, close::RESTART, "node restarting").await;
-        return;
+        close_with(ws, close::RESTART, "node restarting").await;
+        return None;
     }
-    let config = &node.config;
 
     // Hello: which room, which ticket.
-    let first = timeout(Duration::from_millis(config.hello_timeout_ms), ws.next()).await;
+    let first = timeout(Duration::from_millis(node.config.hello_timeout_ms), ws.next()).await;
     let (room, ticket) = match first {
         Err(_) => {
             metrics::inc(&node.metrics.drop_timeout);
-            close_with(&mut ws, close::TIMEOUT, "no hello in time").await;
-            return;
+            close_with(ws, close::TIMEOUT, "no hello in time").await;
+            return None;
         }
-        Ok(None) | Ok(Some(Err(_))) => return,
+        Ok(None) | Ok(Some(Err(_))) => return None,
         Ok(Some(Ok(Message::Binary(bytes)))) => match ClientFrame::decode(&bytes) {
             Ok(ClientFrame::Hello { room, ticket }) => (room, ticket),
             _ => {
                 metrics::inc(&node.metrics.drop_protocol);
-                close_with(&mut ws, close::PROTOCOL_ERROR, "expected hello").await;
-                return;
+                close_with(ws, close::PROTOCOL_ERROR, "expected hello").await;
+                return None;
             }
         },
         Ok(Some(Ok(_))) => {
             metrics::inc(&node.metrics.drop_protocol);
-            close_with(&mut ws, close::PROTOCOL_ERROR, "expected hello").await;
-            return;
+            close_with(ws, close::PROTOCOL_ERROR, "expected hello").await;
+            return None;
         }
     };
 
-    let shared = Arc::new(SocketShared::default());
     let handle = SocketHandle {
         shared: shared.clone(),
     };
-    let mut joined = None;
     for _ in 0..5 {
         let room_tx = node.room(&room);
         let (reply_tx, reply_rx) = oneshot::channel();
@@ -181,33 +202,39 @@ where
             continue;
         }
         match reply_rx.await {
-            Ok(JoinReply::Joined { member, creator }) => {
-                joined = Some((member, creator, room_tx));
-                break;
+            Ok(JoinReply::Joined { member, .. }) => {
+                metrics::inc(&node.metrics.joins_ok);
+                return Some((member, room_tx));
             }
             Ok(JoinReply::Retry) | Err(_) => tokio::task::yield_now().await,
             Ok(JoinReply::Invalid) => {
                 metrics::inc(&node.metrics.joins_invalid);
-                close_with(&mut ws, close::INVALID_TICKET, "invalid ticket").await;
-                return;
+                close_with(ws, close::INVALID_TICKET, "invalid ticket").await;
+                return None;
             }
             Ok(JoinReply::Full) => {
                 metrics::inc(&node.metrics.joins_full);
-                close_with(&mut ws, close::ROOM_FULL, "room full").await;
-                return;
+                close_with(ws, close::ROOM_FULL, "room full").await;
+                return None;
             }
             Ok(JoinReply::Unavailable) => break,
         }
     }
-    let Some((member, _creator, room_tx)) = joined else {
-        metrics::inc(&node.metrics.joins_unavailable);
-        close_with(&mut ws, close::TRY_AGAIN_LATER, "try again later").await;
-        return;
-    };
-    metrics::inc(&node.metrics.joins_ok);
-    drop(handle);
+    metrics::inc(&node.metrics.joins_unavailable);
+    close_with(ws, close::TRY_AGAIN_LATER, "try again later").await;
+    None
+}
 
-    let exit = serve(&node, &mut ws, &shared, member, &room_tx).await;
+/// Tells the room how the member went and closes the socket.
+async fn finish<S>(
+    exit: Exit,
+    ws: &mut Ws<S>,
+    shared: &SocketShared,
+    member: u32,
+    room_tx: &queue::Sender<RoomCmd>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     match exit {
         Exit::Room => {
             let code = shared.close.load(Relaxed);
@@ -230,7 +257,7 @@ where
                 )
                 .await;
             } else {
-                close_with(&mut ws, code, reason).await;
+                close_with(ws, code, reason).await;
             }
         }
         Exit::Leave => {
@@ -238,14 +265,14 @@ where
                 member,
                 how: Departure::Leave,
             });
-            close_with(&mut ws, close::NORMAL, "bye").await;
+            close_with(ws, close::NORMAL, "bye").await;
         }
         Exit::Violation(code, reason) => {
             let _ = room_tx.send(RoomCmd::Depart {
                 member,
                 how: Departure::Drop,
             });
-            close_with(&mut ws, code, reason).await;
+            close_with(ws, code, reason).await;
         }
         Exit::Gone => {
             let _ = room_tx.send(RoomCmd::Depart {
@@ -278,35 +305,15 @@ where
     loop {
         tokio::select! {
             _ = shared.wake.notified() => {
-                // Write what is queued (up to a batch), then flush once.
-                let mut wrote = false;
-                for _ in 0..64 {
-                    if shared.close.load(Relaxed) == close::SLOW_READER {
-                        return Exit::Room;
-                    }
-                    let next = shared.queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
-                    let Some(bytes) = next else { break };
-                    shared.queued.fetch_sub(bytes.len(), Relaxed);
-                    match timeout(write_timeout, ws.feed(Message::Binary(bytes))).await {
-                        Ok(Ok(())) => {
-                            metrics::inc(&node.metrics.frames_out);
-                            wrote = true;
-                        }
-                        Ok(Err(_)) => return Exit::Gone,
-                        Err(_) => {
-                            metrics::inc(&node.metrics.drop_slow);
-                            return Exit::Gone;
-                        }
-                    }
-                }
-                if wrote {
-                    match timeout(write_timeout, ws.flush()).await {
-                        Ok(Ok(())) => {}
-                        Ok(Err(_)) => return Exit::Gone,
-                        Err(_) => {
-                            metrics::inc(&node.metrics.drop_slow);
-                            return Exit::Gone;
-                        }
+                // Boxed (as the ping below): an idle socket does not carry
+                // the write's state.
+                match Box::pin(timeout(write_timeout, write_queued(ws, shared, &node.metrics))).await {
+                    Ok(Ok(Written::Batch)) => {}
+                    Ok(Ok(Written::SlowReader)) => return Exit::Room,
+                    Ok(Err(_)) => return Exit::Gone,
+                    Err(_) => {
+                        metrics::inc(&node.metrics.drop_slow);
+                        return Exit::Gone;
                     }
                 }
                 let empty = {
@@ -395,13 +402,49 @@ where
                     metrics::inc(&node.metrics.drop_timeout);
                     return Exit::Gone;
                 }
-                match timeout(write_timeout, ws.send(Message::Ping(Bytes::new()))).await {
+                match Box::pin(timeout(write_timeout, ws.send(Message::Ping(Bytes::new())))).await {
                     Ok(Ok(())) => {}
                     _ => return Exit::Gone,
                 }
             }
         }
     }
+}
+
+/// What [`write_queued`] did.
+enum Written {
+    /// Wrote up to a batch of queued frames (maybe none).
+    Batch,
+    /// The room cut the socket off as a slow reader.
+    SlowReader,
+}
+
+/// Writes what is queued, up to a batch, with one flush (one `write` to the
+/// socket for the whole batch).
+async fn write_queued<S>(
+    ws: &mut Ws<S>,
+    shared: &SocketShared,
+    metrics: &metrics::Metrics,
+) -> Result<Written, WsError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut wrote = false;
+    for _ in 0..64 {
+        if shared.close.load(Relaxed) == close::SLOW_READER {
+            return Ok(Written::SlowReader);
+        }
+        let next = shared.queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+        let Some(bytes) = next else { break };
+        shared.queued.fetch_sub(bytes.len(), Relaxed);
+        ws.feed(Message::Binary(bytes)).await?;
+        metrics::inc(&metrics.frames_out);
+        wrote = true;
+    }
+    if wrote {
+        ws.flush().await?;
+    }
+    Ok(Written::Batch)
 }
 
 /// One allocation per frame: the envelope for other nodes, whose tail is

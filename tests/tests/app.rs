@@ -86,8 +86,10 @@ async fn send(ws: &mut Ws, frame: ClientFrame<'_>) {
 
 #[tokio::test]
 async fn api_tickets_open_a_room_relayed_across_two_nodes_and_ending_reaches_everyone() {
+    // One node on the default multi-threaded runtime, one on a single
+    // thread (`--threads 1`, how the benchmark runs nodes).
     let node_a = RelayNode::start("app-a", &[]).await;
-    let node_b = RelayNode::start("app-b", &[]).await;
+    let node_b = RelayNode::start("app-b", &["--threads", "1"]).await;
     let host = Host::start(&[("relay_url", &node_a.url)]).await;
     let http = client();
     let (room_id, join_key) = new_room();

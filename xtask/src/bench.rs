@@ -127,13 +127,15 @@ fn bench_api(clients: usize, seconds: f64, json: Option<String>) -> Result<()> {
 }
 
 /// Starts relay node `index`; returns `ADDR=PID`. The per-socket rate limit
-/// is lifted (the peer has none), as the API's are.
+/// is lifted (the peer has none), as the API's are. Each node runs on one
+/// thread, as each peer node (Node.js) does: two nodes on a two-core
+/// machine, one per core, with no cross-thread wake-ups.
 fn start_relay(redis: &Redis, index: usize, started: &mut Started) -> Result<String> {
     let child = Command::new(target_dir().join("release/edge-ws-bridge"))
         .args(["--listen", "127.0.0.1:0", "--redis-url", &redis.url()])
         .args(["--node-id", &format!("bench-{index}")])
         .args(["--rate-per-sec", "1000000", "--rate-burst", "1000000"])
-        .args(["--max-connections", "19500"])
+        .args(["--max-connections", "19500", "--threads", "1"])
         .env("RELAY_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()
