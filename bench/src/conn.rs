@@ -87,7 +87,7 @@ async fn websocket(addr: SocketAddr, path: &str) -> Result<Ws> {
     let stream = tcp(addr).await?;
     // Small buffers: thousands of these live in one process.
     let config = WebSocketConfig::default()
-        .read_buffer_size(4096)
+        .read_buffer_size(2048)
         .write_buffer_size(0);
     let (ws, _) = tokio_tungstenite::client_async_with_config(request, stream, Some(config))
         .await

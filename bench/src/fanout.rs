@@ -91,8 +91,9 @@ pub struct Plan {
     pub first_rate: f64,
     /// Most steps.
     pub max_steps: usize,
-    /// Try once between the last sustained and the first failed rate.
-    pub refine: bool,
+    /// Bisection steps between the last sustained and the first failed
+    /// rate (each halves the gap).
+    pub refine: usize,
     /// Run a failed step once more before calling it the knee (a build on
     /// the shared machine can spoil one step).
     pub retry: bool,
@@ -256,14 +257,19 @@ impl Swarm {
             .last()
             .filter(|s| !s.sustained)
             .map(|s| s.rate_per_member);
-        if plan.refine
-            && let (Some(good), Some(bad)) = (last_ok, failed)
-        {
-            let step = self
-                .step((good + bad) / 2.0, plan.warmup, plan.measure)
-                .await;
-            log(&step);
-            steps.push(step);
+        // Bisect between the last sustained and the first failed rate.
+        if let (Some(mut good), Some(mut bad)) = (last_ok, failed) {
+            for _ in 0..plan.refine {
+                let rate = (good + bad) / 2.0;
+                let step = self.step(rate, plan.warmup, plan.measure).await;
+                log(&step);
+                if step.sustained {
+                    good = rate;
+                } else {
+                    bad = rate;
+                }
+                steps.push(step);
+            }
         }
         let knee = steps
             .iter()
@@ -348,8 +354,11 @@ async fn run_member(
     let system = member.system;
     let mut period: Option<Duration> = None;
     let mut next = Instant::now();
+    // One timer, moved as `next` moves: a fresh `sleep_until` per loop
+    // would register and cancel a timer for every message received.
+    let timer = tokio::time::sleep_until(next);
+    tokio::pin!(timer);
     loop {
-        let due = next;
         tokio::select! {
             biased;
             changed = rate.changed() => {
@@ -365,9 +374,10 @@ async fn run_member(
                     // Spread the members over the period.
                     let phase = f64::from(crate::http::random_bytes(1).map_or(0, |b| b[0])) / 256.0;
                     next = Instant::now() + p.mul_f64(phase);
+                    timer.as_mut().reset(next);
                 }
             }
-            _ = tokio::time::sleep_until(due), if period.is_some() => {
+            () = &mut timer, if period.is_some() => {
                 let message = member.message();
                 if member.ws.send(message).await.is_err() {
                     shared.errors.fetch_add(1, Relaxed);
@@ -383,6 +393,7 @@ async fn run_member(
                     // Behind by more than a period: skip, do not burst.
                     next = now;
                 }
+                timer.as_mut().reset(next);
             }
             message = member.ws.next() => {
                 let Some(Ok(message)) = message else {

@@ -46,6 +46,8 @@ metrics! {
     frames_in: counter = "relay_frames_in_total", "Frames received from clients";
     /// Frames written to clients.
     frames_out: counter = "relay_frames_out_total", "Frames sent to clients";
+    /// Batches of frames written to clients (one flush, one `write` each).
+    socket_writes: counter = "relay_socket_writes_total", "Batches of frames written to clients, one write each";
     /// Messages published to Redis.
     published: counter = "relay_redis_published_total", "Messages published on room channels";
     /// Publishes that failed.

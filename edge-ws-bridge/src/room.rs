@@ -21,7 +21,9 @@ use vroom_shared::{RoomId, Ticket};
 /// How a join ended, for the socket.
 #[derive(Debug)]
 pub(crate) enum JoinReply {
-    Joined { member: u32 },
+    Joined {
+        member: u32,
+    },
     Invalid,
     Full,
     Unavailable,
@@ -95,9 +97,6 @@ pub(crate) struct Room {
     rx: queue::Receiver<RoomCmd>,
     tx: queue::Sender<RoomCmd>,
     channel: Bytes,
-    room_key: String,
-    presence_key: String,
-    tickets_key: String,
     creator_hash: Option<String>,
     local: HashMap<u32, Local>,
     known: HashSet<u32>,
@@ -120,9 +119,6 @@ pub(crate) fn spawn(node: Arc<Node>, id: RoomId) -> queue::Sender<RoomCmd> {
     let mut room = Room {
         serial,
         channel: Bytes::from(channel(&id)),
-        room_key: room_key(&id),
-        presence_key: presence_key(&id),
-        tickets_key: tickets_key(&id),
         id,
         node,
         rx,
@@ -177,16 +173,26 @@ impl Room {
         let interval = Duration::from_millis(self.node.config.presence_interval_ms);
         let mut tick = tokio::time::interval_at(Instant::now() + interval, interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // One timer for the deadline, reset when it moves: a fresh
+        // `sleep_until` per command would register and cancel a timer for
+        // every frame the room relays.
+        let due = tokio::time::sleep_until(Instant::now());
+        tokio::pin!(due);
+        let mut armed = None;
         loop {
-            let deadline = self.deadline;
+            if armed != self.deadline {
+                armed = self.deadline;
+                if let Some(deadline) = armed {
+                    due.as_mut().reset(deadline);
+                }
+            }
             tokio::select! {
                 cmd = self.rx.recv() => match cmd {
                     Some(cmd) => self.handle(cmd, subscribed).await,
                     None => break,
                 },
                 _ = tick.tick() => self.on_tick(),
-                _ = async { tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)).await },
-                    if deadline.is_some() => {
+                () = &mut due, if armed.is_some() => {
                     // Due: Redis says whether the room still lives.
                     self.deadline = None;
                     self.maintain();
@@ -283,9 +289,9 @@ impl Room {
 
     async fn join(&mut self, ticket: &Ticket, socket: SocketHandle) -> JoinReply {
         let keys = [
-            self.room_key.clone(),
-            self.presence_key.clone(),
-            self.tickets_key.clone(),
+            room_key(&self.id),
+            presence_key(&self.id),
+            tickets_key(&self.id),
             ticket_key(&self.id, ticket),
         ];
         let mut conn = self.node.bus.conn.clone();
@@ -429,7 +435,7 @@ impl Room {
         self.removals_in_flight += 1;
         let mut conn = self.node.bus.conn.clone();
         let script = self.node.scripts.remove.clone();
-        let keys = [self.room_key.clone(), self.presence_key.clone()];
+        let keys = [room_key(&self.id), presence_key(&self.id)];
         let tx = self.tx.clone();
         let creator = if m.creator { "1" } else { "0" };
         let grace_ms = self.node.config.creator_grace_ms;
@@ -572,9 +578,9 @@ impl Room {
         let activity = std::mem::take(&mut self.activity);
         let script = self.node.scripts.maintain.clone();
         let keys = [
-            self.room_key.clone(),
-            self.presence_key.clone(),
-            self.tickets_key.clone(),
+            room_key(&self.id),
+            presence_key(&self.id),
+            tickets_key(&self.id),
         ];
         let mut args = vec![
             if activity { "1" } else { "0" }.to_owned(),
@@ -677,9 +683,9 @@ impl Room {
         metrics::inc(&self.node.metrics.end_room_runs);
         let script = self.node.scripts.end.clone();
         let keys = [
-            self.room_key.clone(),
-            self.presence_key.clone(),
-            self.tickets_key.clone(),
+            room_key(&self.id),
+            presence_key(&self.id),
+            tickets_key(&self.id),
         ];
         let args: [Vec<u8>; 3] = [
             self.creator_hash.clone().unwrap_or_default().into_bytes(),

@@ -163,7 +163,11 @@ where
     }
 
     // Hello: which room, which ticket.
-    let first = timeout(Duration::from_millis(node.config.hello_timeout_ms), ws.next()).await;
+    let first = timeout(
+        Duration::from_millis(node.config.hello_timeout_ms),
+        ws.next(),
+    )
+    .await;
     let (room, ticket) = match first {
         Err(_) => {
             metrics::inc(&node.metrics.drop_timeout);
@@ -308,7 +312,7 @@ where
                 // Boxed (as the ping below): an idle socket does not carry
                 // the write's state.
                 match Box::pin(timeout(write_timeout, write_queued(ws, shared, &node.metrics))).await {
-                    Ok(Ok(Written::Batch)) => {}
+                    Ok(Ok(Written::Nothing | Written::Batch)) => {}
                     Ok(Ok(Written::SlowReader)) => return Exit::Room,
                     Ok(Err(_)) => return Exit::Gone,
                     Err(_) => {
@@ -318,8 +322,9 @@ where
                 }
                 let empty = {
                     let mut queue = shared.queue.lock().unwrap_or_else(|e| e.into_inner());
-                    if queue.is_empty() && queue.capacity() > 64 {
-                        queue.shrink_to(8);
+                    if queue.is_empty() {
+                        // Give the slots back: an idle socket holds none.
+                        *queue = VecDeque::new();
                     }
                     queue.is_empty()
                 };
@@ -413,7 +418,9 @@ where
 
 /// What [`write_queued`] did.
 enum Written {
-    /// Wrote up to a batch of queued frames (maybe none).
+    /// Nothing was queued.
+    Nothing,
+    /// Wrote up to a batch of queued frames.
     Batch,
     /// The room cut the socket off as a slow reader.
     SlowReader,
@@ -434,16 +441,22 @@ where
         if shared.close.load(Relaxed) == close::SLOW_READER {
             return Ok(Written::SlowReader);
         }
-        let next = shared.queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+        let next = shared
+            .queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop_front();
         let Some(bytes) = next else { break };
         shared.queued.fetch_sub(bytes.len(), Relaxed);
         ws.feed(Message::Binary(bytes)).await?;
         metrics::inc(&metrics.frames_out);
         wrote = true;
     }
-    if wrote {
-        ws.flush().await?;
+    if !wrote {
+        return Ok(Written::Nothing);
     }
+    ws.flush().await?;
+    metrics::inc(&metrics.socket_writes);
     Ok(Written::Batch)
 }
 
