@@ -69,6 +69,18 @@ pub struct Fanout {
     pub stopped_because: String,
 }
 
+impl Fanout {
+    /// Server CPU time per delivered frame at the knee, in µs: the servers'
+    /// efficiency, whatever share of the machine they got.
+    pub fn cpu_per_delivery_us(&self) -> Option<f64> {
+        self.steps
+            .iter()
+            .filter(|s| s.sustained && s.delivered_per_s > 0.0)
+            .max_by(|a, b| a.delivered_per_s.total_cmp(&b.delivered_per_s))
+            .map(|s| s.server_cores / s.delivered_per_s * 1e6)
+    }
+}
+
 /// Latency at a fixed load.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FixedLoad {

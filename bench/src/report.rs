@@ -147,6 +147,25 @@ impl Report {
                     });
                 }
             }
+            for f in &vroom.fanout {
+                if let (Some(v), Some(p)) = (
+                    f.cpu_per_delivery_us(),
+                    peer.knee(f.rooms, f.members)
+                        .and_then(Fanout::cpu_per_delivery_us),
+                ) {
+                    rows.push(Ratio {
+                        metric: format!(
+                            "fan-out {}×{}: server CPU µs per delivery at the knee",
+                            f.rooms, f.members
+                        ),
+                        vroom: v,
+                        peer: p,
+                        advantage: ratio(p, v),
+                        goal: "— (efficiency, whatever share of the machine each got)".into(),
+                        met: None,
+                    });
+                }
+            }
             if let (Some(v), Some(p)) = (&vroom.fixed, &peer.fixed) {
                 let advantage = ratio(p.step.latency.p99_ms, v.step.latency.p99_ms);
                 rows.push(Ratio {
@@ -184,6 +203,19 @@ impl Report {
             }
         }
         if let Some(ceiling) = &self.ceiling {
+            let delivered = vroom
+                .fanout
+                .iter()
+                .map(|f| f.knee_delivered_per_s)
+                .fold(0.0, f64::max);
+            rows.push(Ratio {
+                metric: "relay deliveries/s at its best knee vs redis-benchmark PUBLISH/s (2 subscribers)".into(),
+                vroom: delivered,
+                peer: ceiling.publish_2_subscribers_per_s,
+                advantage: ratio(delivered, ceiling.publish_2_subscribers_per_s),
+                goal: "— (deliveries, not PUBLISH calls: the goal's other reading)".into(),
+                met: None,
+            });
             let sent = vroom
                 .fanout
                 .iter()
