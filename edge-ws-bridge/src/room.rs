@@ -188,7 +188,12 @@ impl Room {
             }
             tokio::select! {
                 cmd = self.rx.recv() => match cmd {
-                    Some(cmd) => self.handle(cmd, subscribed).await,
+                    Some(RoomCmd::Join { ticket, socket, reply }) => {
+                        // Boxed: the Redis call's state lives only while it runs.
+                        let result = Box::pin(self.admit(ticket, socket, subscribed)).await;
+                        let _ = reply.send(result);
+                    }
+                    Some(cmd) => self.handle(cmd),
                     None => break,
                 },
                 _ = tick.tick() => self.on_tick(),
@@ -237,22 +242,22 @@ impl Room {
             && !self.maintain_in_flight
     }
 
-    async fn handle(&mut self, cmd: RoomCmd, subscribed: bool) {
+    /// A join, unless the room is closing or cut off from Redis.
+    async fn admit(&mut self, ticket: Ticket, socket: SocketHandle, subscribed: bool) -> JoinReply {
+        if self.ending || self.shutting_down || self.done {
+            JoinReply::Retry
+        } else if !subscribed || self.redis_down_since.is_some() {
+            JoinReply::Unavailable
+        } else {
+            self.join(&ticket, socket).await
+        }
+    }
+
+    /// Every command but a join (which [`Room::admit`] takes).
+    fn handle(&mut self, cmd: RoomCmd) {
         match cmd {
-            RoomCmd::Join {
-                ticket,
-                socket,
-                reply,
-            } => {
-                let result = if self.ending || self.shutting_down || self.done {
-                    JoinReply::Retry
-                } else if !subscribed || self.redis_down_since.is_some() {
-                    JoinReply::Unavailable
-                } else {
-                    // Boxed: the Redis call's state lives only while it runs.
-                    Box::pin(self.join(&ticket, socket)).await
-                };
-                let _ = reply.send(result);
+            RoomCmd::Join { reply, .. } => {
+                let _ = reply.send(JoinReply::Retry);
             }
             RoomCmd::Frame {
                 from,

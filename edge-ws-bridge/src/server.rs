@@ -121,20 +121,21 @@ fn upgrade(node: Arc<Node>, mut req: Request<Incoming>) -> Response<Full<Bytes>>
     }
     let origin_ok = node.origin_allowed(req.headers().get(header::ORIGIN));
     let on_upgrade = hyper::upgrade::on(&mut req);
-    let ws_config = node.ws_config();
+    // Only what the socket needs lives on in its task: the upgrade result
+    // and the settings are gone once the WebSocket is made.
     tokio::spawn(async move {
-        match on_upgrade.await {
-            Ok(upgraded) => {
-                let mut ws = WebSocketStream::from_raw_socket(
-                    TokioIo::new(upgraded),
-                    Role::Server,
-                    Some(ws_config),
-                )
-                .await;
-                crate::socket::run(node, &mut ws, origin_ok).await;
+        let upgraded = match on_upgrade.await {
+            Ok(upgraded) => upgraded,
+            Err(err) => {
+                tracing::debug!(error = %err, "upgrade failed");
+                return;
             }
-            Err(err) => tracing::debug!(error = %err, "upgrade failed"),
-        }
+        };
+        let config = node.ws_config();
+        let mut ws =
+            WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
+                .await;
+        crate::socket::run(node, &mut ws, origin_ok).await;
     });
     let mut res = Response::new(Full::new(Bytes::new()));
     *res.status_mut() = StatusCode::SWITCHING_PROTOCOLS;

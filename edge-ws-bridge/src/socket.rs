@@ -287,6 +287,17 @@ async fn finish<S>(
     }
 }
 
+/// What to do after a client message.
+enum Next {
+    Continue,
+    /// Send this frame back (a pong, a rate-limit warning).
+    Reply(Vec<u8>),
+    Exit(Exit),
+}
+
+/// The serving loop: writes what the room queues, reads client frames,
+/// pings. Every await but the loop's `select!` is boxed, so an idle socket
+/// keeps only the loop's few locals.
 async fn serve<S>(
     node: &Arc<Node>,
     ws: &mut Ws<S>,
@@ -298,19 +309,14 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let config = &node.config;
-    let write_timeout = Duration::from_millis(config.write_timeout_ms);
     let ping_every = Duration::from_millis(config.ping_interval_ms);
-    let dead_after = ping_every + Duration::from_millis(config.ping_timeout_ms);
     let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
     let mut last_heard = Instant::now();
     let mut bucket = Bucket::new(config.rate_per_sec, config.rate_burst);
-    let node_id = &node.node_id;
-    let header = Envelope::header_len(node_id.len());
     loop {
         tokio::select! {
             _ = shared.wake.notified() => {
-                // Boxed (as the ping below): an idle socket does not carry
-                // the write's state.
+                let write_timeout = Duration::from_millis(config.write_timeout_ms);
                 match Box::pin(timeout(write_timeout, write_queued(ws, shared, &node.metrics))).await {
                     Ok(Ok(Written::Nothing | Written::Batch)) => {}
                     Ok(Ok(Written::SlowReader)) => return Exit::Room,
@@ -338,75 +344,23 @@ where
             }
             msg = ws.next() => {
                 last_heard = Instant::now();
-                let bytes = match msg {
-                    None => return Exit::Gone,
-                    Some(Err(WsError::Capacity(CapacityError::MessageTooLong { .. }))) => {
-                        metrics::inc(&node.metrics.drop_large);
-                        return Exit::Violation(close::FRAME_TOO_LARGE, "frame too large");
-                    }
-                    Some(Err(_)) => return Exit::Gone,
-                    Some(Ok(Message::Binary(bytes))) => bytes,
-                    Some(Ok(Message::Text(_))) => {
-                        metrics::inc(&node.metrics.drop_protocol);
-                        return Exit::Violation(close::PROTOCOL_ERROR, "binary frames only");
-                    }
-                    Some(Ok(Message::Close(_))) => return Exit::Gone,
-                    Some(Ok(_)) => continue,
-                };
-                metrics::inc(&node.metrics.frames_in);
-                if let Err(debt) = bucket.take() {
-                    metrics::inc(&node.metrics.drop_rate);
-                    if debt > bucket.burst {
-                        return Exit::Violation(close::RATE_LIMITED, "rate limited");
-                    }
-                    let now = Instant::now();
-                    if bucket.warned.is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1)) {
-                        bucket.warned = Some(now);
-                        let warn = RelayFrame::Error {
-                            code: close::RATE_LIMITED,
-                            message: "rate limited: frame dropped",
-                        }
-                        .encode();
-                        if ws.send(Message::Binary(warn.into())).await.is_err() {
+                match on_message(node, &mut bucket, member, room_tx, msg) {
+                    Next::Continue => {}
+                    Next::Reply(frame) => {
+                        if Box::pin(ws.send(Message::Binary(frame.into()))).await.is_err() {
                             return Exit::Gone;
                         }
                     }
-                    continue;
-                }
-                let frame = match ClientFrame::decode(&bytes) {
-                    Ok(frame) => frame,
-                    Err(FrameError::Empty | FrameError::UnknownType(_) | FrameError::Length(_) | FrameError::Utf8) => {
-                        metrics::inc(&node.metrics.drop_protocol);
-                        return Exit::Violation(close::PROTOCOL_ERROR, "malformed frame");
-                    }
-                };
-                match frame {
-                    ClientFrame::Broadcast { payload } => {
-                        let bytes = build(node_id, 0, &RelayFrame::Broadcast { from: member, payload });
-                        let _ = room_tx.send(RoomCmd::Frame { from: member, to: None, bytes, header });
-                    }
-                    ClientFrame::Direct { to, payload } => {
-                        let bytes = build(node_id, to, &RelayFrame::Direct { from: member, payload });
-                        let _ = room_tx.send(RoomCmd::Frame { from: member, to: Some(to), bytes, header });
-                    }
-                    ClientFrame::Leave => return Exit::Leave,
-                    ClientFrame::Ping { data } => {
-                        let pong = RelayFrame::Pong { data }.encode();
-                        if ws.send(Message::Binary(pong.into())).await.is_err() {
-                            return Exit::Gone;
-                        }
-                    }
-                    ClientFrame::Hello { .. } => {
-                        metrics::inc(&node.metrics.drop_protocol);
-                        return Exit::Violation(close::PROTOCOL_ERROR, "second hello");
-                    }
+                    Next::Exit(exit) => return exit,
                 }
             }
             _ = ping.tick() => {
+                let dead_after = ping_every + Duration::from_millis(config.ping_timeout_ms);
                 if last_heard.elapsed() >= dead_after {
                     metrics::inc(&node.metrics.drop_timeout);
                     return Exit::Gone;
                 }
+                let write_timeout = Duration::from_millis(config.write_timeout_ms);
                 match Box::pin(timeout(write_timeout, ws.send(Message::Ping(Bytes::new())))).await {
                     Ok(Ok(())) => {}
                     _ => return Exit::Gone,
@@ -414,6 +368,110 @@ where
             }
         }
     }
+}
+
+/// One message from the client: checks, rate limit, decoding, and the
+/// frame handed to the room.
+fn on_message(
+    node: &Node,
+    bucket: &mut Bucket,
+    member: u32,
+    room_tx: &queue::Sender<RoomCmd>,
+    msg: Option<Result<Message, WsError>>,
+) -> Next {
+    let metrics = &node.metrics;
+    let bytes = match msg {
+        None => return Next::Exit(Exit::Gone),
+        Some(Err(WsError::Capacity(CapacityError::MessageTooLong { .. }))) => {
+            metrics::inc(&metrics.drop_large);
+            return Next::Exit(Exit::Violation(close::FRAME_TOO_LARGE, "frame too large"));
+        }
+        Some(Err(_)) => return Next::Exit(Exit::Gone),
+        Some(Ok(Message::Binary(bytes))) => bytes,
+        Some(Ok(Message::Text(_))) => {
+            metrics::inc(&metrics.drop_protocol);
+            return Next::Exit(Exit::Violation(close::PROTOCOL_ERROR, "binary frames only"));
+        }
+        Some(Ok(Message::Close(_))) => return Next::Exit(Exit::Gone),
+        Some(Ok(_)) => return Next::Continue,
+    };
+    metrics::inc(&metrics.frames_in);
+    if let Err(debt) = bucket.take() {
+        metrics::inc(&metrics.drop_rate);
+        if debt > bucket.burst {
+            return Next::Exit(Exit::Violation(close::RATE_LIMITED, "rate limited"));
+        }
+        let now = Instant::now();
+        if bucket
+            .warned
+            .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1))
+        {
+            bucket.warned = Some(now);
+            return Next::Reply(
+                RelayFrame::Error {
+                    code: close::RATE_LIMITED,
+                    message: "rate limited: frame dropped",
+                }
+                .encode(),
+            );
+        }
+        return Next::Continue;
+    }
+    let frame = match ClientFrame::decode(&bytes) {
+        Ok(frame) => frame,
+        Err(
+            FrameError::Empty
+            | FrameError::UnknownType(_)
+            | FrameError::Length(_)
+            | FrameError::Utf8,
+        ) => {
+            metrics::inc(&metrics.drop_protocol);
+            return Next::Exit(Exit::Violation(close::PROTOCOL_ERROR, "malformed frame"));
+        }
+    };
+    let node_id = &node.node_id;
+    let header = Envelope::header_len(node_id.len());
+    match frame {
+        ClientFrame::Broadcast { payload } => {
+            let bytes = build(
+                node_id,
+                0,
+                &RelayFrame::Broadcast {
+                    from: member,
+                    payload,
+                },
+            );
+            let _ = room_tx.send(RoomCmd::Frame {
+                from: member,
+                to: None,
+                bytes,
+                header,
+            });
+        }
+        ClientFrame::Direct { to, payload } => {
+            let bytes = build(
+                node_id,
+                to,
+                &RelayFrame::Direct {
+                    from: member,
+                    payload,
+                },
+            );
+            let _ = room_tx.send(RoomCmd::Frame {
+                from: member,
+                to: Some(to),
+                bytes,
+                header,
+            });
+        }
+        ClientFrame::Leave => return Next::Exit(Exit::Leave),
+        ClientFrame::Ping { data } => return Next::Reply(RelayFrame::Pong { data }.encode()),
+        ClientFrame::Hello { .. } => {
+            metrics::inc(&metrics.drop_protocol);
+            return Next::Exit(Exit::Violation(close::PROTOCOL_ERROR, "second hello"));
+        }
+    }
+    Next::Continue
 }
 
 /// What [`write_queued`] did.
