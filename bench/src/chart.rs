@@ -28,6 +28,48 @@ fn err<E: std::fmt::Display>(e: E) -> anyhow::Error {
     anyhow!("chart: {e}")
 }
 
+/// One system's series: a labelled line through `points`, a dot on each.
+fn line_with_dots<X, Y>(
+    chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<X, Y>>,
+    run: &SystemRun,
+    points: &[(f64, f64)],
+) -> Result<()>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    let c = color(run);
+    chart
+        .draw_series(LineSeries::new(points.to_vec(), c.stroke_width(2)))
+        .map_err(err)?
+        .label(run.system.label())
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+    chart
+        .draw_series(points.iter().map(|&p| Circle::new(p, 4, c.filled())))
+        .map_err(err)?;
+    Ok(())
+}
+
+/// Draws the legend at `position` and writes the file.
+fn finish<'a, X, Y>(
+    root: &DrawingArea<SVGBackend<'a>, plotters::coord::Shift>,
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+    position: SeriesLabelPosition,
+) -> Result<()>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .position(position)
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)
+}
+
 /// Writes `latency.svg`, `throughput.svg` and `memory.svg` into `dir`.
 pub fn write_all(report: &Report, dir: &Path) -> Result<()> {
     latency(report, &dir.join("latency.svg"))?;
@@ -83,25 +125,9 @@ fn latency(report: &Report, path: &Path) -> Result<()> {
             .enumerate()
             .map(|(i, v)| (i as f64, v.max(0.01)))
             .collect();
-        let c = color(run);
-        chart
-            .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))
-            .map_err(err)?
-            .label(run.system.label())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
-        chart
-            .draw_series(points.iter().map(|&p| Circle::new(p, 4, c.filled())))
-            .map_err(err)?;
+        line_with_dots(&mut chart, run, &points)?;
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperLeft)
-        .draw()
-        .map_err(err)?;
-    root.present().map_err(err)?;
-    Ok(())
+    finish(&root, &mut chart, SeriesLabelPosition::UpperLeft)
 }
 
 fn throughput(report: &Report, path: &Path) -> Result<()> {
@@ -174,15 +200,7 @@ fn throughput(report: &Report, path: &Path) -> Result<()> {
                 .map_err(err)?;
         }
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperLeft)
-        .draw()
-        .map_err(err)?;
-    root.present().map_err(err)?;
-    Ok(())
+    finish(&root, &mut chart, SeriesLabelPosition::UpperLeft)
 }
 
 fn memory(report: &Report, path: &Path) -> Result<()> {
@@ -213,28 +231,12 @@ fn memory(report: &Report, path: &Path) -> Result<()> {
         .draw()
         .map_err(err)?;
     for run in runs(report) {
-        let c = color(run);
         let points: Vec<(f64, f64)> = run
             .idle
             .iter()
             .map(|p| (p.sockets as f64, p.bytes_per_socket / 1024.0))
             .collect();
-        chart
-            .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))
-            .map_err(err)?
-            .label(run.system.label())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
-        chart
-            .draw_series(points.iter().map(|&p| Circle::new(p, 4, c.filled())))
-            .map_err(err)?;
+        line_with_dots(&mut chart, run, &points)?;
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(err)?;
-    root.present().map_err(err)?;
-    Ok(())
+    finish(&root, &mut chart, SeriesLabelPosition::UpperRight)
 }

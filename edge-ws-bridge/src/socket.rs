@@ -318,7 +318,7 @@ where
             _ = shared.wake.notified() => {
                 let write_timeout = Duration::from_millis(config.write_timeout_ms);
                 match Box::pin(timeout(write_timeout, write_queued(ws, shared, &node.metrics))).await {
-                    Ok(Ok(Written::Nothing | Written::Batch)) => {}
+                    Ok(Ok(Written::Batch)) => {}
                     Ok(Ok(Written::SlowReader)) => return Exit::Room,
                     Ok(Err(_)) => return Exit::Gone,
                     Err(_) => {
@@ -476,9 +476,7 @@ fn on_message(
 
 /// What [`write_queued`] did.
 enum Written {
-    /// Nothing was queued.
-    Nothing,
-    /// Wrote up to a batch of queued frames.
+    /// Wrote up to a batch of queued frames (maybe none).
     Batch,
     /// The room cut the socket off as a slow reader.
     SlowReader,
@@ -510,11 +508,10 @@ where
         metrics::inc(&metrics.frames_out);
         wrote = true;
     }
-    if !wrote {
-        return Ok(Written::Nothing);
+    if wrote {
+        ws.flush().await?;
+        metrics::inc(&metrics.socket_writes);
     }
-    ws.flush().await?;
-    metrics::inc(&metrics.socket_writes);
     Ok(Written::Batch)
 }
 
