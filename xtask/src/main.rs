@@ -202,6 +202,7 @@ fn test(clippy: bool) -> Result<()> {
         step("Linting (cargo clippy --all-targets -D warnings)");
         run(cmd::cargo(&[
             "clippy",
+            "--release",
             "--workspace",
             "--all-targets",
             "--",

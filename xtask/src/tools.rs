@@ -101,20 +101,21 @@ pub fn build_components() -> Result<()> {
     ]))
 }
 
-/// Builds the local Spin-compatible host `vroom` and the relay
-/// `edge-ws-bridge` (release).
-pub fn build_services() -> Result<()> {
+/// Builds every native binary and test of the workspace (release) exactly as
+/// `cargo test --release --workspace` runs them: the host `vroom`, the relay
+/// `edge-ws-bridge`, the bench and every test binary. `up`, `bench` and
+/// `test` share this one build: with one package selection and one profile,
+/// dependencies resolve to the same features, so wasmtime is compiled once.
+pub fn build_workspace() -> Result<()> {
     step(
-        "Building the host `vroom` and the relay `edge-ws-bridge` \
-         (release; the first build compiles wasmtime, ~10 min on 2 cores)",
+        "Building the workspace: host `vroom`, relay, tests \
+         (release; the first build compiles wasmtime, ~15 min on 2 cores)",
     );
     run(cmd::cargo(&[
-        "build",
+        "test",
         "--release",
-        "-p",
-        "vroom-host",
-        "-p",
-        "edge-ws-bridge",
+        "--workspace",
+        "--no-run",
     ]))
 }
 
@@ -126,11 +127,11 @@ pub fn ensure_build_tools() -> Result<()> {
     ensure_wasm_bindgen_cli()
 }
 
-/// Builds everything that runs: the components, the host and the relay, and
-/// the site.
+/// Builds everything that runs: the components, the workspace (host, relay,
+/// tests), and the site.
 pub fn build_all() -> Result<()> {
     ensure_build_tools()?;
     build_components()?;
-    build_services()?;
+    build_workspace()?;
     crate::site::build_site()
 }
