@@ -485,8 +485,10 @@ impl Browser {
         link
     }
 
+    /// Opens an invite link, accepts the invitation under the offered name, waits until connected.
     async fn join_by_link(&self, link: &str) {
         self.goto(link).await;
+        self.click("#join-invite").await;
         self.wait_text("#conn", "Connected").await;
     }
 
@@ -866,6 +868,7 @@ async fn site_timings() {
         landing.push(ms_until(&a, "document.getElementById('quick-create')").await);
         let link = a.create_quick_room(&app, "Bench").await;
         b.goto(&link).await;
+        b.click("#join-invite").await;
         joined.push(
             ms_until(
                 &b,

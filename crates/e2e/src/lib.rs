@@ -70,7 +70,7 @@ pub use link::{invite_link, parse_invite_link, parse_room_parts};
 pub use member::{DisplayName, Identity, SafetyCode, TabId};
 pub use rand_core;
 pub use schedule::{RoomId, RoomKeys, RoomSecret};
-pub use session::{Event, MemberInfo, Outgoing, Output, Session, SystemRng};
+pub use session::{Event, MemberInfo, Outgoing, Output, Session, SystemRng, TabMemory};
 pub use wire::MemberId;
 
 #[cfg(all(test, target_arch = "wasm32"))]

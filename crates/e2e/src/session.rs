@@ -65,6 +65,8 @@ pub enum Event {
     /// under an earlier member id, with the same keys: the tab reconnected,
     /// its safety code is unchanged. If the earlier member id was still
     /// present it is forgotten (it is the same tab's stale connection).
+    /// `previous == member` when the member stayed and *we* reconnected
+    /// ([`Session::recall`]).
     MemberReturned {
         /// The new member id.
         member: MemberId,
@@ -174,7 +176,7 @@ struct Peer {
 
 /// What we remember of a tab after its first grant, to recognise it under a
 /// later member id.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct KnownTab {
     member: MemberId,
     keys: PeerKeys,
@@ -185,6 +187,16 @@ struct KnownTab {
 enum Outcome {
     Deferred,
     Handled { progressed: bool },
+}
+
+/// The tabs a session knew, carried into the session of the same tab's next
+/// connection ([`Session::tab_memory`], [`Session::recall`]), so a member
+/// whose keys changed while we were away is still announced, and members
+/// who stayed are recognised.
+#[derive(Debug, Clone, Default)]
+pub struct TabMemory {
+    tabs: BTreeMap<TabId, KnownTab>,
+    order: VecDeque<TabId>,
 }
 
 /// The production RNG: the operating system's / browser's CSPRNG via `getrandom`.
@@ -202,9 +214,8 @@ pub struct Session<R: CryptoRng> {
     peers: BTreeMap<MemberId, Peer>,
     departed: BTreeSet<MemberId>,
     pending: VecDeque<(MemberId, Vec<u8>)>,
-    /// Tabs seen (our own included), oldest first in `tab_order`.
-    known_tabs: BTreeMap<TabId, KnownTab>,
-    tab_order: VecDeque<TabId>,
+    /// Tabs seen (our own included).
+    known: TabMemory,
 }
 
 impl<R: CryptoRng> core::fmt::Debug for Session<R> {
@@ -274,8 +285,7 @@ impl<R: CryptoRng> Session<R> {
             peers: BTreeMap::new(),
             departed: BTreeSet::new(),
             pending: VecDeque::new(),
-            known_tabs: BTreeMap::new(),
-            tab_order: VecDeque::new(),
+            known: TabMemory::default(),
         };
         let me = KnownTab {
             member: my_id,
@@ -305,6 +315,24 @@ impl<R: CryptoRng> Session<R> {
     /// Our safety code (what others see next to our name).
     pub fn my_safety_code(&self) -> SafetyCode {
         self.identity.keys().safety_code(&self.room.room_id())
+    }
+
+    /// What this session knows about tabs, for the session of our next connection.
+    pub fn tab_memory(&self) -> TabMemory {
+        self.known.clone()
+    }
+
+    /// Takes in what the session of our previous connection knew about
+    /// tabs (call right after starting, before any member joins). Our own
+    /// entry stays the current one.
+    pub fn recall(&mut self, memory: TabMemory) {
+        for tab in memory.order {
+            if let Some(record) = memory.tabs.get(&tab)
+                && !self.known.tabs.contains_key(&tab)
+            {
+                self.remember_tab(tab, record.clone());
+            }
+        }
     }
 
     /// Our current sending chain id, or `None` if no chain id is left.
@@ -412,12 +440,13 @@ impl<R: CryptoRng> Session<R> {
     /// Remembers a tab's verified record, forgetting the oldest beyond
     /// [`MAX_KNOWN_TABS`].
     fn remember_tab(&mut self, tab: TabId, record: KnownTab) {
-        if self.known_tabs.insert(tab, record).is_none() {
-            self.tab_order.push_back(tab);
-            if self.tab_order.len() > MAX_KNOWN_TABS
-                && let Some(oldest) = self.tab_order.pop_front()
+        let known = &mut self.known;
+        if known.tabs.insert(tab, record).is_none() {
+            known.order.push_back(tab);
+            if known.order.len() > MAX_KNOWN_TABS
+                && let Some(oldest) = known.order.pop_front()
             {
-                self.known_tabs.remove(&oldest);
+                known.tabs.remove(&oldest);
             }
         }
     }
@@ -675,7 +704,7 @@ impl<R: CryptoRng> Session<R> {
     ) -> Event {
         let name = now.name.clone();
         let safety_code = now.safety_code.clone();
-        let Some(before) = self.known_tabs.get(&tab) else {
+        let Some(before) = self.known.tabs.get(&tab) else {
             return Event::MemberVerified {
                 member,
                 name,
@@ -684,8 +713,10 @@ impl<R: CryptoRng> Session<R> {
         };
         let previous = before.member;
         if before.keys == now.keys && previous != self.my_id {
-            // The same tab's earlier connection, if still reported present, is stale.
-            if self.peers.contains_key(&previous) {
+            // The same tab's earlier connection, if still reported present,
+            // is stale. (`previous == member` after [`Session::recall`]: the
+            // member stayed while we reconnected.)
+            if previous != member && self.peers.contains_key(&previous) {
                 self.forget(previous, out);
             }
             return Event::MemberReturned {

@@ -837,3 +837,71 @@ fn identities_survive_storage_and_tab_ids_travel_only_encrypted() {
         r.sessions[&2].my_safety_code()
     );
 }
+
+#[test]
+fn our_own_reconnect_recognises_who_stayed_and_who_changed_keys() {
+    let mut r = Relay::new(&secret());
+    r.join(1, "Alice");
+    r.join(2, "Bob");
+    r.join(3, "Carol");
+    let memory = r.sessions[&2].tab_memory();
+    let alice_code = r.sessions[&1].my_safety_code();
+    // Bob's connection drops; meanwhile Carol's tab gets other keys.
+    drop(r.leave(2));
+    drop(r.leave(3));
+    let carol_tab = identity(3).tab();
+    let other = Identity::generate(&mut ChaCha20Rng::from_seed([0x33; 32]));
+    r.join_as(7, "Carol", Identity::new(other.keys().clone(), carol_tab));
+    // Bob's tab comes back as member 8 and recalls what it knew.
+    let mut bob = Session::with_identity(
+        &r.room,
+        MemberId(8),
+        identity(2),
+        "Bob",
+        ChaCha20Rng::from_seed(seed(8)),
+    )
+    .unwrap();
+    bob.recall(memory);
+    r.sessions.insert(8, bob);
+    let mut outputs = Vec::new();
+    for other in [1u32, 7] {
+        let out = r
+            .sessions
+            .get_mut(&8)
+            .unwrap()
+            .on_member_joined(MemberId(other));
+        outputs.push((8, out));
+        let out = r
+            .sessions
+            .get_mut(&other)
+            .unwrap()
+            .on_member_joined(MemberId(8));
+        outputs.push((other, out));
+    }
+    for (from, out) in outputs {
+        r.route(from, out);
+    }
+    r.deliver_all();
+    let seen = arrivals(&r.take_events(8));
+    assert!(
+        seen.contains(&Event::MemberReturned {
+            member: MemberId(1),
+            previous: MemberId(1),
+            name: vroom_e2e::DisplayName::new("Alice").unwrap(),
+            safety_code: alice_code,
+        }),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter().any(|e| matches!(
+            e,
+            Event::MemberKeyChanged {
+                member: MemberId(7),
+                previous: MemberId(3),
+                ..
+            }
+        )),
+        "{seen:?}"
+    );
+    assert_eq!(r.sessions[&8].members().len(), 2, "nobody was forgotten");
+}

@@ -51,7 +51,13 @@ fn strength(pass: &str) -> (&'static str, &'static str) {
 
 /// Moves to the room page; the secret travels in `sessionStorage`, never in
 /// the address bar (the room page's address names no room either).
-fn go_to_room(nav: Nav, secret: &RoomSecret, intent: Intent, name: String, edit: impl FnOnce(&mut Entry)) {
+fn go_to_room(
+    nav: Nav,
+    secret: &RoomSecret,
+    intent: Intent,
+    name: String,
+    edit: impl FnOnce(&mut Entry),
+) {
     let room_id = secret.derive_keys().room_id().to_base64url();
     let mut entry = Entry::new(room_id, secret.to_base64url().to_string(), intent, name);
     edit(&mut entry);

@@ -16,7 +16,7 @@ use std::mem::Discriminant;
 use leptos::prelude::*;
 use vroom_e2e::{
     DisplayName, Event, Identity, LinkError, MemberId, NameError, Outgoing, Output, RejectReason,
-    RoomKeys, RoomSecret, SafetyCode, Session, SystemRng,
+    RoomKeys, RoomSecret, SafetyCode, Session, SystemRng, TabMemory,
 };
 use vroom_shared::relay::{ClientFrame, RelayFrame, close};
 use vroom_shared::{RoomId, Ticket};
@@ -335,6 +335,8 @@ struct Ctl {
     /// The tab's identity in this room, the same for every connection.
     identity: Option<Identity>,
     session: Option<Session<SystemRng>>,
+    /// What the session of the previous connection knew about tabs.
+    tab_memory: Option<TabMemory>,
     socket: Option<Socket>,
     /// Connection generation: callbacks and timers of older sockets are ignored.
     generation: u32,
@@ -437,6 +439,7 @@ pub fn start() -> Ui {
             entry,
             identity,
             session: None,
+            tab_memory: None,
             socket: None,
             generation: 0,
             attempts: 0,
@@ -661,7 +664,7 @@ fn on_frame(generation: u32, bytes: &[u8]) {
 /// The relay assigned us a member id: start a session with the tab's identity.
 fn welcome(c: &mut Ctl, member: u32, creator: bool, expires_at: u64) -> Result<(), Failure> {
     let identity = identity(c);
-    let session = Session::with_identity(
+    let mut session = Session::with_identity(
         &c.keys,
         MemberId(member),
         identity,
@@ -672,11 +675,10 @@ fn welcome(c: &mut Ctl, member: u32, creator: bool, expires_at: u64) -> Result<(
         vroom_e2e::Error::DisplayName(reason) => Failure::BadName(reason),
         _ => Failure::DamagedKey,
     })?;
-    let me = Face::new(
-        MemberId(member),
-        session.my_name(),
-        &session.my_safety_code(),
-    );
+    if let Some(memory) = c.tab_memory.take() {
+        session.recall(memory);
+    }
+    let me = own_face(&session);
     c.session = Some(session);
     c.own_ids.push(member);
     let first = c.own_ids.len() == 1;
@@ -766,13 +768,16 @@ fn apply(c: &mut Ctl, out: Output) {
             }
             Event::MemberReturned {
                 member,
+                previous,
                 name,
                 safety_code,
-                ..
             } => {
                 let face = Face::new(member, &name, &safety_code);
                 c.faces.insert(member.0, face.clone());
-                c.ui.system(SystemLine::Returned(face));
+                // `previous == member`: it stayed while we reconnected.
+                if previous != member {
+                    c.ui.system(SystemLine::Returned(face));
+                }
             }
             Event::MemberKeyChanged {
                 member,
@@ -866,7 +871,7 @@ fn on_closed(generation: u32, code: u16) {
         _ => {
             with_ctl(|c| {
                 c.socket = None;
-                c.session = None;
+                c.tab_memory = c.session.take().map(|s| s.tab_memory());
                 c.ui.members.set(Vec::new());
                 if c.ui.conn.get_untracked() == Conn::Online {
                     c.ui.system(SystemLine::ConnectionLost);

@@ -67,7 +67,9 @@ fn message_text(text: &str) -> impl IntoView {
         .into_iter()
         .map(|segment| match segment {
             Segment::Text(t) => t.to_owned().into_any(),
-            Segment::Control(c) => view! { <span class="bidi-mark">{control_mark(c)}</span> }.into_any(),
+            Segment::Control(c) => {
+                view! { <span class="bidi-mark">{control_mark(c)}</span> }.into_any()
+            }
         })
         .collect_view();
     view! { <div class="text" dir="auto">{pieces}</div> }
@@ -205,8 +207,9 @@ pub fn RoomView() -> impl IntoView {
             });
         }
     };
-    // The invite panel is closed unless someone opens it (screen sharing);
-    // the QR code is drawn only while it is open.
+    // The invite panel is closed unless someone opens it (screen sharing:
+    // the link is in the page, not on the screen); the QR code is drawn only
+    // while it is open.
     let invite_open = RwSignal::new(false);
 
     let live = move || {
@@ -318,12 +321,12 @@ pub fn RoomView() -> impl IntoView {
                             <h2 id="invite-h">"Invite"</h2>
                             {move || match (ui.invite.get(), ui.room_name.get()) {
                                 (Some(link), _) => view! {
-                                    <details id="invite" prop:open=move || invite_open.get()
-                                        on:toggle=move |ev| {
-                                            let open = event_target::<web_sys::HtmlDetailsElement>(&ev).open();
-                                            invite_open.set(open);
-                                        }>
-                                        <summary id="show-invite">"Show the invite link and QR code"</summary>
+                                    <button id="show-invite" type="button" aria-controls="invite-panel"
+                                        aria-expanded=move || invite_open.get().to_string()
+                                        on:click=move |_| invite_open.update(|open| *open = !*open)>
+                                        {move || if invite_open.get() { "Hide the invite link" } else { "Show the invite link and QR code" }}
+                                    </button>
+                                    <div id="invite-panel" hidden=move || !invite_open.get()>
                                         <label for="invite-link">"Invite link"</label>
                                         <div class="copy-row">
                                             <input id="invite-link" type="text" readonly prop:value=link.clone() />
@@ -334,8 +337,8 @@ pub fn RoomView() -> impl IntoView {
                                             view! { <div class="qr" role="img" aria-label="QR code of the invite link" inner_html=svg></div> }
                                         })}
                                         <p class="warn">"Treat this link like a password: anyone who has it can join while the room is live."</p>
-                                        <p class="help">{words::HISTORY_NOTE}</p>
-                                    </details>
+                                    </div>
+                                    <p class="help">{words::HISTORY_NOTE}</p>
                                 }.into_any(),
                                 (None, Some(name)) => view! {
                                     <p>"This is the named room " <strong><bdi>{name}</bdi></strong> "."</p>

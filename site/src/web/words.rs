@@ -180,9 +180,9 @@ fn member_refusal(reason: RejectReason) -> String {
             "The relay reported a member that had already left; it was refused.".into()
         }
         RejectReason::Malformed(e) => match version(e) {
-            Some(which) => format!(
-                "Someone using {which} version of Vroom cannot join this conversation."
-            ),
+            Some(which) => {
+                format!("Someone using {which} version of Vroom cannot join this conversation.")
+            }
             None => "An unreadable announcement was refused.".into(),
         },
         other => payload_refusal(other),
@@ -209,16 +209,13 @@ fn payload_refusal(reason: RejectReason) -> String {
         RejectReason::OpenFailed => {
             "A member's keys were not made for this tab and were refused.".into()
         }
-        RejectReason::BadName(e) => format!(
-            "A member's display name was refused: {}.",
-            name_error(e)
-        ),
+        RejectReason::BadName(e) => {
+            format!("A member's display name was refused: {}.", name_error(e))
+        }
         RejectReason::NameChanged => "A member tried to change its display name; refused.".into(),
         RejectReason::StaleChain => "A replayed key update was refused.".into(),
         RejectReason::UnknownChain => "A message under keys that expired could not be read.".into(),
-        RejectReason::BeforeChainStart => {
-            "A message sent before you joined cannot be read.".into()
-        }
+        RejectReason::BeforeChainStart => "A message sent before you joined cannot be read.".into(),
         RejectReason::Replay => {
             "A message arrived a second time (replayed or too late) and was ignored.".into()
         }
@@ -262,9 +259,9 @@ pub fn system_line(line: &SystemLine) -> Vec<Piece> {
             text(" claims to be this tab but has another safety code. Compare safety codes now."),
         ],
         SystemLine::KeyChanged { now, before, .. } => vec![
-            text("Warning: "),
+            text("Warning: the safety code of "),
             Piece::Face(before.clone()),
-            text("'s safety code changed — compare again. It now shows as "),
+            text(" changed — compare again. It now shows as "),
             Piece::Face(now.clone()),
             text("."),
         ],
