@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail, ensure};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use crate::http::{self, HttpClient, random_b64, send};
+use crate::http::{self, HttpClient, new_room_credentials, send};
 
 /// Flags of `vroom-bench api`.
 #[derive(clap::Args)]
@@ -103,8 +103,7 @@ fn stats(histogram: &Histogram<u64>, seconds: f64) -> CallStats {
 
 /// One create → join → end round; returns false if any call failed.
 async fn round(client: &HttpClient, base: &str, recorder: Option<&mut Recorder>) -> Result<bool> {
-    let room_id = random_b64(16)?;
-    let join_key = random_b64(32)?;
+    let (room_id, join_key) = new_room_credentials()?;
     let mut timings = Vec::with_capacity(3);
 
     let started = Instant::now();

@@ -26,6 +26,19 @@ pub fn random_b64(len: usize) -> Result<String> {
     Ok(URL_SAFE_NO_PAD.encode(random_bytes(len)?))
 }
 
+/// A fresh join key and the room id bound to it (protocol v2), as base64url:
+/// `(room_id, join_key)`.
+pub fn new_room_credentials() -> Result<(String, String)> {
+    let key: [u8; 32] = random_bytes(32)?
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("32 random bytes"))?;
+    let key = vroom_shared::JoinKey::from_bytes(key);
+    Ok((
+        vroom_shared::RoomId::for_join_key(&key).to_base64(),
+        key.to_base64(),
+    ))
+}
+
 /// `len` random bytes.
 pub fn random_bytes(len: usize) -> Result<Vec<u8>> {
     let mut bytes = vec![0u8; len];

@@ -5,7 +5,7 @@ use anyhow::{Context, Result, bail};
 use vroom_shared::api::{CreateRoomResponse, JoinRoomResponse};
 use vroom_shared::{RoomId, Ticket};
 
-use crate::http::{HttpClient, client, random_b64, send};
+use crate::http::{HttpClient, client, new_room_credentials, send};
 
 /// The rooms API of a running host.
 #[derive(Clone)]
@@ -36,8 +36,7 @@ impl Api {
 
     /// Creates a room; returns it and the creator's ticket.
     pub async fn create_room(&self) -> Result<(ApiRoom, Ticket)> {
-        let id_text = random_b64(16)?;
-        let join_key = random_b64(32)?;
+        let (id_text, join_key) = new_room_credentials()?;
         let (status, body) = send(
             &self.client,
             http::Method::POST,

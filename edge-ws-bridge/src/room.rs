@@ -300,11 +300,27 @@ impl Room {
             ticket_key(&self.id, ticket),
         ];
         let mut conn = self.node.bus.conn.clone();
+        // Redeem first: one GETDEL; only a ticket that existed goes on.
+        let grant: Option<Vec<u8>> = match redis::cmd("GETDEL")
+            .arg(&keys[3])
+            .query_async(&mut conn)
+            .await
+        {
+            Ok(grant) => grant,
+            Err(err) => {
+                tracing::warn!(room = self.serial, error = %err_text(&err), "GETDEL of a ticket failed");
+                return JoinReply::Unavailable;
+            }
+        };
+        let Some(grant) = grant else {
+            return JoinReply::Invalid;
+        };
         let reply: Result<Vec<Value>, _> = self
             .node
             .scripts
             .redeem
             .key(&keys[..])
+            .arg(grant)
             .invoke_async(&mut conn)
             .await;
         let values = match reply {

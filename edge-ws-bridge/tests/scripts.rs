@@ -12,12 +12,27 @@ use vroom_shared::{RoomId, Ticket};
 
 type Conn = redis::aio::MultiplexedConnection;
 
+/// What a node does with a presented ticket: `GETDEL`, then (only for a
+/// ticket that existed) `REDEEM_TICKET`; `[0]` for an unknown ticket.
 async fn redeem(r: &mut Conn, room: &RoomId, ticket: &Ticket) -> Vec<Value> {
+    let grant: Option<Vec<u8>> = redis::cmd("GETDEL")
+        .arg(ticket_key(room, ticket))
+        .query_async(r)
+        .await
+        .unwrap();
+    let Some(grant) = grant else {
+        return vec![Value::Int(0)];
+    };
+    redeem_grant(r, room, ticket, &grant).await
+}
+
+async fn redeem_grant(r: &mut Conn, room: &RoomId, ticket: &Ticket, grant: &[u8]) -> Vec<Value> {
     redis::Script::new(REDEEM_TICKET)
         .key(room_key(room))
         .key(presence_key(room))
         .key(tickets_key(room))
         .key(ticket_key(room, ticket))
+        .arg(grant)
         .invoke_async(r)
         .await
         .unwrap()
@@ -104,8 +119,10 @@ async fn redeem_is_one_time_and_assigns_fresh_ids() {
         redeem(&mut r, &room.id, &room.creator_ticket).await,
         vec![Value::Int(0)]
     );
-    let listed: Vec<String> = redis::cmd("SMEMBERS")
+    let listed: Vec<String> = redis::cmd("ZRANGE")
         .arg(tickets_key(&room.id))
+        .arg(0)
+        .arg(-1)
         .query_async(&mut r)
         .await
         .unwrap();
@@ -128,12 +145,14 @@ async fn redeem_is_one_time_and_assigns_fresh_ids() {
 }
 
 #[tokio::test]
-async fn full_rooms_refuse_members_but_not_the_creator() {
+async fn the_creator_counts_toward_the_cap_and_keeps_its_seat() {
     let mut r = redis(&redis_url()).await;
-    let room = create_room(&mut r, 600, 300, 2).await;
+    let room = create_room(&mut r, 600, 300, 3).await;
     let t1 = room.ticket(&mut r, false).await;
     let t2 = room.ticket(&mut r, false).await;
     let t3 = room.ticket(&mut r, false).await;
+    let second_creator = room.ticket(&mut r, true).await;
+    // No creator yet: one of the three seats is kept for it.
     assert_eq!(int(&redeem(&mut r, &room.id, &t1).await[0]), 1);
     assert_eq!(int(&redeem(&mut r, &room.id, &t2).await[0]), 1);
     assert_eq!(redeem(&mut r, &room.id, &t3).await, vec![Value::Int(-2)]);
@@ -144,6 +163,54 @@ async fn full_rooms_refuse_members_but_not_the_creator() {
     );
     let v = redeem(&mut r, &room.id, &room.creator_ticket).await;
     assert_eq!((int(&v[0]), int(&v[2])), (1, 1));
+    // Full with the creator: a second creator ticket is refused too.
+    assert_eq!(
+        redeem(&mut r, &room.id, &second_creator).await,
+        vec![Value::Int(-2)]
+    );
+    room.api_end(&mut r).await;
+}
+
+#[tokio::test]
+async fn only_a_real_grant_redeems() {
+    let mut r = redis(&redis_url()).await;
+    let room = create_room(&mut r, 600, 300, 3).await;
+    let forged = Ticket::from_bytes(random());
+    assert_eq!(
+        redeem_grant(&mut r, &room.id, &forged, b"{\"creator\":true} ").await,
+        vec![Value::Int(0)]
+    );
+    let present: i64 = redis::cmd("ZCARD")
+        .arg(presence_key(&room.id))
+        .query_async(&mut r)
+        .await
+        .unwrap();
+    assert_eq!(present, 0);
+    room.api_end(&mut r).await;
+}
+
+#[tokio::test]
+async fn the_first_redemption_claims_the_room() {
+    let mut r = redis(&redis_url()).await;
+    let room = create_room(&mut r, 3600, 900, 3).await;
+    let unclaimed = pttl(&mut r, &room_key(&room.id)).await;
+    assert!(
+        (1..=i64::from(CLAIM_SECS) * 1000).contains(&unclaimed),
+        "{unclaimed}"
+    );
+    let t = room.ticket(&mut r, false).await;
+    assert_eq!(int(&redeem(&mut r, &room.id, &t).await[0]), 1);
+    let claimed = pttl(&mut r, &room_key(&room.id)).await;
+    assert!((895_000..=900_000).contains(&claimed), "{claimed}");
+    let tickets = pttl(&mut r, &tickets_key(&room.id)).await;
+    assert!(tickets > 60_000, "{tickets}");
+    let flag: Option<String> = redis::cmd("HGET")
+        .arg(room_key(&room.id))
+        .arg(vroom_shared::redis::room_fields::CLAIMED)
+        .query_async(&mut r)
+        .await
+        .unwrap();
+    assert_eq!(flag.as_deref(), Some("1"));
     room.api_end(&mut r).await;
 }
 

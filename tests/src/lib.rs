@@ -73,9 +73,16 @@ pub fn random_b64(n: usize) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// A fresh room id (16 bytes) and join key (32 bytes).
+/// A fresh join key (32 bytes) and the room id bound to it (protocol v2), as
+/// base64url: `(room_id, join_key)`.
 pub fn new_room() -> (String, String) {
-    (random_b64(16), random_b64(32))
+    let mut key = [0; 32];
+    getrandom::fill(&mut key).expect("randomness");
+    let key = vroom_shared::JoinKey::from_bytes(key);
+    (
+        vroom_shared::RoomId::for_join_key(&key).to_base64(),
+        key.to_base64(),
+    )
 }
 
 /// An HTTP client whose connections come from a random 127.x.y.z address,

@@ -354,6 +354,20 @@ async fn member_cap_is_enforced() {
         .query_async(&mut redis)
         .await
         .unwrap();
+    // One seat is free, but it is kept for the creator while no creator
+    // connection is present; once member 1 is the creator, it is anyone's.
+    let (status, body) = post(&client, &join_url, json!({ "join_key": join_key })).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::CONFLICT, "room_full")
+    );
+    let _: () = redis::cmd("HSET")
+        .arg(format!("vroom:{{{room_id}}}:room"))
+        .arg("creator_member")
+        .arg("1")
+        .query_async(&mut redis)
+        .await
+        .unwrap();
     let (status, body) = post(&client, &join_url, json!({ "join_key": join_key })).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["members"], 1);

@@ -32,8 +32,11 @@ pub struct Config {
     pub room_lifetime_max_secs: u32,
     /// A room idle this long ends (seconds).
     pub room_idle_secs: u32,
-    /// Members a room may hold at once.
+    /// Members a room may hold at once, the creator included.
     pub room_max_members: u32,
+    /// A new room nobody connects to ends after this long (seconds): its
+    /// deadline until a ticket of it is redeemed.
+    pub room_claim_secs: u32,
     /// Creates per client address per minute.
     pub rate_create_per_min: u32,
     /// Joins per client address per minute.
@@ -57,30 +60,20 @@ impl Config {
     ];
 
     /// Variables that may be absent: `redis_sharded_pubsub` (`true` or
-    /// `false`, default `false`).
-    pub const OPTIONAL: [&'static str; 1] = ["redis_sharded_pubsub"];
+    /// `false`, default `false`), `room_claim_secs` (default
+    /// [`Self::DEFAULT_CLAIM_SECS`]).
+    pub const OPTIONAL: [&'static str; 2] = ["redis_sharded_pubsub", "room_claim_secs"];
+
+    /// Default of `room_claim_secs`: long enough for a page to connect after
+    /// creating (it does so at once), short enough that rooms nobody uses
+    /// cannot pile up in Redis.
+    pub const DEFAULT_CLAIM_SECS: u32 = 60;
 
     /// Builds the config from a variable lookup (`None` = not set).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &'static str| lookup(name).ok_or(ConfigError::Missing(name));
         let number = |name: &'static str, min: u32| -> Result<u32, ConfigError> {
-            let text = get(name)?;
-            let value: u32 = text
-                .trim()
-                .parse()
-                .ok()
-                .filter(|_| text.trim().bytes().all(|b| b.is_ascii_digit()))
-                .ok_or_else(|| ConfigError::Invalid {
-                    name,
-                    reason: "is not a whole number".into(),
-                })?;
-            if value < min {
-                return Err(ConfigError::Invalid {
-                    name,
-                    reason: format!("must be at least {min}"),
-                });
-            }
-            Ok(value)
+            number_of(name, get(name)?, min)
         };
 
         let redis_url = url(get("redis_url")?, "redis_url", &["redis://", "rediss://"])?;
@@ -109,7 +102,11 @@ impl Config {
             room_lifetime_default_secs,
             room_lifetime_max_secs,
             room_idle_secs: number("room_idle_secs", 1)?,
-            room_max_members: number("room_max_members", 1)?,
+            room_max_members: number("room_max_members", 2)?,
+            room_claim_secs: match lookup("room_claim_secs") {
+                None => Self::DEFAULT_CLAIM_SECS,
+                Some(text) => number_of("room_claim_secs", text, 1)?,
+            },
             rate_create_per_min: number("rate_create_per_min", 1)?,
             rate_join_per_min: number("rate_join_per_min", 1)?,
             sharded_pubsub,
@@ -124,6 +121,26 @@ impl Config {
             "PUBLISH"
         }
     }
+}
+
+/// A whole number of at least `min`, digits only.
+fn number_of(name: &'static str, text: String, min: u32) -> Result<u32, ConfigError> {
+    let value: u32 = text
+        .trim()
+        .parse()
+        .ok()
+        .filter(|_| text.trim().bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(|| ConfigError::Invalid {
+            name,
+            reason: "is not a whole number".into(),
+        })?;
+    if value < min {
+        return Err(ConfigError::Invalid {
+            name,
+            reason: format!("must be at least {min}"),
+        });
+    }
+    Ok(value)
 }
 
 /// A URL with one of `schemes`, a non-empty rest, and no whitespace or
@@ -174,6 +191,7 @@ mod tests {
         assert_eq!(config.relay_url, "ws://127.0.0.1:3001/ws");
         assert_eq!(config.room_lifetime_default_secs, 3600);
         assert_eq!(config.room_max_members, 32);
+        assert_eq!(config.room_claim_secs, Config::DEFAULT_CLAIM_SECS);
         assert!(!config.sharded_pubsub);
         assert_eq!(config.publish_command(), "PUBLISH");
     }
@@ -198,6 +216,8 @@ mod tests {
             ("room_idle_secs", "-1"),
             ("room_idle_secs", "+5"),
             ("room_max_members", "lots"),
+            ("room_max_members", "1"),
+            ("room_claim_secs", "0"),
             ("room_lifetime_max_secs", "0"),
             ("room_lifetime_default_secs", "0"),
             ("room_lifetime_default_secs", "90000"),

@@ -16,8 +16,8 @@ use vroom_shared::redis::scripts::{
     CREATE_ROOM, END_ROOM, EndOutcome, JOIN_ROOM, RATE_LIMIT, RoomOutcome,
 };
 use vroom_shared::redis::{
-    RATE_WINDOW_SECS, RateAction, TICKET_TTL_SECS, channel, presence_key, rate_key, room_key,
-    ticket_key, tickets_key,
+    RATE_WINDOW_SECS, RateAction, TICKET_TTL_SECS, TICKETS_PER_SEAT, channel, presence_key,
+    rate_key, room_key, ticket_key, tickets_key,
 };
 use vroom_shared::{CreatorToken, RoomId, Ticket};
 
@@ -71,6 +71,8 @@ pub(crate) async fn create(
                     CreateMode::CreateOrJoin => b"create_or_join".to_vec(),
                 },
                 TICKET_TTL_SECS.to_string().into_bytes(),
+                TICKETS_PER_SEAT.to_string().into_bytes(),
+                config.room_claim_secs.to_string().into_bytes(),
             ],
         )
         .await?;
@@ -85,6 +87,7 @@ pub(crate) async fn create(
             ));
         }
         RoomOutcome::Full => return Err(room_full()),
+        RoomOutcome::TooManyTickets => return Err(too_many_tickets(expires_at)),
         RoomOutcome::NotFound => return Err(ApiError::unexpected_reply("CREATE_ROOM")),
     };
     Ok(ApiResponse::json(
@@ -123,6 +126,7 @@ pub(crate) async fn join(
                     .unwrap_or_default()
                     .into_bytes(),
                 TICKET_TTL_SECS.to_string().into_bytes(),
+                TICKETS_PER_SEAT.to_string().into_bytes(),
             ],
         )
         .await?;
@@ -140,6 +144,7 @@ pub(crate) async fn join(
         )),
         RoomOutcome::NotFound => Err(ApiError::no_such_room()),
         RoomOutcome::Full => Err(room_full()),
+        RoomOutcome::TooManyTickets => Err(too_many_tickets(expires_at)),
         RoomOutcome::Created | RoomOutcome::Exists => Err(ApiError::unexpected_reply("JOIN_ROOM")),
     }
 }
@@ -215,7 +220,8 @@ fn ticket_keys(room: &RoomId, ticket: &Ticket) -> [String; 4] {
     ]
 }
 
-/// Reads `[outcome, expires_at, members]`.
+/// Reads `[outcome, a, b]`: `a` is `expires_at` for most outcomes, seconds
+/// to wait for [`RoomOutcome::TooManyTickets`].
 fn room_reply(reply: &[Value], script: &str) -> Result<(RoomOutcome, u64, u32), ApiError> {
     let parsed = match reply {
         [
@@ -236,6 +242,15 @@ fn room_reply(reply: &[Value], script: &str) -> Result<(RoomOutcome, u64, u32), 
 
 fn room_full() -> ApiError {
     ApiError::new(ErrorCode::RoomFull, "the room is full")
+}
+
+/// `429`: the room has as many outstanding tickets as it may.
+fn too_many_tickets(retry_after_secs: u64) -> ApiError {
+    ApiError::new(
+        ErrorCode::RateLimited,
+        "too many joins of this room are pending, try again shortly",
+    )
+    .with_header("retry-after", retry_after_secs.max(1).to_string())
 }
 
 /// The room id of a path; `400` if it is not one.

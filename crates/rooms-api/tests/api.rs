@@ -276,7 +276,8 @@ impl Client {
 }
 
 fn new_room() -> (RoomId, JoinKey) {
-    (RoomId::from_bytes(random()), JoinKey::from_bytes(random()))
+    let key = JoinKey::from_bytes(random());
+    (RoomId::for_join_key(&key), key)
 }
 
 fn error_code(reply: &Reply) -> &str {
@@ -468,12 +469,18 @@ async fn a_full_room_refuses_joins() {
     let created = client.create(&room, &key, json!({})).await;
     let creator = created.json["creator_token"].as_str().unwrap().to_owned();
     client.add_members(&room, 1).await;
-    let joined = client.join(&room, &key, None).await;
+    // The creator counts toward the cap, and its seat is kept while no
+    // creator connection is present.
+    let kept = client.join(&room, &key, None).await;
+    assert_eq!((kept.status, error_code(&kept)), (409, "room_full"));
+    let joined = client.join(&room, &key, Some(&creator)).await;
     assert_eq!((joined.status, &joined.json["members"]), (200, &json!(1)));
 
     client.add_members(&room, 2).await;
-    let full = client.join(&room, &key, None).await;
-    assert_eq!((full.status, error_code(&full)), (409, "room_full"));
+    for token in [None, Some(creator.as_str())] {
+        let full = client.join(&room, &key, token).await;
+        assert_eq!((full.status, error_code(&full)), (409, "room_full"));
+    }
     let full = client
         .create(&room, &key, json!({"mode": "create_or_join"}))
         .await;

@@ -162,6 +162,26 @@ id_type!(
     "room id"
 );
 
+impl RoomId {
+    /// Domain-separation label of [`RoomId::for_join_key`].
+    pub const JOIN_KEY_LABEL: &'static [u8] = b"vroom/v2/room-id";
+
+    /// The room id bound to a join key (protocol v2): the first 16 bytes of
+    /// `SHA-256("vroom/v2/room-id" || join_key)`. The server can check that
+    /// a key belongs to an id, and nobody without the key can produce an id
+    /// that matches it.
+    pub fn for_join_key(join_key: &JoinKey) -> Self {
+        let digest: [u8; 32] = Sha256::new()
+            .chain_update(Self::JOIN_KEY_LABEL)
+            .chain_update(join_key.as_bytes())
+            .finalize()
+            .into();
+        let mut id = [0; 16];
+        id.copy_from_slice(&digest[..16]);
+        Self(id)
+    }
+}
+
 impl std::fmt::Display for RoomId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.to_base64())
@@ -302,6 +322,25 @@ mod tests {
         assert_eq!(ticket.sha256(), sha256(&[9; 32]));
         assert_eq!(ticket.sha256_hex(), to_hex(&sha256(&[9; 32])));
         assert_eq!(to_hex(&[0x00, 0x0f, 0xa0, 0xff]), "000fa0ff");
+    }
+
+    #[test]
+    fn room_ids_are_bound_to_join_keys() {
+        let mut bytes = [0; 32];
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = i as u8;
+        }
+        let key = JoinKey::from_bytes(bytes);
+        // SHA-256("vroom/v2/room-id" || 00 01 … 1f), first 16 bytes.
+        assert_eq!(
+            RoomId::for_join_key(&key).to_base64(),
+            "Jlg5rNM06be_rFyMu2sGAw"
+        );
+        bytes[31] ^= 1;
+        assert_ne!(
+            RoomId::for_join_key(&JoinKey::from_bytes(bytes)),
+            RoomId::for_join_key(&key)
+        );
     }
 
     #[test]

@@ -9,10 +9,13 @@ use vroom_shared::redis::scripts::{
     CREATE_ROOM, END_ROOM, EndOutcome, JOIN_ROOM, RATE_LIMIT, RoomOutcome,
 };
 use vroom_shared::redis::{
-    ENDED, RateAction, TICKET_TTL_SECS, TicketGrant, channel, presence_key, rate_key, room_key,
-    room_pattern, ticket_key, tickets_key,
+    ENDED, RateAction, TICKET_TTL_SECS, TICKETS_PER_SEAT, TicketGrant, channel, presence_key,
+    rate_key, room_key, room_pattern, ticket_key, tickets_key,
 };
 use vroom_shared::{CreatorToken, JoinKey, RoomId, Ticket};
+
+/// The rooms API's default claim deadline (`room_claim_secs`).
+const CLAIM_SECS: u32 = 60;
 
 fn redis_url() -> String {
     std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
@@ -41,9 +44,10 @@ struct Room {
 
 impl Room {
     fn new() -> Self {
+        let join = JoinKey::from_bytes(random());
         Self {
-            id: RoomId::from_bytes(random()),
-            join: JoinKey::from_bytes(random()),
+            id: RoomId::for_join_key(&join),
+            join,
             creator: CreatorToken::from_bytes(random()),
         }
     }
@@ -77,6 +81,8 @@ impl Room {
             .arg(max_members)
             .arg(mode)
             .arg(TICKET_TTL_SECS)
+            .arg(TICKETS_PER_SEAT)
+            .arg(CLAIM_SECS)
             .invoke_async(con)
             .await
             .expect("CREATE_ROOM");
@@ -99,12 +105,24 @@ impl Room {
         join: &JoinKey,
         creator: Option<&CreatorToken>,
     ) -> (RoomOutcome, i64, i64, Ticket) {
+        self.join_with_ttl(con, join, creator, TICKET_TTL_SECS)
+            .await
+    }
+
+    async fn join_with_ttl(
+        &self,
+        con: &mut MultiplexedConnection,
+        join: &JoinKey,
+        creator: Option<&CreatorToken>,
+        ticket_ttl_secs: u32,
+    ) -> (RoomOutcome, i64, i64, Ticket) {
         let ticket = Ticket::from_bytes(random());
         let reply: Vec<i64> = Script::new(JOIN_ROOM)
             .key(&self.ticket_keys(&ticket))
             .arg(join.sha256_hex())
             .arg(creator.map(CreatorToken::sha256_hex).unwrap_or_default())
-            .arg(TICKET_TTL_SECS)
+            .arg(ticket_ttl_secs)
+            .arg(TICKETS_PER_SEAT)
             .invoke_async(con)
             .await
             .expect("JOIN_ROOM");
@@ -174,6 +192,18 @@ impl Room {
             .await
             .expect("EXPIRE");
     }
+}
+
+/// The tickets set: (ticket key name, expiry in Unix ms), oldest first.
+async fn listed_tickets(con: &mut MultiplexedConnection, room: &Room) -> Vec<(String, i64)> {
+    redis::cmd("ZRANGE")
+        .arg(tickets_key(&room.id))
+        .arg(0)
+        .arg(-1)
+        .arg("WITHSCORES")
+        .query_async(con)
+        .await
+        .expect("ZRANGE")
 }
 
 async fn get(con: &mut MultiplexedConnection, key: &str) -> Option<Vec<u8>> {
@@ -263,9 +293,10 @@ async fn create_stores_hashes_with_ttls_and_a_creator_ticket() {
         assert_ne!(value, &room.creator.to_base64());
     }
 
-    // Room deadline = now + idle (900 s < 3600 s lifetime).
+    // Unclaimed: the room lives for the claim deadline (60 s < 900 s idle)
+    // until a ticket of it is redeemed.
     let room_ttl = pttl(&mut con, &room_key(&room.id)).await;
-    assert!((895_000..=900_000).contains(&room_ttl), "{room_ttl}");
+    assert!((55_000..=60_000).contains(&room_ttl), "{room_ttl}");
     let ticket_name = ticket_key(&room.id, &ticket);
     assert_eq!(
         get(&mut con, &ticket_name).await.as_deref(),
@@ -273,14 +304,17 @@ async fn create_stores_hashes_with_ttls_and_a_creator_ticket() {
     );
     let ticket_ttl = pttl(&mut con, &ticket_name).await;
     assert!((25_000..=30_000).contains(&ticket_ttl), "{ticket_ttl}");
-    let listed: Vec<String> = redis::cmd("SMEMBERS")
-        .arg(tickets_key(&room.id))
-        .query_async(&mut con)
-        .await
-        .unwrap();
-    assert_eq!(listed, vec![ticket_name.clone()]);
+    let listed = listed_tickets(&mut con, &room).await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].0, ticket_name);
+    let expiry_ms = listed[0].1;
+    let now_ms = redis_now(&mut con).await * 1000;
+    assert!(
+        (now_ms + 25_000..=now_ms + 31_000).contains(&expiry_ms),
+        "scored by expiry: {expiry_ms} vs now {now_ms}"
+    );
     let set_ttl = pttl(&mut con, &tickets_key(&room.id)).await;
-    assert!((895_000..=900_000).contains(&set_ttl), "{set_ttl}");
+    assert!((55_000..=60_000).contains(&set_ttl), "{set_ttl}");
 
     // Every key of the room has a TTL; the ticket itself is nowhere.
     let keys = room.keys(&mut con).await;
@@ -453,31 +487,97 @@ async fn join_checks_key_creator_and_cap_with_one_answer_for_not_found() {
 }
 
 #[tokio::test]
-async fn redeemed_tickets_leave_the_tickets_set_on_the_next_issue() {
+async fn expired_tickets_leave_the_tickets_set_on_the_next_issue() {
     let mut con = connect().await;
     let room = Room::new();
-    let (_, first) = room.create_default(&mut con).await;
-    // The relay redeems: GETDEL on the hashed ticket's key.
-    let grant: Option<Vec<u8>> = redis::cmd("GETDEL")
-        .arg(ticket_key(&room.id, &first))
-        .query_async(&mut con)
+    let (_, creator_ticket) = room.create_default(&mut con).await;
+    let (_, _, _, short) = room.join_with_ttl(&mut con, &room.join, None, 1).await;
+    assert_eq!(listed_tickets(&mut con, &room).await.len(), 2);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(get(&mut con, &ticket_key(&room.id, &short)).await, None);
+    let (_, _, _, next) = room.join(&mut con, &room.join, None).await;
+    let names: Vec<String> = listed_tickets(&mut con, &room)
         .await
-        .unwrap();
-    assert_eq!(grant.as_deref(), Some(TicketGrant::Creator.encode()));
-    let again: Option<Vec<u8>> = redis::cmd("GETDEL")
-        .arg(ticket_key(&room.id, &first))
-        .query_async(&mut con)
-        .await
-        .unwrap();
-    assert_eq!(again, None, "a ticket works once");
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            ticket_key(&room.id, &creator_ticket),
+            ticket_key(&room.id, &next)
+        ]
+    );
+    room.end(&mut con, None, "PUBLISH").await.unwrap();
+    assert!(room.keys(&mut con).await.is_empty());
+}
 
-    let (_, _, _, second) = room.join(&mut con, &room.join, None).await;
-    let listed: Vec<String> = redis::cmd("SMEMBERS")
-        .arg(tickets_key(&room.id))
+#[tokio::test]
+async fn outstanding_tickets_are_capped_per_room() {
+    let mut con = connect().await;
+    let room = Room::new();
+    let other = Room::new();
+    room.create(&mut con, "create", &room.join, 3600, 900, 2)
+        .await;
+    other.create_default(&mut con).await;
+    // max_members 2 × TICKETS_PER_SEAT 2 = 4, the creator's included.
+    let cap = 2 * TICKETS_PER_SEAT as usize;
+    for _ in 1..cap {
+        let (outcome, ..) = room.join(&mut con, &room.join, None).await;
+        assert_eq!(outcome, RoomOutcome::Joined);
+    }
+    for creator in [None, Some(&room.creator)] {
+        let (outcome, retry_after, _, ticket) = room.join(&mut con, &room.join, creator).await;
+        assert_eq!(outcome, RoomOutcome::TooManyTickets);
+        assert!((1..=30).contains(&retry_after), "{retry_after}");
+        assert_eq!(get(&mut con, &ticket_key(&room.id, &ticket)).await, None);
+    }
+    let (outcome, retry_after, _, _) = room
+        .create(&mut con, "create_or_join", &room.join, 60, 60, 2)
+        .await;
+    assert_eq!(
+        (outcome, retry_after > 0),
+        (RoomOutcome::TooManyTickets, true)
+    );
+    assert_eq!(listed_tickets(&mut con, &room).await.len(), cap);
+    assert_eq!(
+        room.keys(&mut con).await.len(),
+        2 + cap,
+        "room, set, tickets"
+    );
+    // Another room does not notice.
+    let (outcome, ..) = other.join(&mut con, &other.join, None).await;
+    assert_eq!(outcome, RoomOutcome::Joined);
+    for r in [&room, &other] {
+        r.end(&mut con, None, "PUBLISH").await.unwrap();
+        assert!(r.keys(&mut con).await.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_seat_is_kept_for_the_absent_creator() {
+    let mut con = connect().await;
+    let room = Room::new();
+    room.create_default(&mut con).await;
+    room.add_members(&mut con, 3).await;
+    let (outcome, ..) = room.join(&mut con, &room.join, None).await;
+    assert_eq!(
+        outcome,
+        RoomOutcome::Full,
+        "4 seats, one kept for the creator"
+    );
+    let (outcome, ..) = room.join(&mut con, &room.join, Some(&room.creator)).await;
+    assert_eq!(outcome, RoomOutcome::Joined);
+    // With the creator present, the last seat is open to anyone.
+    let _: () = redis::cmd("HSET")
+        .arg(room_key(&room.id))
+        .arg("creator_member")
+        .arg("member-0")
         .query_async(&mut con)
         .await
         .unwrap();
-    assert_eq!(listed, vec![ticket_key(&room.id, &second)]);
+    let (outcome, ..) = room.join(&mut con, &room.join, None).await;
+    assert_eq!(outcome, RoomOutcome::Joined);
     room.end(&mut con, None, "PUBLISH").await.unwrap();
     assert!(room.keys(&mut con).await.is_empty());
 }
@@ -618,8 +718,9 @@ async fn create_wipes_leftovers_of_an_earlier_room() {
         .query_async(&mut con)
         .await
         .unwrap();
-    let _: () = redis::cmd("SADD")
+    let _: () = redis::cmd("ZADD")
         .arg(tickets_key(&room.id))
+        .arg(i64::MAX / 2)
         .arg(&stale)
         .query_async(&mut con)
         .await

@@ -16,7 +16,8 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{WebSocketStream, client_async_with_config};
 use vroom_shared::redis::scripts::{CREATE_ROOM, END_ROOM, JOIN_ROOM};
 use vroom_shared::redis::{
-    TICKET_TTL_SECS, channel, presence_key, room_key, room_pattern, ticket_key, tickets_key,
+    TICKET_TTL_SECS, TICKETS_PER_SEAT, channel, presence_key, room_key, room_pattern, ticket_key,
+    tickets_key,
 };
 use vroom_shared::relay::{ClientFrame, RelayFrame};
 use vroom_shared::{CreatorToken, JoinKey, RoomId, Ticket};
@@ -173,14 +174,17 @@ pub struct TestRoom {
     pub creator_ticket: Ticket,
 }
 
+/// The rooms API's default claim deadline (`room_claim_secs`).
+pub const CLAIM_SECS: u32 = 60;
+
 pub async fn create_room(
     conn: &mut impl redis::aio::ConnectionLike,
     lifetime_secs: u32,
     idle_secs: u32,
     max_members: u32,
 ) -> TestRoom {
-    let id = RoomId::from_bytes(random());
     let join_key = JoinKey::from_bytes(random());
+    let id = RoomId::for_join_key(&join_key);
     let creator = CreatorToken::from_bytes(random());
     let ticket = Ticket::from_bytes(random());
     let reply: Vec<i64> = redis::Script::new(CREATE_ROOM)
@@ -195,6 +199,8 @@ pub async fn create_room(
         .arg(max_members)
         .arg("create")
         .arg(TICKET_TTL_SECS)
+        .arg(TICKETS_PER_SEAT)
+        .arg(CLAIM_SECS)
         .invoke_async(conn)
         .await
         .unwrap();
@@ -235,6 +241,7 @@ impl TestRoom {
                 String::new()
             })
             .arg(TICKET_TTL_SECS)
+            .arg(TICKETS_PER_SEAT)
             .invoke_async(conn)
             .await
             .unwrap();

@@ -9,10 +9,12 @@
 //! | [`room_key`] `vroom:{R}:room` | hash | see [`room_fields`] | deadline |
 //! | [`presence_key`] `vroom:{R}:presence` | sorted set | member id → last seen (Unix ms); filled by the relay | deadline |
 //! | [`ticket_key`] `vroom:{R}:ticket:<hex sha256(ticket)>` | string | [`TicketGrant`] encoding | min([`TICKET_TTL_SECS`], deadline) |
-//! | [`tickets_key`] `vroom:{R}:tickets` | set | full *key names* of the outstanding ticket keys | deadline |
+//! | [`tickets_key`] `vroom:{R}:tickets` | sorted set | full *key names* of the outstanding ticket keys → their expiry (Unix ms); at most `max_members ×` [`TICKETS_PER_SEAT`] | deadline |
 //! | [`rate_key`] `vroom:rate:<action>:<hex sha256(bucket)>` | string | counter | [`RATE_WINDOW_SECS`] |
 //!
-//! The *deadline* of a room is `min(now + idle_secs, expires_at)` with `now`
+//! A new room's deadline is short (the *claim* deadline, about a minute)
+//! until a ticket of it is redeemed: a room nobody connects to is gone soon.
+//! After that the *deadline* of a room is `min(now + idle_secs, expires_at)` with `now`
 //! the time of the last activity, read from Redis `TIME` inside scripts so
 //! every party shares one clock. Activity (relay traffic) moves it forward,
 //! never past `expires_at`. Rate-limit keys are per client, not per room, and
@@ -42,6 +44,11 @@ pub use keys::{
 /// How long a ticket may wait to be redeemed, in seconds.
 pub const TICKET_TTL_SECS: u32 = 30;
 
+/// Outstanding tickets a room may have per member seat (`max_members`):
+/// beyond, joins get `429` until tickets are redeemed or expire. Two per seat
+/// leaves room for every member to reconnect at once.
+pub const TICKETS_PER_SEAT: u32 = 2;
+
 /// Window of the per-client rate limits, in seconds.
 pub const RATE_WINDOW_SECS: u32 = 60;
 
@@ -61,6 +68,9 @@ pub mod room_fields {
     pub const EXPIRES_AT: &str = "expires_at";
     /// Idle limit in seconds.
     pub const IDLE_SECS: &str = "idle_secs";
-    /// Most members the room may hold at once.
+    /// Most members the room may hold at once, the creator included.
     pub const MAX_MEMBERS: &str = "max_members";
+    /// `1` once a ticket of the room was redeemed (absent before): the room
+    /// then lives to its idle deadline instead of its short claim deadline.
+    pub const CLAIMED: &str = "claimed";
 }

@@ -5,42 +5,82 @@
 //! replies). Every key a script touches carries the room's hash tag; the
 //! ticket keys listed in [`super::tickets_key`] are the only ones not passed
 //! in `KEYS` (their names are not known up front), and they share the slot.
+//! No script's cost grows with anything a client controls beyond a room's
+//! caps: tickets per room are bounded by `max_members ×`
+//! [`super::TICKETS_PER_SEAT`] and expire out of their sorted set.
 //! Times come from Redis `TIME`, so API instances and relay nodes agree.
 
 use super::grant::{grant_creator, grant_member};
 
-/// Lua shared by the scripts that issue tickets: drop names of tickets that
-/// expired or were redeemed from the tickets set, store the new ticket with a
-/// TTL of `min(ticket_ttl_ms, room_ttl_ms)`, list it, and align the set's TTL
-/// with the room's.
+/// Lua shared by the scripts that issue tickets. The tickets set is a sorted
+/// set of ticket key names scored by their expiry (Unix ms), so expired names
+/// leave it in amortised O(log n) and a room's outstanding tickets are
+/// counted in O(1), whatever their number.
+///
+/// `issue_ticket` drops expired names, and refuses when `max_tickets` are
+/// still outstanding: it returns the milliseconds until the oldest one
+/// expires (≥ 1). Otherwise it stores the ticket with a TTL of
+/// `min(ticket_ttl_ms, room_ttl_ms)`, lists it, aligns the set's TTL with the
+/// room's and returns 0.
 macro_rules! issue_ticket_lua {
     () => {
         r#"
-local function issue_ticket(tickets, ticket, grant, room_ttl_ms, ticket_ttl_ms)
-  for _, name in ipairs(redis.call('SMEMBERS', tickets)) do
-    if redis.call('EXISTS', name) == 0 then
-      redis.call('SREM', tickets, name)
-    end
+local function issue_ticket(tickets, ticket, grant, room_ttl_ms, ticket_ttl_ms, now_ms, max_tickets)
+  redis.call('ZREMRANGEBYSCORE', tickets, '-inf', now_ms)
+  if redis.call('ZCARD', tickets) >= max_tickets then
+    local oldest = redis.call('ZRANGE', tickets, 0, 0, 'WITHSCORES')
+    return math.max(tonumber(oldest[2]) - now_ms, 1)
   end
-  redis.call('SET', ticket, grant, 'PX', math.min(ticket_ttl_ms, room_ttl_ms))
-  redis.call('SADD', tickets, ticket)
+  local ttl_ms = math.min(ticket_ttl_ms, room_ttl_ms)
+  redis.call('SET', ticket, grant, 'PX', ttl_ms)
+  redis.call('ZADD', tickets, now_ms + ttl_ms, ticket)
   redis.call('PEXPIRE', tickets, room_ttl_ms)
+  return 0
 end
 "#
     };
 }
 
 /// Lua shared by the scripts that wipe a room: delete every ticket key listed
-/// in the tickets set, then the set.
+/// in the tickets set (at most [`super::TICKETS_PER_SEAT`] per member seat),
+/// then the set.
 macro_rules! delete_tickets_lua {
     () => {
         r#"
 local function delete_tickets(tickets)
-  for _, name in ipairs(redis.call('SMEMBERS', tickets)) do
+  for _, name in ipairs(redis.call('ZRANGE', tickets, 0, -1)) do
     redis.call('DEL', name)
   end
   redis.call('DEL', tickets)
 end
+"#
+    };
+}
+
+/// Lua shared by the scripts that admit members: the seats open to a
+/// newcomer. The creator counts toward `max_members`; while no creator
+/// connection is present (before its ticket is redeemed, or within its grace
+/// period after it left) one seat stays kept for it, so members cannot lock
+/// the creator out of its own room.
+macro_rules! seats_lua {
+    () => {
+        r#"
+local function seats(room, max_members, creator)
+  if creator or redis.call('HEXISTS', room, 'creator_member') == 1 then
+    return max_members
+  end
+  return max_members - 1
+end
+"#
+    };
+}
+
+/// Lua shared by most scripts: the Redis clock in Unix milliseconds.
+macro_rules! now_ms_lua {
+    () => {
+        r#"
+local t = redis.call('TIME')
+local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 "#
     };
 }
@@ -54,25 +94,30 @@ end
 ///   SHA-256 (lowercase hex), `ARGV[3]` lifetime in seconds, `ARGV[4]` idle
 ///   limit in seconds, `ARGV[5]` max members, `ARGV[6]` mode: `create` or
 ///   `create_or_join`, `ARGV[7]` ticket TTL in seconds
-///   ([`super::TICKET_TTL_SECS`]).
-/// - Reply `[outcome, expires_at, members]` (see [`RoomOutcome`]):
-///   - [`RoomOutcome::Created`]: new room with the given fields, deadline
-///     `min(now + idle, now + lifetime)`, creator ticket; members 0. Leftover
-///     presence and ticket keys of an earlier room with this id are deleted.
-///   - [`RoomOutcome::Joined`] (only `create_or_join`, join key matches, fewer
-///     members than the cap): member ticket; the room's `expires_at` and
-///     members present.
-///   - [`RoomOutcome::Exists`]: the room is live and the mode is `create`, or
-///     the join key differs; nothing changed; `expires_at` and members 0.
-///   - [`RoomOutcome::Full`]: join key matches but the room is full; nothing
+///   ([`super::TICKET_TTL_SECS`]), `ARGV[8]` outstanding tickets allowed per
+///   member seat ([`super::TICKETS_PER_SEAT`]), `ARGV[9]` seconds a new room
+///   lives unless a ticket of it is redeemed (its *claim* deadline).
+/// - Reply `[outcome, a, b]` (see [`RoomOutcome`]):
+///   - [`RoomOutcome::Created`] `[1, expires_at, 0]`: new room with the given
+///     fields, deadline `min(now + claim, now + idle, now + lifetime)` until
+///     [`REDEEM_TICKET`] claims it, creator ticket. Leftover presence and
+///     ticket keys of an earlier room with this id are deleted.
+///   - [`RoomOutcome::Joined`] `[2, expires_at, members]` (only
+///     `create_or_join`, join key matches, a seat is open): member ticket.
+///   - [`RoomOutcome::Exists`] `[3, 0, 0]`: the room is live and the mode is
+///     `create`, or the join key differs; nothing changed.
+///   - [`RoomOutcome::Full`] `[4, expires_at, members]`: join key matches but
+///     no seat is open; nothing changed.
+///   - [`RoomOutcome::TooManyTickets`] `[6, retry_after_secs, members]`: as
+///     many tickets as `max_members × ARGV[8]` are outstanding; nothing
 ///     changed.
 pub const CREATE_ROOM: &str = concat!(
     issue_ticket_lua!(),
     delete_tickets_lua!(),
+    seats_lua!(),
+    now_ms_lua!(),
     r#"
-local t = redis.call('TIME')
-local now = tonumber(t[1])
-local now_ms = now * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = math.floor(now_ms / 1000)
 local ticket_ttl_ms = tonumber(ARGV[7]) * 1000
 local room_ttl_ms = redis.call('PTTL', KEYS[1])
 if room_ttl_ms == 0 then
@@ -88,20 +133,24 @@ if room_ttl_ms ~= -2 then
     return {3, 0, 0}
   end
   local expires_at = tonumber(room[2])
+  local max_members = tonumber(room[3])
   local members = redis.call('ZCARD', KEYS[2])
-  if members >= tonumber(room[3]) then
+  if members >= seats(KEYS[1], max_members, false) then
     return {4, expires_at, members}
   end
   if room_ttl_ms < 0 then
     room_ttl_ms = ticket_ttl_ms
   end
-  issue_ticket(KEYS[3], KEYS[4], [["#,
+  local wait_ms = issue_ticket(KEYS[3], KEYS[4], [["#,
     grant_member!(),
-    r#"]], room_ttl_ms, ticket_ttl_ms)
+    r#"]], room_ttl_ms, ticket_ttl_ms, now_ms, max_members * tonumber(ARGV[8]))
+  if wait_ms > 0 then
+    return {6, math.ceil(wait_ms / 1000), members}
+  end
   return {2, expires_at, members}
 end
 local expires_at = now + tonumber(ARGV[3])
-local deadline = math.min(now + tonumber(ARGV[4]), expires_at)
+local deadline = math.min(now + tonumber(ARGV[9]), now + tonumber(ARGV[4]), expires_at)
 redis.call('DEL', KEYS[2])
 delete_tickets(KEYS[3])
 redis.call('HSET', KEYS[1],
@@ -114,7 +163,7 @@ redis.call('HSET', KEYS[1],
 redis.call('EXPIREAT', KEYS[1], deadline)
 issue_ticket(KEYS[3], KEYS[4], [["#,
     grant_creator!(),
-    r#"]], deadline * 1000 - now_ms, ticket_ttl_ms)
+    r#"]], deadline * 1000 - now_ms, ticket_ttl_ms, now_ms, tonumber(ARGV[5]) * tonumber(ARGV[8]))
 return {1, expires_at, 0}
 "#
 );
@@ -126,25 +175,34 @@ return {1, expires_at, 0}
 ///   new ticket.
 /// - `ARGV[1]` join key SHA-256 (lowercase hex), `ARGV[2]` creator token
 ///   SHA-256 (lowercase hex) or empty for an ordinary member, `ARGV[3]`
-///   ticket TTL in seconds ([`super::TICKET_TTL_SECS`]).
-/// - Reply `[outcome, expires_at, members]` (see [`RoomOutcome`]):
-///   - [`RoomOutcome::Joined`]: ticket stored (a creator ticket when `ARGV[2]`
-///     matched); `members` present before this one.
-///   - [`RoomOutcome::NotFound`]: no such room, wrong join key, or a creator
-///     hash that does not match — one answer for all; `0, 0`.
-///   - [`RoomOutcome::Full`]: as many members as `max_members`; nothing changed.
+///   ticket TTL in seconds ([`super::TICKET_TTL_SECS`]), `ARGV[4]`
+///   outstanding tickets allowed per member seat ([`super::TICKETS_PER_SEAT`]).
+/// - Reply `[outcome, a, b]` (see [`RoomOutcome`]):
+///   - [`RoomOutcome::Joined`] `[2, expires_at, members]`: ticket stored (a
+///     creator ticket when `ARGV[2]` matched); `members` present before this
+///     one.
+///   - [`RoomOutcome::NotFound`] `[5, 0, 0]`: no such room, wrong join key,
+///     or a creator hash that does not match — one answer for all.
+///   - [`RoomOutcome::Full`] `[4, expires_at, members]`: no seat is open
+///     (the creator counts, and its seat is kept while it is away); nothing
+///     changed.
+///   - [`RoomOutcome::TooManyTickets`] `[6, retry_after_secs, members]`:
+///     `max_members × ARGV[4]` tickets are outstanding; nothing changed.
 pub const JOIN_ROOM: &str = concat!(
     issue_ticket_lua!(),
+    seats_lua!(),
+    now_ms_lua!(),
     r#"
 local room = redis.call('HMGET', KEYS[1], 'join_key_sha256', 'creator_sha256', 'expires_at', 'max_members')
 local room_ttl_ms = redis.call('PTTL', KEYS[1])
 if room[1] ~= ARGV[1] or room_ttl_ms == 0 or room_ttl_ms == -2 then
   return {5, 0, 0}
 end
+local creator = ARGV[2] ~= ''
 local grant = [["#,
     grant_member!(),
     r#"]]
-if ARGV[2] ~= '' then
+if creator then
   if room[2] ~= ARGV[2] then
     return {5, 0, 0}
   end
@@ -154,14 +212,18 @@ if ARGV[2] ~= '' then
 end
 local ticket_ttl_ms = tonumber(ARGV[3]) * 1000
 local expires_at = tonumber(room[3])
+local max_members = tonumber(room[4])
 local members = redis.call('ZCARD', KEYS[2])
-if members >= tonumber(room[4]) then
+if members >= seats(KEYS[1], max_members, creator) then
   return {4, expires_at, members}
 end
 if room_ttl_ms < 0 then
   room_ttl_ms = ticket_ttl_ms
 end
-issue_ticket(KEYS[3], KEYS[4], grant, room_ttl_ms, ticket_ttl_ms)
+local wait_ms = issue_ticket(KEYS[3], KEYS[4], grant, room_ttl_ms, ticket_ttl_ms, now_ms, max_members * tonumber(ARGV[4]))
+if wait_ms > 0 then
+  return {6, math.ceil(wait_ms / 1000), members}
+end
 return {2, expires_at, members}
 "#
 );
@@ -240,6 +302,8 @@ pub enum RoomOutcome {
     Full,
     /// `5`: no live room with these credentials (JOIN_ROOM).
     NotFound,
+    /// `6`: too many tickets of the room are outstanding.
+    TooManyTickets,
 }
 
 impl RoomOutcome {
@@ -251,6 +315,7 @@ impl RoomOutcome {
             Self::Exists => 3,
             Self::Full => 4,
             Self::NotFound => 5,
+            Self::TooManyTickets => 6,
         }
     }
 
@@ -262,6 +327,7 @@ impl RoomOutcome {
             3 => Some(Self::Exists),
             4 => Some(Self::Full),
             5 => Some(Self::NotFound),
+            6 => Some(Self::TooManyTickets),
             _ => None,
         }
     }
@@ -299,30 +365,23 @@ impl EndOutcome {
     }
 }
 
-/// Lua shared by the relay scripts: the Redis clock in Unix milliseconds.
-macro_rules! now_ms_lua {
-    () => {
-        r#"
-local t = redis.call('TIME')
-local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-"#
-    };
-}
-
-/// Redeems a one-time ticket on a relay node and makes its holder a member.
+/// Makes the holder of a redeemed ticket a member, on a relay node.
+///
+/// The node first redeems the ticket itself with one `GETDEL` of its
+/// [`super::ticket_key`] on its command connection, so a forged or spent
+/// ticket costs one command and nothing room-scoped; only a ticket that
+/// existed reaches this script.
 ///
 /// - `KEYS[1]` [`super::room_key`], `KEYS[2]` [`super::presence_key`],
 ///   `KEYS[3]` [`super::tickets_key`], `KEYS[4]` [`super::ticket_key`] of the
-///   presented ticket.
-/// - No `ARGV`.
-/// - `GETDEL`s the ticket and removes its name from the tickets set, whatever
-///   follows, so a ticket is never good twice.
+///   redeemed ticket.
+/// - `ARGV[1]` the grant `GETDEL` returned ([`super::TicketGrant`] encoding).
+/// - Removes the ticket's name from the tickets set, whatever follows.
 /// - Reply (see [`RedeemOutcome`]):
-///   - `[0]` ([`RedeemOutcome::Invalid`]): no such ticket (unknown, forged,
-///     used, expired) or its room is gone.
-///   - `[-2]` ([`RedeemOutcome::Full`]): a member ticket for a room with
-///     `max_members` present; the ticket is spent. Creator tickets are never
-///     refused for this (the creator coming back must find its room).
+///   - `[0]` ([`RedeemOutcome::Invalid`]): not a grant, or the room is gone.
+///   - `[-2]` ([`RedeemOutcome::Full`]): no seat is open. The creator counts
+///     toward `max_members`, and while no creator connection is present one
+///     seat stays kept for it.
 ///   - `[1, member, creator, expires_at, idle_secs, remaining_ms,
 ///     creator_sha256, present…]` ([`RedeemOutcome::Joined`]): the member id
 ///     (`HINCRBY` of [`crate::relay::room_fields::NEXT_MEMBER`], so unique
@@ -334,20 +393,21 @@ local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 ///     time; a creator ticket sets
 ///     [`crate::relay::room_fields::CREATOR_MEMBER`] and clears
 ///     [`crate::relay::room_fields::CREATOR_GONE_MS`] (the creator is back).
+///     The first redemption *claims* the room
+///     ([`super::room_fields::CLAIMED`]): its deadline moves from the short
+///     claim deadline [`CREATE_ROOM`] set to `min(now + idle_secs,
+///     expires_at)`.
 pub const REDEEM_TICKET: &str = concat!(
+    seats_lua!(),
     now_ms_lua!(),
     r#"
-local grant = redis.call('GETDEL', KEYS[4])
-redis.call('SREM', KEYS[3], KEYS[4])
-if not grant then
-  return {0}
-end
+redis.call('ZREM', KEYS[3], KEYS[4])
 local creator
-if grant == [["#,
+if ARGV[1] == [["#,
     grant_creator!(),
     r#"]] then
   creator = 1
-elseif grant == [["#,
+elseif ARGV[1] == [["#,
     grant_member!(),
     r#"]] then
   creator = 0
@@ -358,13 +418,21 @@ local pttl = redis.call('PTTL', KEYS[1])
 if pttl == -2 or pttl == 0 then
   return {0}
 end
-local room = redis.call('HMGET', KEYS[1], 'max_members', 'expires_at', 'idle_secs', 'creator_sha256')
+local room = redis.call('HMGET', KEYS[1], 'max_members', 'expires_at', 'idle_secs', 'creator_sha256', 'claimed')
+local expires_ms = tonumber(room[2]) * 1000
 if pttl < 0 then
-  pttl = math.max(tonumber(room[2]) * 1000 - now_ms, 1)
+  pttl = math.max(expires_ms - now_ms, 1)
 end
 local present = redis.call('ZRANGE', KEYS[2], 0, -1)
-if creator == 0 and #present >= tonumber(room[1]) then
+if #present >= seats(KEYS[1], tonumber(room[1]), creator == 1) then
   return {-2}
+end
+if not room[5] then
+  local deadline = math.max(math.min(now_ms + tonumber(room[3]) * 1000, expires_ms), now_ms + 1)
+  redis.call('HSET', KEYS[1], 'claimed', 1)
+  redis.call('PEXPIREAT', KEYS[1], deadline)
+  redis.call('PEXPIREAT', KEYS[3], deadline)
+  pttl = deadline - now_ms
 end
 local id = redis.call('HINCRBY', KEYS[1], 'next_member', 1)
 redis.call('ZADD', KEYS[2], now_ms, id)
@@ -602,6 +670,7 @@ mod tests {
             RoomOutcome::Exists,
             RoomOutcome::Full,
             RoomOutcome::NotFound,
+            RoomOutcome::TooManyTickets,
         ] {
             assert_eq!(RoomOutcome::from_code(o.code()), Some(o));
         }
