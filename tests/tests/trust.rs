@@ -528,6 +528,30 @@ where
 // Tests
 // ---------------------------------------------------------------------------
 
+/// The browser (`vroom-e2e`) and the server (`vroom-shared`) bind room ids
+/// to join keys the same way (`docs/PROTOCOL.md` §2.2), without either crate
+/// depending on the other.
+#[test]
+fn the_page_and_the_server_derive_the_same_room_id() {
+    assert_eq!(
+        vroom_e2e::labels::ROOM_ID.as_slice(),
+        vroom_shared::RoomId::JOIN_KEY_LABEL
+    );
+    for i in 0..64u8 {
+        let secret = RoomSecret::from_bytes([i.wrapping_mul(37); 32]);
+        let keys = secret.derive_keys();
+        let join_key = vroom_shared::JoinKey::from_bytes(*keys.join_key());
+        assert_eq!(
+            keys.room_id().to_base64url(),
+            RoomId::for_join_key(&join_key).to_base64(),
+        );
+        assert_eq!(
+            vroom_e2e::RoomId::for_join_key(join_key.as_bytes()).as_bytes(),
+            RoomId::for_join_key(&join_key).as_bytes()
+        );
+    }
+}
+
 /// `POST /api/rooms` with `body`; returns status and body.
 async fn post(app: &App, path: &str, body: Value) -> (u16, String) {
     let response = client()
