@@ -7,6 +7,7 @@ mod common;
 use common::*;
 use std::time::{Duration, Instant};
 use vroom_shared::relay::{ClientFrame, close};
+use vroom_test_support::redis_url;
 
 const S5: Duration = Duration::from_secs(5);
 

@@ -9,6 +9,7 @@ use vroom_shared::redis::scripts::{MAINTAIN_ROOM, REDEEM_TICKET, REMOVE_MEMBER};
 use vroom_shared::redis::{presence_key, room_key, ticket_key, tickets_key};
 use vroom_shared::relay::room_fields;
 use vroom_shared::{RoomId, Ticket};
+use vroom_test_support::redis_url;
 
 type Conn = redis::aio::MultiplexedConnection;
 

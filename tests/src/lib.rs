@@ -1,6 +1,9 @@
 //! Harness for the system tests: starts the real `vroom` host (built by
 //! `cargo xtask test`) on the real `spin.toml`, talks to it over HTTP from a
 //! unique loopback address per client, and inspects the real Redis.
+//! [`browser`] drives the site in real browsers of every engine.
+
+pub mod browser;
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
@@ -20,10 +23,7 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// `redis://host:port` of the Redis the tests use (`REDIS_URL`, else the local one).
-pub fn redis_url() -> String {
-    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
-}
+pub use vroom_test_support::{random, redis_url};
 
 /// `host:port` of [`redis_url`].
 pub fn redis_host_port() -> String {
@@ -63,6 +63,38 @@ pub async fn room_keys(room_id: &str) -> Vec<String> {
             return keys;
         }
         cursor = next;
+    }
+}
+
+/// A free TCP port on 127.0.0.1 (free when asked; bind it soon).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A fresh temporary directory, removed when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// Creates `$TMPDIR/<prefix>-<16 hex digits>`.
+    pub fn new(prefix: &str) -> Self {
+        let name: String = random::<8>().iter().map(|b| format!("{b:02x}")).collect();
+        let path = std::env::temp_dir().join(format!("{prefix}-{name}"));
+        std::fs::create_dir_all(&path).expect("temp dir");
+        Self(path)
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -168,18 +200,24 @@ impl Host {
 
     /// Sends SIGTERM and waits for the process to exit; returns whether it exited cleanly.
     pub async fn terminate(mut self) -> bool {
-        let Some(pid) = self.child.id() else {
-            return false;
-        };
-        let _ = Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status()
-            .await;
-        matches!(
-            tokio::time::timeout(Duration::from_secs(15), self.child.wait()).await,
-            Ok(Ok(status)) if status.success()
-        )
+        terminate(&mut self.child).await
     }
+}
+
+/// Sends SIGTERM to `child` and waits (at most 15 s) for it to exit;
+/// returns whether it exited cleanly.
+async fn terminate(child: &mut Child) -> bool {
+    let Some(pid) = child.id() else {
+        return false;
+    };
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .await;
+    matches!(
+        tokio::time::timeout(Duration::from_secs(15), child.wait()).await,
+        Ok(Ok(status)) if status.success()
+    )
 }
 
 /// A running `edge-ws-bridge` relay node, stopped when dropped.
@@ -232,5 +270,12 @@ impl RelayNode {
     /// The process id (for signals).
     pub fn pid(&self) -> Option<u32> {
         self.child.id()
+    }
+
+    /// Stops the node the way a deploy does (SIGTERM: it closes its sockets
+    /// with 1012 and leaves their rooms alive) and waits for it to exit;
+    /// returns whether it exited cleanly.
+    pub async fn terminate(mut self) -> bool {
+        terminate(&mut self.child).await
     }
 }

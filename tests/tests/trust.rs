@@ -9,208 +9,124 @@
 //! the rooms API, and reaches the relay nodes through a round-robin front
 //! that counts connections. Needs what `tests/browser.rs` needs.
 
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::process::{Child, Command};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use vroom_e2e::{Identity, RoomSecret, parse_invite_link};
 use vroom_shared::relay::{ClientFrame, RelayFrame};
 use vroom_shared::{RoomId, Ticket};
-use vroom_system_tests::{Host, RelayNode, client, random_b64, repo_root};
+use vroom_system_tests::browser::{App, Browser, Ctx, Suite};
+use vroom_system_tests::{client, random_b64};
 
-/// One browser test at a time: two cores, several Chromiums each.
+fn main() -> ExitCode {
+    Suite::new()
+        .once(
+            "the_page_and_the_server_derive_the_same_room_id",
+            the_page_and_the_server_derive_the_same_room_id,
+        )
+        .once(
+            "named_rooms_cannot_be_squatted_or_probed",
+            named_rooms_cannot_be_squatted_or_probed,
+        )
+        .once(
+            "members_with_the_same_name_are_told_apart_on_a_third_screen",
+            members_with_the_same_name_are_told_apart_on_a_third_screen,
+        )
+        .once(
+            "a_right_to_left_override_cannot_reorder_a_line",
+            a_right_to_left_override_cannot_reorder_a_line,
+        )
+        .once(
+            "a_forced_reconnect_keeps_the_code_and_a_real_key_change_is_announced",
+            a_forced_reconnect_keeps_the_code_and_a_real_key_change_is_announced,
+        )
+        .once(
+            "the_invite_screen_sends_nothing_before_join",
+            the_invite_screen_sends_nothing_before_join,
+        )
+        .once(
+            "after_the_room_the_tab_holds_nothing_and_a_reopened_tab_does_not_rejoin",
+            after_the_room_the_tab_holds_nothing_and_a_reopened_tab_does_not_rejoin,
+        )
+        .once(
+            "the_browser_history_keeps_only_the_opened_invite_link",
+            the_browser_history_keeps_only_the_opened_invite_link,
+        )
+        .once(
+            "a_member_the_relay_reports_must_verify_and_refusals_are_told_once",
+            a_member_the_relay_reports_must_verify_and_refusals_are_told_once,
+        )
+        .run()
+}
+
+/// One test at a time: two cores, several Chromiums each, and one test
+/// restarts a relay node under the shared app.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The page's reload window (`site/src/web/store.rs`) plus a margin.
 const LATER_THAN_A_RELOAD: Duration = Duration::from_secs(12);
 
-// ---------------------------------------------------------------------------
-// Harness: a minimal copy of `tests/browser.rs`'s, until the browser harness
-// lives in the tests library; plus the fronts that count.
-// ---------------------------------------------------------------------------
-
-/// A temporary directory, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(prefix: &str) -> Self {
-        let path = std::env::temp_dir().join(format!("{prefix}-{}", random_b64(8)));
-        std::fs::create_dir_all(&path).expect("temp dir");
-        Self(path)
-    }
+/// Runs a script in the page and returns its value.
+async fn js(x: &Browser, script: &str, args: Vec<Value>) -> Value {
+    x.client.execute(script, args).await.expect("script runs")
 }
 
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// Sets an input's value as typing would (any characters, invisible ones included).
+async fn fill(x: &Browser, css: &str, text: &str) {
+    x.wait(css).await;
+    js(
+        x,
+        "const el = document.querySelector(arguments[0]);
+         el.value = arguments[1];
+         el.dispatchEvent(new Event('input', { bubbles: true }));",
+        vec![json!(css), json!(text)],
+    )
+    .await;
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+/// Sends `text` (any characters) as a message.
+async fn say(x: &Browser, text: &str) {
+    fill(x, "#composer", text).await;
+    x.click("#send").await;
 }
 
-/// The repository's spin.toml with absolute component paths and `site/dist`.
-fn manifest(dir: &Path) -> PathBuf {
-    let root = repo_root();
-    let text = std::fs::read_to_string(root.join("spin.toml")).expect("spin.toml");
-    let text = text
-        .replace(
-            "source = \"target/",
-            &format!("source = \"{}/target/", root.display()),
-        )
-        .lines()
-        .map(|line| {
-            if line.starts_with("files = ") {
-                format!(
-                    "files = [{{ source = \"{}\", destination = \"/\" }}]",
-                    root.join("site/dist").display()
-                )
-            } else {
-                line.to_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    let path = dir.join("spin.toml");
-    std::fs::write(&path, text).expect("write manifest");
-    path
+/// Creates a quick room under `name` and returns its invite link.
+async fn create_room(x: &Browser, app: &App, name: &str) -> String {
+    x.goto(&app.url("/")).await;
+    fill(x, "#display-name", name).await;
+    x.click("#quick-create").await;
+    x.wait_text("#conn", "Connected").await;
+    x.value("#invite-link").await
 }
 
-/// The host behind a front that records what browsers ask it, two relay
-/// nodes behind a round-robin front that records which node each
-/// connection went to.
-struct App {
-    host: Host,
-    /// `http://127.0.0.1:port` of the front: the site's origin for browsers.
-    origin: String,
-    nodes: Vec<RelayNode>,
-    requests: Arc<Mutex<Vec<u8>>>,
-    relay_connections: Arc<Mutex<Vec<usize>>>,
-    _dir: TempDir,
+/// Opens an invite link and accepts it under `name`.
+async fn join(x: &Browser, link: &str, name: &str) {
+    x.goto(link).await;
+    fill(x, "#invite-name", name).await;
+    x.click("#join-invite").await;
+    x.wait_text("#conn", "Connected").await;
 }
 
-impl App {
-    async fn start() -> Self {
-        assert!(
-            repo_root().join("site/dist/index.html").exists(),
-            "site/dist is missing: build the site with `cargo xtask test`"
-        );
-        let dir = TempDir::new("vroom-trust");
-        let site_front = TcpListener::bind("127.0.0.1:0").await.expect("front");
-        let origin = format!("http://{}", site_front.local_addr().expect("address"));
-        let relay_front = TcpListener::bind("127.0.0.1:0").await.expect("front");
-        let relay_url = format!("ws://{}/ws", relay_front.local_addr().expect("address"));
-        let host = Host::start_with(
-            &manifest(&dir.0),
-            &[
-                ("relay_url", relay_url.as_str()),
-                ("rate_create_per_min", "100000"),
-                ("rate_join_per_min", "100000"),
-            ],
-            &[],
-        )
-        .await;
-        let args = [
-            "--allowed-origin",
-            origin.as_str(),
-            "--creator-grace-ms",
-            "2000",
-            "--presence-interval-ms",
-            "300",
-            "--presence-stale-ms",
-            "2000",
-        ];
-        let (one, two) = tokio::join!(
-            RelayNode::start("trust-node-1", &args),
-            RelayNode::start("trust-node-2", &args)
-        );
-        let nodes = vec![one, two];
-        let backends: Vec<SocketAddr> = nodes.iter().map(|n| node_address(&n.url)).collect();
-        let host_address = node_address(&host.base);
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let relay_connections = Arc::new(Mutex::new(Vec::new()));
-        tokio::spawn(recording_front(site_front, host_address, requests.clone()));
-        tokio::spawn(round_robin(
-            relay_front,
-            backends,
-            relay_connections.clone(),
-        ));
-        Self {
-            host,
-            origin,
-            nodes,
-            requests,
-            relay_connections,
-            _dir: dir,
-        }
-    }
-
-    /// The site's URL for `path`, through the recording front.
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.origin)
-    }
-
-    /// Requests browsers sent to the rooms API so far.
-    fn api_requests(&self) -> usize {
-        let bytes = self.requests.lock().unwrap_or_else(|e| e.into_inner());
-        ["GET /api/", "POST /api/", "DELETE /api/", "PUT /api/"]
-            .iter()
-            .map(|line| count(&bytes, line.as_bytes()))
-            .sum()
-    }
-
-    /// Connections browsers opened to the relay so far.
-    fn relay_connections(&self) -> usize {
-        self.relay_connections
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .len()
-    }
-
-    /// The node the latest relay connection went to.
-    fn latest_node(&self) -> usize {
-        *self
-            .relay_connections
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .last()
-            .expect("a relay connection")
-    }
-
-    /// Stops node `i` the way a deploy does (SIGTERM: its sockets close
-    /// with 1012, its rooms live on).
-    async fn stop_node(&self, i: usize) {
-        let pid = self.nodes[i].pid().expect("node runs");
-        let status = Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status()
-            .await
-            .expect("kill");
-        assert!(status.success());
-    }
+/// Waits until `n` members are verified and none is still joining.
+async fn settled(x: &Browser, n: usize) -> Vec<String> {
+    let codes = x.wait_members(n).await;
+    eventually("no member is still joining", || async {
+        !x.exists("#members .joining").await
+    })
+    .await;
+    codes
 }
 
-fn node_address(url: &str) -> SocketAddr {
-    url.trim_start_matches("ws://")
-        .trim_start_matches("http://")
-        .trim_end_matches("/ws")
-        .trim_end_matches('/')
-        .parse()
-        .expect("address")
+async fn session_storage_len(x: &Browser) -> u64 {
+    js(x, "return sessionStorage.length;", vec![])
+        .await
+        .as_u64()
+        .expect("a number")
 }
 
 fn count(haystack: &[u8], needle: &[u8]) -> usize {
@@ -218,288 +134,6 @@ fn count(haystack: &[u8], needle: &[u8]) -> usize {
         .windows(needle.len())
         .filter(|w| *w == needle)
         .count()
-}
-
-/// Copies bytes both ways between `a` and `b`; what comes from `a` is also
-/// appended to `record`.
-async fn pipe(a: TcpStream, b: TcpStream, record: Option<Arc<Mutex<Vec<u8>>>>) {
-    let (mut ar, mut aw) = a.into_split();
-    let (mut br, mut bw) = b.into_split();
-    let up = tokio::spawn(async move {
-        let mut buf = vec![0u8; 65536];
-        while let Ok(n) = ar.read(&mut buf).await {
-            if n == 0 || bw.write_all(&buf[..n]).await.is_err() {
-                break;
-            }
-            if let Some(record) = &record {
-                record
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .extend_from_slice(&buf[..n]);
-            }
-        }
-        let _ = bw.shutdown().await;
-    });
-    let mut buf = vec![0u8; 65536];
-    while let Ok(n) = br.read(&mut buf).await {
-        if n == 0 || aw.write_all(&buf[..n]).await.is_err() {
-            break;
-        }
-    }
-    let _ = aw.shutdown().await;
-    let _ = up.await;
-}
-
-/// Forwards every connection to `backend`, recording what clients send.
-async fn recording_front(front: TcpListener, backend: SocketAddr, record: Arc<Mutex<Vec<u8>>>) {
-    while let Ok((client, _)) = front.accept().await {
-        let record = record.clone();
-        tokio::spawn(async move {
-            if let Ok(server) = TcpStream::connect(backend).await {
-                pipe(client, server, Some(record)).await;
-            }
-        });
-    }
-}
-
-/// Hands each connection to the next node in turn, noting which.
-async fn round_robin(front: TcpListener, backends: Vec<SocketAddr>, log: Arc<Mutex<Vec<usize>>>) {
-    let mut next = 0;
-    while let Ok((client, _)) = front.accept().await {
-        let node = next % backends.len();
-        next += 1;
-        log.lock().unwrap_or_else(|e| e.into_inner()).push(node);
-        let backend = backends[node];
-        tokio::spawn(async move {
-            if let Ok(server) = TcpStream::connect(backend).await {
-                pipe(client, server, None).await;
-            }
-        });
-    }
-}
-
-/// chromedriver, stopped when dropped.
-struct Driver {
-    _child: Child,
-    url: String,
-}
-
-impl Driver {
-    async fn start() -> Self {
-        let port = free_port();
-        let child = Command::new("/usr/bin/chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("chromedriver starts (apt-get install chromium-driver)");
-        let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "chromedriver does not listen"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Self {
-            _child: child,
-            url: format!("http://127.0.0.1:{port}"),
-        }
-    }
-
-    /// A fresh headless Chromium with its own profile directory.
-    async fn browser(&self) -> Browser {
-        let profile = TempDir::new("vroom-chromium");
-        let caps = json!({
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": "/usr/bin/chromium",
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-quic", "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync",
-                    "--window-size=1280,900",
-                    format!("--user-data-dir={}", profile.0.display()),
-                ]
-            }
-        });
-        let Value::Object(caps) = caps else {
-            unreachable!()
-        };
-        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps)
-            .connect(&self.url)
-            .await
-            .expect("a Chromium session");
-        Browser { client, profile }
-    }
-}
-
-struct Browser {
-    client: Client,
-    profile: TempDir,
-}
-
-impl Browser {
-    async fn goto(&self, url: &str) {
-        self.client.goto(url).await.expect("navigation");
-    }
-
-    async fn wait(&self, css: &str) -> fantoccini::elements::Element {
-        self.client
-            .wait()
-            .at_most(Duration::from_secs(40))
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css} never appeared: {e}"))
-    }
-
-    async fn exists(&self, css: &str) -> bool {
-        self.client.find(Locator::Css(css)).await.is_ok()
-    }
-
-    async fn click(&self, css: &str) {
-        self.wait(css).await.click().await.expect("click");
-    }
-
-    /// Runs a script in the page and returns its value.
-    async fn js(&self, script: &str, args: Vec<Value>) -> Value {
-        self.client
-            .execute(script, args)
-            .await
-            .expect("script runs")
-    }
-
-    /// Sets an input's value as typing would (any characters, invisible ones included).
-    async fn fill(&self, css: &str, text: &str) {
-        self.wait(css).await;
-        self.js(
-            "const el = document.querySelector(arguments[0]);
-             el.value = arguments[1];
-             el.dispatchEvent(new Event('input', { bubbles: true }));",
-            vec![json!(css), json!(text)],
-        )
-        .await;
-    }
-
-    async fn texts(&self, css: &str) -> Vec<String> {
-        let mut out = Vec::new();
-        for el in self
-            .client
-            .find_all(Locator::Css(css))
-            .await
-            .unwrap_or_default()
-        {
-            if let Ok(t) = el.text().await {
-                out.push(t);
-            }
-        }
-        out
-    }
-
-    /// Waits until some element matching `css` contains `text`.
-    async fn wait_text(&self, css: &str, text: &str) {
-        let started = Instant::now();
-        loop {
-            if self.texts(css).await.iter().any(|t| t.contains(text)) {
-                return;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(40),
-                "no {css} ever contained {text:?}; saw {:?}",
-                self.texts(css).await
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn value(&self, css: &str) -> String {
-        self.wait(css)
-            .await
-            .prop("value")
-            .await
-            .expect("value")
-            .unwrap_or_default()
-    }
-
-    async fn say(&self, text: &str) {
-        self.fill("#composer", text).await;
-        self.click("#send").await;
-    }
-
-    /// Waits until the member list shows `n` verified members and returns their codes.
-    async fn wait_members(&self, n: usize) -> Vec<String> {
-        let started = Instant::now();
-        loop {
-            let codes: Vec<String> = self
-                .texts("#members li .code")
-                .await
-                .into_iter()
-                .filter(|c| !c.is_empty())
-                .collect();
-            if codes.len() == n && !self.exists("#members .joining").await {
-                return codes;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(40),
-                "expected {n} verified members, saw {codes:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn my_code(&self) -> String {
-        self.wait("#members li.me .code")
-            .await
-            .text()
-            .await
-            .expect("own code")
-    }
-
-    async fn session_storage_len(&self) -> u64 {
-        self.js("return sessionStorage.length;", vec![])
-            .await
-            .as_u64()
-            .expect("a number")
-    }
-
-    /// Creates a quick room under `name` and returns its invite link.
-    async fn create_quick_room(&self, app: &App, name: &str) -> String {
-        self.goto(&app.url("/")).await;
-        self.fill("#display-name", name).await;
-        self.click("#quick-create").await;
-        self.wait_text("#conn", "Connected").await;
-        self.value("#invite-link").await
-    }
-
-    /// Opens an invite link and accepts it under `name`.
-    async fn join_by_link(&self, link: &str, name: &str) {
-        self.goto(link).await;
-        self.fill("#invite-name", name).await;
-        self.click("#join-invite").await;
-        self.wait_text("#conn", "Connected").await;
-    }
-
-    /// Ends the session; the profile directory stays until the returned
-    /// handle drops. Waits until Chromium has exited (its profile lock is gone).
-    async fn quit(self) -> TempDir {
-        let _ = self.client.close().await;
-        let lock = self.profile.0.join("SingletonLock");
-        let started = Instant::now();
-        while std::fs::symlink_metadata(&lock).is_ok() {
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "Chromium did not exit"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        self.profile
-    }
-
-    async fn close(self) {
-        let _ = self.client.close().await;
-    }
 }
 
 /// `(room id, join key)` in base64url of an invite link.
@@ -531,8 +165,7 @@ where
 /// The browser (`vroom-e2e`) and the server (`vroom-shared`) bind room ids
 /// to join keys the same way (`docs/PROTOCOL.md` §2.2), without either crate
 /// depending on the other.
-#[test]
-fn the_page_and_the_server_derive_the_same_room_id() {
+async fn the_page_and_the_server_derive_the_same_room_id(_: Ctx) {
     assert_eq!(
         vroom_e2e::labels::ROOM_ID.as_slice(),
         vroom_shared::RoomId::JOIN_KEY_LABEL
@@ -555,7 +188,7 @@ fn the_page_and_the_server_derive_the_same_room_id() {
 /// `POST /api/rooms` with `body`; returns status and body.
 async fn post(app: &App, path: &str, body: Value) -> (u16, String) {
     let response = client()
-        .post(app.host.url(path))
+        .post(app.url(path))
         .json(&body)
         .send()
         .await
@@ -564,12 +197,10 @@ async fn post(app: &App, path: &str, body: Value) -> (u16, String) {
     (status, response.text().await.expect("a body"))
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn named_rooms_cannot_be_squatted_or_probed() {
+async fn named_rooms_cannot_be_squatted_or_probed(t: Ctx) {
     let _serial = SERIAL.lock().await;
-    let app = App::start().await;
-    let driver = Driver::start().await;
-    let owner = driver.browser().await;
+    let app = t.app().await;
+    let [owner] = t.browsers().await;
     let name = format!("trust squat {}", random_b64(6));
     let pass = "seven purple walruses juggle quietly";
     // Everything the squatter knows: the room id (from an address bar, a
@@ -580,7 +211,7 @@ async fn named_rooms_cannot_be_squatted_or_probed() {
         .room_id()
         .to_base64url();
     let unknown = post(
-        &app,
+        app,
         &format!("/api/rooms/{}/join", random_b64(16)),
         json!({ "join_key": random_b64(32) }),
     )
@@ -597,8 +228,8 @@ async fn named_rooms_cannot_be_squatted_or_probed() {
 
     // The owners create their room as if nobody had tried.
     owner.goto(&app.url("/")).await;
-    owner.fill("#named-name", &name).await;
-    owner.fill("#named-pass", pass).await;
+    fill(&owner, "#named-name", &name).await;
+    fill(&owner, "#named-pass", pass).await;
     owner.click("#named-create").await;
     owner.wait_text("#conn", "Connected").await;
     owner.wait("#end-room").await;
@@ -610,7 +241,7 @@ async fn named_rooms_cannot_be_squatted_or_probed() {
         "create probe of a live room"
     );
     let join = post(
-        &app,
+        app,
         &format!("/api/rooms/{room_id}/join"),
         json!({ "join_key": random_b64(32) }),
     )
@@ -623,8 +254,8 @@ async fn named_rooms_cannot_be_squatted_or_probed() {
     owner.wait("#ended").await;
     assert_eq!(squat("create").await, unknown);
     owner.goto(&app.url("/")).await;
-    owner.fill("#named-name", &name).await;
-    owner.fill("#named-pass", pass).await;
+    fill(&owner, "#named-name", &name).await;
+    fill(&owner, "#named-pass", pass).await;
     owner.click("#named-create").await;
     owner.wait_text("#conn", "Connected").await;
     owner.wait("#end-room").await;
@@ -633,7 +264,7 @@ async fn named_rooms_cannot_be_squatted_or_probed() {
 
 /// The discriminator (`colour group`) each face on the page shows for a name.
 async fn faces_named(x: &Browser, css: &str, name: &str) -> Vec<String> {
-    x.js(
+    js(x,
         "return [...document.querySelectorAll(arguments[0])]
             .filter(f => f.querySelector('.name').textContent === arguments[1])
             .map(f => f.querySelector('.disc').className + ' ' + f.querySelector('.disc').textContent
@@ -648,30 +279,23 @@ async fn faces_named(x: &Browser, css: &str, name: &str) -> Vec<String> {
     .collect()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn members_with_the_same_name_are_told_apart_on_a_third_screen() {
+async fn members_with_the_same_name_are_told_apart_on_a_third_screen(t: Ctx) {
     let _serial = SERIAL.lock().await;
-    let app = App::start().await;
-    let driver = Driver::start().await;
-    let (a, b, c, d) = (
-        driver.browser().await,
-        driver.browser().await,
-        driver.browser().await,
-        driver.browser().await,
-    );
-    let link = a.create_quick_room(&app, "Alice").await;
-    b.join_by_link(&link, "Alice").await;
-    c.join_by_link(&link, "Carol").await;
+    let app = t.app().await;
+    let [a, b, c, d] = t.browsers().await;
+    let link = create_room(&a, app, "Alice").await;
+    join(&b, &link, "Alice").await;
+    join(&c, &link, "Carol").await;
     // The invisible variant of the name is refused, with the reason.
     d.goto(&link).await;
-    d.fill("#invite-name", "Alice\u{200b}").await;
+    fill(&d, "#invite-name", "Alice\u{200b}").await;
     d.click("#join-invite").await;
     d.wait_text("#invite-error", "U+200B").await;
     assert!(!d.exists("#conn").await, "refused names do not join");
 
-    c.wait_members(3).await;
-    a.say("I am the first Alice").await;
-    b.say("I am the other Alice").await;
+    settled(&c, 3).await;
+    say(&a, "I am the first Alice").await;
+    say(&b, "I am the other Alice").await;
     c.wait_text(".line.other .text", "the other Alice").await;
     c.wait_text(".line.other .text", "the first Alice").await;
     // On Carol's screen both Alices are marked, with different discriminators.
@@ -694,13 +318,13 @@ async fn members_with_the_same_name_are_told_apart_on_a_third_screen() {
     }
     // …and they are the ones Alice and Alice see for themselves.
     for x in [&a, &b] {
-        let own = x
-            .js(
-                "const f = document.querySelector('#members li.me .face .disc');
+        let own = js(
+            x,
+            "const f = document.querySelector('#members li.me .face .disc');
                  return f.className + ' ' + f.textContent;",
-                vec![],
-            )
-            .await;
+            vec![],
+        )
+        .await;
         let own = own.as_str().expect("own discriminator");
         assert!(
             listed.iter().any(|f| f.starts_with(own)),
@@ -714,9 +338,9 @@ async fn members_with_the_same_name_are_told_apart_on_a_third_screen() {
 
 /// Left edges of two characters inside the last element matching `css`.
 async fn left_edges(x: &Browser, css: &str, first: &str, second: &str) -> (f64, f64) {
-    let edges = x
-        .js(
-            "const all = document.querySelectorAll(arguments[0]);
+    let edges = js(
+        x,
+        "const all = document.querySelectorAll(arguments[0]);
              const el = all[all.length - 1];
              const left = (ch) => {
                  const walk = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
@@ -732,32 +356,30 @@ async fn left_edges(x: &Browser, css: &str, first: &str, second: &str) -> (f64, 
                  return null;
              };
              return [left(arguments[1]), left(arguments[2])];",
-            vec![json!(css), json!(first), json!(second)],
-        )
-        .await;
+        vec![json!(css), json!(first), json!(second)],
+    )
+    .await;
     let edge = |i: usize| edges[i].as_f64().expect("the character is shown");
     (edge(0), edge(1))
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_right_to_left_override_cannot_reorder_a_line() {
+async fn a_right_to_left_override_cannot_reorder_a_line(t: Ctx) {
     let _serial = SERIAL.lock().await;
-    let app = App::start().await;
-    let driver = Driver::start().await;
-    let (a, b) = (driver.browser().await, driver.browser().await);
-    let link = a.create_quick_room(&app, "Alice").await;
+    let app = t.app().await;
+    let [a, b] = t.browsers().await;
+    let link = create_room(&a, app, "Alice").await;
     // A name with U+202E is refused before anything is sent.
     b.goto(&link).await;
-    b.fill("#invite-name", "\u{202e}ecilA").await;
+    fill(&b, "#invite-name", "\u{202e}ecilA").await;
     b.click("#join-invite").await;
     b.wait_text("#invite-error", "U+202E").await;
-    b.fill("#invite-name", "Bob").await;
+    fill(&b, "#invite-name", "Bob").await;
     b.click("#join-invite").await;
     b.wait_text("#conn", "Connected").await;
-    a.wait_members(2).await;
+    settled(&a, 2).await;
 
     // "report_" RLO "gpj.bat" would read "report_tab.jpg" if obeyed.
-    a.say("report_\u{202e}gpj.bat").await;
+    say(&a, "report_\u{202e}gpj.bat").await;
     b.wait_text(".line.other .text", "report_").await;
     let (g, j) = left_edges(&b, ".line.other .text", "g", "j").await;
     assert!(
@@ -766,15 +388,15 @@ async fn a_right_to_left_override_cannot_reorder_a_line() {
     );
     b.wait_text(".line.other .text .bidi-mark", "U+202E").await;
     // The author, the text and the time keep their places.
-    let order = b
-        .js(
-            "const all = document.querySelectorAll('.line.other');
+    let order = js(
+        &b,
+        "const all = document.querySelectorAll('.line.other');
              const line = all[all.length - 1];
              const top = (s) => line.querySelector(s).getBoundingClientRect().top;
              return [top('.author'), top('.text'), top('.at')];",
-            vec![],
-        )
-        .await;
+        vec![],
+    )
+    .await;
     let tops: Vec<f64> = order
         .as_array()
         .expect("three")
@@ -786,21 +408,19 @@ async fn a_right_to_left_override_cannot_reorder_a_line() {
     b.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_forced_reconnect_keeps_the_code_and_a_real_key_change_is_announced() {
+async fn a_forced_reconnect_keeps_the_code_and_a_real_key_change_is_announced(t: Ctx) {
     let _serial = SERIAL.lock().await;
-    let app = App::start().await;
-    let driver = Driver::start().await;
-    let (a, b) = (driver.browser().await, driver.browser().await);
-    let link = a.create_quick_room(&app, "Alice").await;
-    b.join_by_link(&link, "Bob").await;
-    a.wait_members(2).await;
+    let app = t.app().await;
+    let [a, b] = t.browsers().await;
+    let link = create_room(&a, app, "Alice").await;
+    join(&b, &link, "Bob").await;
+    settled(&a, 2).await;
     let bob = b.my_code().await;
-    let bobs_node = app.latest_node();
+    let bobs_node = *app.relay_connections().last().expect("Bob's connection");
     assert!(a.texts("#members li .code").await.contains(&bob));
 
     // The relay node Bob is on goes away: Bob's tab reconnects to the other.
-    app.stop_node(bobs_node).await;
+    app.restart_node(bobs_node).await;
     b.wait_text(".line.system", "Connection lost").await;
     b.wait_text(
         ".line.system",
@@ -810,7 +430,7 @@ async fn a_forced_reconnect_keeps_the_code_and_a_real_key_change_is_announced() 
     a.wait_text(".line.system", "is back, with the same safety code")
         .await;
     assert_eq!(b.my_code().await, bob, "Bob's own code changed");
-    let codes = a.wait_members(2).await;
+    let codes = settled(&a, 2).await;
     assert!(codes.contains(&bob), "Alice sees {codes:?}, not {bob}");
     assert!(
         !a.texts(".line.system")
@@ -819,13 +439,13 @@ async fn a_forced_reconnect_keeps_the_code_and_a_real_key_change_is_announced() 
             .any(|t| t.contains("safety code changed")),
         "a reconnect was announced as a key change"
     );
-    b.say("still me").await;
+    say(&b, "still me").await;
     a.wait_text(".line.other .text", "still me").await;
 
     // Bob's tab loses its keys but not its tab id (what someone who copied
     // the tab id would have): Alice is told to compare again.
     let stored: Value = serde_json::from_str(
-        b.js("return sessionStorage.getItem('vroom.room');", vec![])
+        js(&b, "return sessionStorage.getItem('vroom.room');", vec![])
             .await
             .as_str()
             .expect("an entry"),
@@ -835,7 +455,8 @@ async fn a_forced_reconnect_keeps_the_code_and_a_real_key_change_is_announced() 
         .expect("a stored identity");
     let fresh = Identity::generate(&mut vroom_e2e::SystemRng::default());
     let swapped = Identity::new(fresh.keys().clone(), old.tab());
-    b.js(
+    js(
+        &b,
         "const e = JSON.parse(sessionStorage.getItem('vroom.room'));
          e.identity = arguments[0];
          sessionStorage.setItem('vroom.room', JSON.stringify(e));
@@ -857,20 +478,18 @@ async fn a_forced_reconnect_keeps_the_code_and_a_real_key_change_is_announced() 
     );
     let new_code = b.my_code().await;
     assert_ne!(new_code, bob);
-    a.wait_members(2).await;
+    settled(&a, 2).await;
     assert!(a.texts("#members li .code").await.contains(&new_code));
     a.close().await;
     b.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_invite_screen_sends_nothing_before_join() {
+async fn the_invite_screen_sends_nothing_before_join(t: Ctx) {
     let _serial = SERIAL.lock().await;
-    let app = App::start().await;
-    let driver = Driver::start().await;
-    let (a, b) = (driver.browser().await, driver.browser().await);
-    let link = a.create_quick_room(&app, "Alice").await;
-    let (api, relay) = (app.api_requests(), app.relay_connections());
+    let app = t.app().await;
+    let [a, b] = t.browsers().await;
+    let link = create_room(&a, app, "Alice").await;
+    let (api, relay) = (app.api_requests(), app.relay_connections().len());
     assert!(api > 0 && relay > 0, "the fronts see the creator");
 
     b.goto(&link).await;
@@ -887,40 +506,38 @@ async fn the_invite_screen_sends_nothing_before_join() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(app.api_requests(), api, "the invite screen called the API");
     assert_eq!(
-        app.relay_connections(),
+        app.relay_connections().len(),
         relay,
         "the invite screen opened the relay"
     );
-    a.wait_members(1).await;
+    settled(&a, 1).await;
 
     b.click("#join-invite").await;
     b.wait_text("#conn", "Connected").await;
     assert!(app.api_requests() > api);
-    assert!(app.relay_connections() > relay);
-    a.wait_members(2).await;
+    assert!(app.relay_connections().len() > relay);
+    settled(&a, 2).await;
     let names = a.texts("#members .face .name").await;
     assert!(names.contains(&offered), "{names:?} lacks {offered}");
     a.close().await;
     b.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn after_the_room_the_tab_holds_nothing_and_a_reopened_tab_does_not_rejoin() {
+async fn after_the_room_the_tab_holds_nothing_and_a_reopened_tab_does_not_rejoin(t: Ctx) {
     let _serial = SERIAL.lock().await;
-    let app = App::start().await;
-    let driver = Driver::start().await;
-    let (a, b) = (driver.browser().await, driver.browser().await);
+    let app = t.app().await;
+    let [a, b] = t.browsers().await;
 
     // The creator closes the tab ("navigates away") and comes back later
     // than a reload: it does not rejoin, and never as creator.
-    let link = a.create_quick_room(&app, "Alice").await;
-    b.join_by_link(&link, "Bob").await;
-    a.wait_members(2).await;
-    assert!(a.session_storage_len().await > 0);
+    let link = create_room(&a, app, "Alice").await;
+    join(&b, &link, "Bob").await;
+    settled(&a, 2).await;
+    assert!(session_storage_len(&a).await > 0);
     a.goto("about:blank").await;
     b.wait_text("#ended", "This room has ended.").await;
     assert_eq!(
-        b.session_storage_len().await,
+        session_storage_len(&b).await,
         0,
         "the ended room left storage"
     );
@@ -928,19 +545,19 @@ async fn after_the_room_the_tab_holds_nothing_and_a_reopened_tab_does_not_rejoin
     let api = app.api_requests();
     a.client.back().await.expect("back");
     a.wait("#reopened").await;
-    assert_eq!(a.session_storage_len().await, 0);
+    assert_eq!(session_storage_len(&a).await, 0);
     assert!(!a.exists("#end-room").await);
     assert_eq!(app.api_requests(), api, "the reopened tab called the API");
 
     // "End": both tabs hold nothing, and neither comes back to the room.
-    let link = a.create_quick_room(&app, "Alice").await;
-    b.join_by_link(&link, "Bob").await;
-    a.wait_members(2).await;
+    let link = create_room(&a, app, "Alice").await;
+    join(&b, &link, "Bob").await;
+    settled(&a, 2).await;
     a.click("#end-room").await;
     a.click("#confirm-yes").await;
     for x in [&a, &b] {
         x.wait("#ended").await;
-        assert_eq!(x.session_storage_len().await, 0, "End left storage");
+        assert_eq!(session_storage_len(x).await, 0, "End left storage");
         assert!(x.texts(".line").await.is_empty());
     }
     let api = app.api_requests();
@@ -991,18 +608,16 @@ fn urls_in(bytes: &[u8], origin: &str) -> Vec<String> {
     urls
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_browser_history_keeps_only_the_opened_invite_link() {
+async fn the_browser_history_keeps_only_the_opened_invite_link(t: Ctx) {
     let _serial = SERIAL.lock().await;
-    let app = App::start().await;
-    let driver = Driver::start().await;
-    let (a, b) = (driver.browser().await, driver.browser().await);
-    let link = a.create_quick_room(&app, "Zebulon Quince").await;
+    let app = t.app().await;
+    let [a, b] = t.browsers().await;
+    let link = create_room(&a, app, "Zebulon Quince").await;
     let (room_id, join_key) = credentials(&link);
     let secret = link.rsplit('#').next().expect("fragment").to_owned();
-    b.join_by_link(&link, "Ysolde Marsh").await;
-    a.wait_members(2).await;
-    a.say("history must not keep this 7Q2").await;
+    join(&b, &link, "Ysolde Marsh").await;
+    settled(&a, 2).await;
+    say(&a, "history must not keep this 7Q2").await;
     b.wait_text(".line.other .text", "7Q2").await;
     a.click("#end-room").await;
     a.click("#confirm-yes").await;
@@ -1015,11 +630,11 @@ async fn the_browser_history_keeps_only_the_opened_invite_link() {
         "history must not keep this",
         join_key.as_str(),
     ];
-    let creator = history_bytes(&a_profile.0);
-    let invitee = history_bytes(&b_profile.0);
+    let creator = history_bytes(a_profile.path());
+    let invitee = history_bytes(b_profile.path());
     // What remains, in plain words. The creator's history names no room and
     // holds no secret: the room page's address is `/r`.
-    eprintln!("creator's history: {:?}", urls_in(&creator, &app.origin));
+    eprintln!("creator's history: {:?}", urls_in(&creator, app.origin()));
     for needle in never.iter().chain([&room_id.as_str(), &secret.as_str()]) {
         assert_eq!(
             count(&creator, needle.as_bytes()),
@@ -1031,7 +646,7 @@ async fn the_browser_history_keeps_only_the_opened_invite_link() {
     // The invitee's history keeps the invite link it opened (a page cannot
     // remove it), and nothing else of the room: the room id appears only
     // as part of that link.
-    eprintln!("invitee's history: {:?}", urls_in(&invitee, &app.origin));
+    eprintln!("invitee's history: {:?}", urls_in(&invitee, app.origin()));
     for needle in never {
         assert_eq!(
             count(&invitee, needle.as_bytes()),
@@ -1044,7 +659,7 @@ async fn the_browser_history_keeps_only_the_opened_invite_link() {
     assert_eq!(count(&invitee, room_id.as_bytes()), opened);
     // …which opens nothing now: its key is refused like any unknown room's.
     let (status, _) = post(
-        &app,
+        app,
         &format!("/api/rooms/{room_id}/join"),
         json!({ "join_key": join_key }),
     )
@@ -1052,19 +667,17 @@ async fn the_browser_history_keeps_only_the_opened_invite_link() {
     assert_eq!(status, 404);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_member_the_relay_reports_must_verify_and_refusals_are_told_once() {
+async fn a_member_the_relay_reports_must_verify_and_refusals_are_told_once(t: Ctx) {
     let _serial = SERIAL.lock().await;
-    let app = App::start().await;
-    let driver = Driver::start().await;
-    let a = driver.browser().await;
-    let link = a.create_quick_room(&app, "Alice").await;
-    a.wait_members(1).await;
+    let app = t.app().await;
+    let [a] = t.browsers().await;
+    let link = create_room(&a, app, "Alice").await;
+    settled(&a, 1).await;
     // Whoever holds a ticket (here: the test, playing a server that issues
     // one to itself) connects but never proves it holds the room key.
     let (room_id, join_key) = credentials(&link);
     let (status, body) = post(
-        &app,
+        app,
         &format!("/api/rooms/{room_id}/join"),
         json!({ "join_key": join_key }),
     )
@@ -1072,14 +685,10 @@ async fn a_member_the_relay_reports_must_verify_and_refusals_are_told_once() {
     assert_eq!(status, 200, "{body}");
     let reply: Value = serde_json::from_str(&body).expect("JSON");
     let ticket = Ticket::parse(reply["ticket"].as_str().expect("ticket")).expect("a ticket");
-    let mut request = app.nodes[0]
-        .url
-        .as_str()
-        .into_client_request()
-        .expect("URL");
+    let mut request = app.node_url(0).await.into_client_request().expect("URL");
     request
         .headers_mut()
-        .insert("origin", app.origin.parse().expect("header"));
+        .insert("origin", app.origin().parse().expect("header"));
     let (mut ws, _) = tokio_tungstenite::connect_async(request)
         .await
         .expect("the relay accepts");
@@ -1128,7 +737,7 @@ async fn a_member_the_relay_reports_must_verify_and_refusals_are_told_once() {
         1,
         "{lines:?}"
     );
-    a.wait_members(1).await;
+    settled(&a, 1).await;
     drop(ws);
     a.close().await;
 }

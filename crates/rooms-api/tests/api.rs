@@ -12,10 +12,7 @@ use vroom_rooms_api::{
 };
 use vroom_shared::redis::{TicketGrant, presence_key, room_pattern, ticket_key};
 use vroom_shared::{CreatorToken, JoinKey, RoomId, Ticket};
-
-fn redis_url() -> String {
-    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
-}
+use vroom_test_support::{random, redis_url};
 
 /// A `Backend` on the `redis` crate, connecting on first use like the Spin
 /// component does.
@@ -101,12 +98,6 @@ impl Backend for RedisBackend {
     fn random_bytes(&self, buf: &mut [u8]) -> Result<(), BackendError> {
         getrandom::fill(buf).map_err(|e| BackendError::Random(e.to_string()))
     }
-}
-
-fn random<const N: usize>() -> [u8; N] {
-    let mut bytes = [0; N];
-    getrandom::fill(&mut bytes).expect("getrandom");
-    bytes
 }
 
 fn config() -> Config {

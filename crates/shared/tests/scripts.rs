@@ -13,13 +13,10 @@ use vroom_shared::redis::{
     rate_key, room_key, room_pattern, ticket_key, tickets_key,
 };
 use vroom_shared::{CreatorToken, JoinKey, RoomId, Ticket};
+use vroom_test_support::{random, redis_url};
 
 /// The rooms API's default claim deadline (`room_claim_secs`).
 const CLAIM_SECS: u32 = 60;
-
-fn redis_url() -> String {
-    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
-}
 
 async fn connect() -> MultiplexedConnection {
     redis::Client::open(redis_url())
@@ -27,12 +24,6 @@ async fn connect() -> MultiplexedConnection {
         .get_multiplexed_async_connection()
         .await
         .unwrap_or_else(|e| panic!("Redis at {} is required: {e}", redis_url()))
-}
-
-fn random<const N: usize>() -> [u8; N] {
-    let mut bytes = [0; N];
-    getrandom::fill(&mut bytes).expect("getrandom");
-    bytes
 }
 
 /// A fresh room's credentials.

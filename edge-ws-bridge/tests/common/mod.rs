@@ -21,16 +21,7 @@ use vroom_shared::redis::{
 };
 use vroom_shared::relay::{ClientFrame, RelayFrame};
 use vroom_shared::{CreatorToken, JoinKey, RoomId, Ticket};
-
-pub fn redis_url() -> String {
-    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
-}
-
-pub fn random<const N: usize>() -> [u8; N] {
-    let mut b = [0; N];
-    getrandom::fill(&mut b).unwrap();
-    b
-}
+pub use vroom_test_support::random;
 
 pub async fn redis(url: &str) -> redis::aio::MultiplexedConnection {
     redis::Client::open(url)

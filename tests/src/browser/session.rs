@@ -1,0 +1,320 @@
+//! One browser session and the steps tests take in it: find, click, type,
+//! read, wait, screenshot, and the site's own flows (create, join, say, end).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::Value;
+
+use super::ENTER;
+use super::app::App;
+use super::engine::{Driver, Engine, WINDOW};
+use crate::{TempDir, repo_root};
+
+/// How long a test waits for something to appear in a page.
+const PATIENCE: Duration = Duration::from_secs(40);
+
+/// A fresh browser of `engine`, with its own WebDriver server and profile;
+/// everything stops when it is dropped.
+pub struct Browser {
+    /// The WebDriver session, for what the helpers below do not cover.
+    pub client: Client,
+    engine: Engine,
+    _driver: Driver,
+    profile: TempDir,
+}
+
+/// Opens one fresh browser per entry of `engines`, all at once.
+pub async fn open<const N: usize>(engines: [Engine; N]) -> [Browser; N] {
+    let browsers = futures_util::future::join_all(engines.map(Browser::open)).await;
+    match browsers.try_into() {
+        Ok(browsers) => browsers,
+        Err(_) => unreachable!("join_all keeps the count"),
+    }
+}
+
+impl Browser {
+    /// Starts `engine`'s driver and a fresh headless session in it.
+    pub async fn open(engine: Engine) -> Self {
+        let driver = Driver::start(engine).await;
+        let profile = TempDir::new(&format!("vroom-{engine}"));
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(engine.capabilities(profile.path()))
+            .connect(&driver.url)
+            .await
+            .unwrap_or_else(|e| panic!("a {engine} session: {e}"));
+        Self {
+            client,
+            engine,
+            _driver: driver,
+            profile,
+        }
+    }
+
+    /// The engine this browser runs.
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// Navigates to `url`.
+    pub async fn goto(&self, url: &str) {
+        self.client.goto(url).await.expect("navigation");
+    }
+
+    /// The address bar.
+    pub async fn current_url(&self) -> String {
+        self.client
+            .current_url()
+            .await
+            .expect("current URL")
+            .to_string()
+    }
+
+    /// Waits for the first element matching `css`.
+    pub async fn wait(&self, css: &str) -> Element {
+        self.client
+            .wait()
+            .at_most(PATIENCE)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{}: {css} never appeared: {e}", self.engine))
+    }
+
+    /// Whether an element matches `css` right now.
+    pub async fn exists(&self, css: &str) -> bool {
+        self.client.find(Locator::Css(css)).await.is_ok()
+    }
+
+    /// Clicks the element matching `css` once it appears.
+    pub async fn click(&self, css: &str) {
+        self.wait(css).await.click().await.expect("click");
+    }
+
+    /// Clears the field matching `css` and types `text` (WebDriver key codes
+    /// such as [`ENTER`] allowed).
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let el = self.wait(css).await;
+        el.clear().await.expect("clear");
+        el.send_keys(text).await.expect("typing");
+    }
+
+    /// The visible texts of every element matching `css`.
+    pub async fn texts(&self, css: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for el in self
+            .client
+            .find_all(Locator::Css(css))
+            .await
+            .unwrap_or_default()
+        {
+            if let Ok(t) = el.text().await {
+                out.push(t);
+            }
+        }
+        out
+    }
+
+    /// Waits until some element matching `css` contains `text`.
+    pub async fn wait_text(&self, css: &str, text: &str) {
+        let started = Instant::now();
+        loop {
+            if self.texts(css).await.iter().any(|t| t.contains(text)) {
+                return;
+            }
+            assert!(
+                started.elapsed() < PATIENCE,
+                "{}: no {css} ever contained {text:?}; saw {:?}",
+                self.engine,
+                self.texts(css).await
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The `value` of the field matching `css`.
+    pub async fn value(&self, css: &str) -> String {
+        self.wait(css)
+            .await
+            .prop("value")
+            .await
+            .expect("value")
+            .unwrap_or_default()
+    }
+
+    /// Sends a chat message with Enter.
+    pub async fn say(&self, text: &str) {
+        self.type_into("#composer", &format!("{text}{ENTER}")).await;
+    }
+
+    /// Waits until the member list shows `n` verified members (codes shown).
+    pub async fn wait_members(&self, n: usize) -> Vec<String> {
+        let started = Instant::now();
+        loop {
+            let codes: Vec<String> = self
+                .texts("#members li .code")
+                .await
+                .into_iter()
+                .filter(|c| !c.is_empty())
+                .collect();
+            if codes.len() == n {
+                return codes;
+            }
+            assert!(
+                started.elapsed() < PATIENCE,
+                "{}: expected {n} members with safety codes, saw {codes:?}",
+                self.engine
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// This member's own safety code.
+    pub async fn my_code(&self) -> String {
+        self.wait("#members li.me .code")
+            .await
+            .text()
+            .await
+            .expect("own code")
+    }
+
+    /// Saves a screenshot at `width`×`height` as
+    /// `test-artifacts/browser/<engine>/<name>.png`, then restores the window.
+    pub async fn screenshot(&self, name: &str, width: u32, height: u32) {
+        self.client
+            .set_window_size(width, height)
+            .await
+            .expect("resize");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let png = self.client.screenshot().await.expect("screenshot");
+        let dir = artifacts(self.engine);
+        std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
+        let (width, height) = WINDOW;
+        self.client
+            .set_window_size(width, height)
+            .await
+            .expect("resize back");
+    }
+
+    /// Creates a quick room as `name` and returns its invite link.
+    pub async fn create_quick_room(&self, app: &App, name: &str) -> String {
+        self.goto(&app.url("/")).await;
+        self.type_into("#display-name", name).await;
+        self.click("#quick-create").await;
+        let link = self.value("#invite-link").await;
+        self.wait_text("#conn", "Connected").await;
+        link
+    }
+
+    /// Opens an invite link, accepts the invitation under the name the page
+    /// offers, and waits until connected.
+    pub async fn join_by_link(&self, link: &str) {
+        self.goto(link).await;
+        self.click("#join-invite").await;
+        self.wait_text("#conn", "Connected").await;
+    }
+
+    /// Fills the landing page's named-room form (create or join) and submits it.
+    pub async fn named_form(&self, app: &App, name: &str, create: bool, pass: &str) {
+        self.goto(&app.url("/")).await;
+        let (n, p, go) = if create {
+            ("#named-name", "#named-pass", "#named-create")
+        } else {
+            ("#join-name", "#join-pass", "#join-named-go")
+        };
+        self.type_into(n, name).await;
+        self.type_into(p, pass).await;
+        self.click(go).await;
+    }
+
+    /// Ends the room (creator only) and confirms.
+    pub async fn end_room(&self) {
+        self.click("#end-room").await;
+        self.click("#confirm-yes").await;
+    }
+
+    /// Chromium's browser log so far: console messages, CSP violations,
+    /// integrity failures. The other drivers have no log endpoint.
+    pub async fn chromium_log(&self) -> Vec<Value> {
+        assert_eq!(
+            self.engine,
+            Engine::Chromium,
+            "only chromedriver keeps a log"
+        );
+        match self.client.issue_cmd(BrowserLog).await {
+            Ok(Value::Array(entries)) => entries,
+            other => panic!("chromedriver browser log: {other:?}"),
+        }
+    }
+
+    /// Chromium log entries so far that report a CSP violation or a refused load.
+    pub async fn csp_violations(&self) -> Vec<String> {
+        self.chromium_log()
+            .await
+            .iter()
+            .filter_map(|e| e["message"].as_str())
+            .filter(|m| m.contains("Content Security Policy") || m.contains("Refused to"))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Ends the session (the browser closes its windows and quits).
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+
+    /// The profile directory the browser uses.
+    pub fn profile(&self) -> &Path {
+        self.profile.path()
+    }
+
+    /// Ends the session and waits until Chromium has exited, so its profile
+    /// on disk is complete (its `SingletonLock` is gone); the profile stays
+    /// until the returned directory is dropped.
+    pub async fn quit(self) -> TempDir {
+        assert_eq!(
+            self.engine,
+            Engine::Chromium,
+            "profiles are read for Chromium"
+        );
+        let _ = self.client.close().await;
+        let lock = self.profile.path().join("SingletonLock");
+        let started = Instant::now();
+        while std::fs::symlink_metadata(&lock).is_ok() {
+            assert!(started.elapsed() < PATIENCE, "Chromium did not exit");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.profile
+    }
+}
+
+/// chromedriver's browser log command.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/se/log",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(r#"{"type":"browser"}"#.into()))
+    }
+}
+
+/// `test-artifacts/browser/<engine>/`, created on first use.
+fn artifacts(engine: Engine) -> PathBuf {
+    let dir = repo_root()
+        .join("test-artifacts/browser")
+        .join(engine.name());
+    std::fs::create_dir_all(&dir).expect("artifact folder");
+    dir
+}
