@@ -984,10 +984,13 @@ pub fn leave() {
 /// does not rejoin. For the creator the relay ends the room unless it comes
 /// back within its leave grace, which a reload does.
 pub fn page_hidden() {
-    if let Some(mut ctl) = take_ctl() {
+    if let Some(ctl) = take_ctl() {
         let _ = send(&ctl, &ClientFrame::Leave);
-        ctl.entry.hidden_at = Some(js_sys::Date::now());
-        store::save(&ctl.entry);
+        // Stamp what is stored (every change was saved when it happened).
+        if let Some(mut entry) = store::load() {
+            entry.hidden_at = Some(js_sys::Date::now());
+            store::save(&entry);
+        }
         let ui = ctl.ui;
         drop(ctl);
         ui.wipe();
