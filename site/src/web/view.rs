@@ -304,14 +304,16 @@ pub fn RoomView() -> impl IntoView {
                             <ul class="members" id="members">
                                 <For each=move || ui.members.get() key=|m| (m.id, m.code.clone()) let:m>
                                     <li class:me=m.me data-member=m.id>
-                                        {match m.face.clone() {
-                                            Some(face) => {
-                                                let same = same_name(&face);
-                                                view! { <FaceTag face=face same_name=same /> }.into_any()
-                                            }
-                                            None => view! { <span class="joining">"Joining…"</span> }.into_any(),
-                                        }}
-                                        {m.me.then_some(" (you)")}
+                                        <span class="who">
+                                            {match m.face.clone() {
+                                                Some(face) => {
+                                                    let same = same_name(&face);
+                                                    view! { <FaceTag face=face same_name=same /> }.into_any()
+                                                }
+                                                None => view! { <span class="joining">"Joining…"</span> }.into_any(),
+                                            }}
+                                            {m.me.then_some(" (you)")}
+                                        </span>
                                         <code class="code">{m.code.clone().unwrap_or_default()}</code>
                                     </li>
                                 </For>
