@@ -298,6 +298,7 @@ async fn members_with_the_same_name_are_told_apart_on_a_third_screen(t: Ctx) {
     say(&b, "I am the other Alice").await;
     c.wait_text(".line.other .text", "the other Alice").await;
     c.wait_text(".line.other .text", "the first Alice").await;
+    c.screenshot("same-names-desktop", 1280, 900).await;
     // On Carol's screen both Alices are marked, with different discriminators.
     let listed = faces_named(&c, "#members .face", "Alice").await;
     assert_eq!(listed.len(), 2, "{listed:?}");
@@ -387,6 +388,7 @@ async fn a_right_to_left_override_cannot_reorder_a_line(t: Ctx) {
         "the override reordered the message: g at {g}, j at {j}"
     );
     b.wait_text(".line.other .text .bidi-mark", "U+202E").await;
+    b.screenshot("override-mark-desktop", 1280, 900).await;
     // The author, the text and the time keep their places.
     let order = js(
         &b,
@@ -498,6 +500,8 @@ async fn the_invite_screen_sends_nothing_before_join(t: Ctx) {
     let address = b.client.current_url().await.expect("url").to_string();
     assert_eq!(address, app.url("/r"));
     let offered = b.value("#invite-name").await;
+    b.screenshot("invite-desktop", 1280, 900).await;
+    b.screenshot("invite-phone", 360, 780).await;
     assert!(!offered.trim().is_empty(), "a random name is offered");
     // Give a page that would request something time to do it.
     tokio::time::sleep(Duration::from_secs(3)).await;
