@@ -7,6 +7,8 @@ mod web;
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
+    // Before anything renders: the invite secret leaves the address bar.
+    web::room::take_link_from_address_bar();
     leptos::mount::mount_to_body(web::app::App);
 }
 

@@ -200,18 +200,24 @@ impl Host {
 
     /// Sends SIGTERM and waits for the process to exit; returns whether it exited cleanly.
     pub async fn terminate(mut self) -> bool {
-        let Some(pid) = self.child.id() else {
-            return false;
-        };
-        let _ = Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status()
-            .await;
-        matches!(
-            tokio::time::timeout(Duration::from_secs(15), self.child.wait()).await,
-            Ok(Ok(status)) if status.success()
-        )
+        terminate(&mut self.child).await
     }
+}
+
+/// Sends SIGTERM to `child` and waits (at most 15 s) for it to exit;
+/// returns whether it exited cleanly.
+async fn terminate(child: &mut Child) -> bool {
+    let Some(pid) = child.id() else {
+        return false;
+    };
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .await;
+    matches!(
+        tokio::time::timeout(Duration::from_secs(15), child.wait()).await,
+        Ok(Ok(status)) if status.success()
+    )
 }
 
 /// A running `edge-ws-bridge` relay node, stopped when dropped.
@@ -264,5 +270,12 @@ impl RelayNode {
     /// The process id (for signals).
     pub fn pid(&self) -> Option<u32> {
         self.child.id()
+    }
+
+    /// Stops the node the way a deploy does (SIGTERM: it closes its sockets
+    /// with 1012 and leaves their rooms alive) and waits for it to exit;
+    /// returns whether it exited cleanly.
+    pub async fn terminate(mut self) -> bool {
+        terminate(&mut self.child).await
     }
 }

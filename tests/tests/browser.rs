@@ -329,6 +329,7 @@ async fn site_timings(t: Ctx) {
         landing.push(ms_until(&a, "document.getElementById('quick-create')").await);
         let link = a.create_quick_room(app, "Bench").await;
         b.goto(&link).await;
+        b.click("#join-invite").await;
         joined.push(
             ms_until(
                 &b,

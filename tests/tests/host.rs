@@ -29,7 +29,7 @@ async fn static_site_is_served_with_security_headers() {
     assert_eq!(headers["referrer-policy"], "no-referrer");
     assert_eq!(headers["x-content-type-options"], "nosniff");
     assert_eq!(headers["content-type"], "text/html; charset=utf-8");
-    assert_eq!(headers["cache-control"], "no-cache");
+    assert_eq!(headers["cache-control"], "no-store");
     assert!(headers.get("set-cookie").is_none());
     assert!(headers.get("strict-transport-security").is_none());
     let html = index.text().await.unwrap();

@@ -1,9 +1,9 @@
 //! Sender-key chains.
 //!
 //! ```text
-//! message key material (44 bytes) = HKDF-Expand(PRK = ck_i, "vroom/v1/chain/message", 44)
+//! message key material (44 bytes) = HKDF-Expand(PRK = ck_i, "vroom/v2/chain/message", 44)
 //!                                   = key (32) || nonce (12)
-//! ck_{i+1}                         = HKDF-Expand(PRK = ck_i, "vroom/v1/chain/next", 32)
+//! ck_{i+1}                         = HKDF-Expand(PRK = ck_i, "vroom/v2/chain/next", 32)
 //! ```
 //!
 //! A chain key is used once and then overwritten; message keys are erased
@@ -19,10 +19,8 @@ use sha2::Sha256;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::error::RejectReason;
+use crate::labels;
 use crate::schedule::expand;
-
-pub(crate) const LABEL_MESSAGE: &[u8] = b"vroom/v1/chain/message";
-pub(crate) const LABEL_NEXT: &[u8] = b"vroom/v1/chain/next";
 
 /// Most message keys of skipped indices kept per receiving chain.
 pub const MAX_SKIPPED: usize = 1000;
@@ -63,9 +61,9 @@ impl ChainKey {
         let hk = Hkdf::<Sha256>::from_prk(&self.0)
             .unwrap_or_else(|_| unreachable!("a 32-byte PRK is always accepted"));
         let mut material = Zeroizing::new([0u8; 44]);
-        expand(&hk, LABEL_MESSAGE, material.as_mut_slice());
+        expand(&hk, labels::CHAIN_MESSAGE, material.as_mut_slice());
         let mut next = ChainKey([0; 32]);
-        expand(&hk, LABEL_NEXT, &mut next.0);
+        expand(&hk, labels::CHAIN_NEXT, &mut next.0);
         let mut mk = MessageKey {
             key: [0; 32],
             nonce: [0; 12],

@@ -5,7 +5,8 @@
 //! `psk` = room PSK, `psk_id` = room id, `skS` = the sender's X25519 key,
 //! `info` binds the room, both member ids and all four public keys, and the
 //! AAD is the 10-byte frame header. The sealed grant carries the chain id,
-//! the index, the chain key at that index and the sender's display name.
+//! the index, the chain key at that index, the sender's tab id and its
+//! display name.
 
 use core::fmt;
 
@@ -15,17 +16,16 @@ use zeroize::Zeroizing;
 
 use crate::chain::ChainKey;
 use crate::error::{Error, RejectReason};
-use crate::member::{DisplayName, HpkeKem, MAX_NAME_LEN, MemberId, MemberKeys, PeerKeys};
+use crate::labels;
+use crate::member::{DisplayName, HpkeKem, MAX_NAME_LEN, MemberKeys, PeerKeys, TabId};
 use crate::schedule::RoomKeys;
 use crate::wire::{
-    DISTRIBUTION_LEN, DistributionFrame, GRANT_LEN, Reader, TYPE_DISTRIBUTION, VERSION,
+    DISTRIBUTION_LEN, DistributionFrame, GRANT_LEN, MemberId, Reader, TAB_ID_LEN,
+    TYPE_DISTRIBUTION, VERSION,
 };
 
 type HpkeAead = hpke::aead::ChaCha20Poly1305;
 type HpkeKdf = hpke::kdf::HkdfSha256;
-
-/// Prefix of the HPKE `info`.
-pub(crate) const LABEL_INFO: &[u8] = b"vroom/v1/hpke/chain";
 
 /// What a chain distribution carries.
 #[derive(Clone)]
@@ -36,6 +36,8 @@ pub struct ChainGrant {
     pub index: u32,
     /// The chain key at `index`.
     pub chain_key: ChainKey,
+    /// The sender's tab id (the same across its reconnects).
+    pub tab: TabId,
     /// The sender's display name.
     pub name: DisplayName,
 }
@@ -45,6 +47,7 @@ impl fmt::Debug for ChainGrant {
         f.debug_struct("ChainGrant")
             .field("chain_id", &self.chain_id)
             .field("index", &self.index)
+            .field("tab", &self.tab)
             .field("name", &self.name)
             .finish_non_exhaustive()
     }
@@ -56,7 +59,8 @@ impl ChainGrant {
         out[0..4].copy_from_slice(&self.chain_id.to_be_bytes());
         out[4..8].copy_from_slice(&self.index.to_be_bytes());
         out[8..40].copy_from_slice(self.chain_key.as_bytes());
-        out[40..].copy_from_slice(&self.name.to_field());
+        out[40..40 + TAB_ID_LEN].copy_from_slice(&self.tab.0);
+        out[40 + TAB_ID_LEN..].copy_from_slice(&self.name.to_field());
         out
     }
 
@@ -65,6 +69,7 @@ impl ChainGrant {
         let chain_id = r.u32()?;
         let index = r.u32()?;
         let chain_key = ChainKey::from_bytes(*r.array::<32>()?);
+        let tab = TabId(*r.array::<TAB_ID_LEN>()?);
         let field = r.array::<{ 1 + MAX_NAME_LEN }>()?;
         if !r.rest().is_empty() {
             return Err(RejectReason::OpenFailed);
@@ -74,6 +79,7 @@ impl ChainGrant {
             chain_id,
             index,
             chain_key,
+            tab,
             name,
         })
     }
@@ -88,8 +94,8 @@ fn info(
     recipient_id: MemberId,
     recipient: &PeerKeys,
 ) -> Vec<u8> {
-    let mut info = Vec::with_capacity(LABEL_INFO.len() + 16 + 8 + 128);
-    info.extend_from_slice(LABEL_INFO);
+    let mut info = Vec::with_capacity(labels::HPKE_CHAIN.len() + 16 + 8 + 128);
+    info.extend_from_slice(labels::HPKE_CHAIN);
     info.extend_from_slice(room.room_id().as_bytes());
     info.extend_from_slice(&sender_id.0.to_be_bytes());
     info.extend_from_slice(&recipient_id.0.to_be_bytes());

@@ -47,6 +47,9 @@ pub enum Error {
     /// HPKE failed to seal (e.g. the recipient's public key is a low-order point).
     #[error("HPKE seal failed")]
     Hpke,
+    /// A stored identity is not 80 bytes of canonical base64url.
+    #[error("the stored identity is damaged")]
+    Identity,
 }
 
 /// Why a display name is not acceptable.
@@ -58,9 +61,15 @@ pub enum NameError {
     /// The name is longer than [`crate::member::MAX_NAME_LEN`] bytes.
     #[error("longer than 64 bytes")]
     TooLong,
-    /// The name contains a control or bidirectional formatting character.
-    #[error("contains a control or bidirectional formatting character")]
-    Control,
+    /// The name contains a character that is invisible or changes how text
+    /// around it is shown: a control, format, default-ignorable or
+    /// bidirectional formatting character, or a line, paragraph or space
+    /// separator other than U+0020.
+    #[error("contains the invisible or formatting character U+{0:04X}")]
+    Invisible(u32),
+    /// The name starts or ends with a space, or has two spaces in a row.
+    #[error("has a space at its start or end, or two spaces in a row")]
+    Spacing,
     /// The name bytes are not UTF-8.
     #[error("not UTF-8")]
     NotUtf8,
@@ -99,6 +108,10 @@ pub enum LinkError {
     /// The room id is not the one derived from the secret.
     #[error("the room id does not belong to the secret in the link")]
     RoomIdMismatch,
+    /// The link was made by protocol version 1 (its room id is the v1 id of
+    /// its secret): that room cannot be joined with this version.
+    #[error("the link is from an older version of Vroom")]
+    OldVersion,
 }
 
 /// A payload whose byte layout is wrong (checked before any cryptography).
@@ -107,9 +120,12 @@ pub enum DecodeError {
     /// The payload is empty or shorter than its fixed header.
     #[error("payload truncated")]
     Truncated,
-    /// The first byte is not a known protocol version.
-    #[error("unknown protocol version {0}")]
-    Version(u8),
+    /// The first byte is an older protocol version than this one.
+    #[error("payload from older protocol version {0}")]
+    TooOld(u8),
+    /// The first byte is a newer protocol version than this one.
+    #[error("payload from newer protocol version {0}")]
+    TooNew(u8),
     /// The second byte is not a known payload type.
     #[error("unknown payload type {0}")]
     Type(u8),

@@ -2,12 +2,15 @@
 //! `wasm32-unknown-unknown`.
 //!
 //! The protocol is specified in `docs/PROTOCOL.md`. In short:
+//! - [`labels`]: every domain-separation label, in one table;
 //! - [`schedule`]: the room secret S (random, or Argon2id of a room name and
-//!   passphrase) and HKDF-SHA256 from S to the room id, join key and PSK;
+//!   passphrase), HKDF-SHA256 from S to the join key and PSK, and the room id
+//!   as a hash of the join key;
 //! - [`link`]: invite links `https://<origin>/r/<room-id>#<S>`;
-//! - [`member`]: per-join X25519 and Ed25519 key pairs, announcements
-//!   (signed, HMAC'd under a PSK-derived key, bound to room and member id),
-//!   safety codes;
+//! - [`member`]: a tab's identity (X25519 and Ed25519 key pairs and a tab
+//!   id, kept across reconnects), announcements (signed, HMAC'd under a
+//!   PSK-derived key, bound to room and member id), display-name rules,
+//!   safety codes and their discriminators;
 //! - [`chain`]: sender-key chains with bounded skipped keys;
 //! - [`distribution`]: a chain position sealed to one member with HPKE AuthPSK;
 //! - [`message`]: padded, AEAD-encrypted, Ed25519-signed message frames;
@@ -54,6 +57,7 @@ pub mod chain;
 pub mod distribution;
 mod encoding;
 pub mod error;
+pub mod labels;
 pub mod link;
 pub mod member;
 pub mod message;
@@ -63,10 +67,11 @@ pub mod wire;
 
 pub use error::{DecodeError, Error, LinkError, NameError, RejectReason};
 pub use link::{invite_link, parse_invite_link, parse_room_parts};
-pub use member::{DisplayName, MemberId, SafetyCode};
+pub use member::{DisplayName, Identity, SafetyCode, TabId};
 pub use rand_core;
 pub use schedule::{RoomId, RoomKeys, RoomSecret};
-pub use session::{Event, MemberInfo, Outgoing, Output, Session, SystemRng};
+pub use session::{Event, MemberInfo, Outgoing, Output, Session, SystemRng, TabMemory};
+pub use wire::MemberId;
 
 #[cfg(all(test, target_arch = "wasm32"))]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

@@ -3,6 +3,10 @@
 //! The room id (22 base64url characters) is in the path, so the server can
 //! route the page; the secret S (43 base64url characters) is in the fragment,
 //! which browsers never send to a server.
+//!
+//! The room id is redundant (it follows from S) but lets a damaged link be
+//! told from a whole one, and a link of protocol version 1 from a link of
+//! this version: its id is the v1 id of its secret.
 
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
@@ -54,6 +58,9 @@ pub fn parse_invite_link(link: &str) -> Result<RoomSecret, LinkError> {
 
 /// Checks the parts the page reads from `location`: the room id from the
 /// path and the fragment (with or without its leading `#`).
+///
+/// A link whose id is the protocol-v1 id of its secret is refused with
+/// [`LinkError::OldVersion`]; any other mismatch is [`LinkError::RoomIdMismatch`].
 pub fn parse_room_parts(room_id: &str, fragment: &str) -> Result<RoomSecret, LinkError> {
     let claimed = RoomId::from_base64url(room_id)?;
     let fragment = fragment.strip_prefix('#').unwrap_or(fragment);
@@ -61,9 +68,11 @@ pub fn parse_room_parts(room_id: &str, fragment: &str) -> Result<RoomSecret, Lin
         return Err(LinkError::MissingFragment);
     }
     let secret = RoomSecret::from_base64url(fragment)?;
-    let derived = secret.derive_keys().room_id();
-    if bool::from(derived.as_bytes().ct_eq(claimed.as_bytes())) {
+    let same = |id: RoomId| bool::from(id.as_bytes().ct_eq(claimed.as_bytes()));
+    if same(secret.derive_keys().room_id()) {
         Ok(secret)
+    } else if same(secret.v1_room_id()) {
+        Err(LinkError::OldVersion)
     } else {
         Err(LinkError::RoomIdMismatch)
     }
@@ -155,6 +164,25 @@ mod tests {
         for (link, want) in cases {
             assert_eq!(parse_invite_link(&link).map(|_| ()), Err(want), "{link}");
         }
+    }
+
+    #[test]
+    fn v1_links_are_recognised() {
+        // The quick room of the frozen v1 vectors (vectors/v1/key_schedule.json).
+        let v1 = "https://vroom.example/r/yjGdyzDZq7ng_ZcrNxLurA#dnJvb20gdGVzdCB2ZWN0b3IgcXVpY2sgcm9vbSBTISE";
+        assert_eq!(
+            parse_invite_link(v1).map(|_| ()),
+            Err(LinkError::OldVersion)
+        );
+        assert_eq!(
+            secret().v1_room_id(),
+            RoomSecret::from_bytes([42; 32]).v1_room_id()
+        );
+        let v1_id = secret().v1_room_id().to_base64url();
+        assert_eq!(
+            parse_room_parts(&v1_id, secret().to_base64url().as_str()).map(|_| ()),
+            Err(LinkError::OldVersion)
+        );
     }
 
     #[test]

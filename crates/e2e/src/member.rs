@@ -1,9 +1,11 @@
 //! Members: identities, announcements, display names and safety codes.
 //!
-//! Each join makes a fresh X25519 key pair (HPKE) and Ed25519 key pair. The
-//! member announces both public keys, bound to the room id and to the member
-//! id the relay assigned, signed with its Ed25519 key and MAC'd with
-//! HMAC-SHA256 under a key derived from the room PSK.
+//! A tab makes an [`Identity`] when it first joins a room: an X25519 key pair
+//! (HPKE), an Ed25519 key pair and a random tab id. It keeps the identity
+//! across its own reconnects, so its safety code changes only when something
+//! is wrong. The member announces both public keys, bound to the room id and
+//! to the member id the relay assigned, signed with its Ed25519 key and MAC'd
+//! with HMAC-SHA256 under a key derived from the room PSK.
 
 use core::fmt;
 
@@ -12,44 +14,40 @@ use hmac::{KeyInit, Mac};
 use hpke::{Deserializable, Kem as _, Serializable};
 use rand_core::CryptoRng;
 use sha2::{Digest, Sha256};
+use unicode_normalization::UnicodeNormalization;
 use zeroize::Zeroizing;
 
-use crate::error::{NameError, RejectReason};
+use crate::encoding;
+use crate::error::{Error, NameError, RejectReason};
+use crate::labels;
 use crate::schedule::{RoomId, RoomKeys};
 use crate::wire::{
-    ANNOUNCEMENT_LEN, ANNOUNCEMENT_MACED_LEN, AnnouncementFrame, TYPE_ANNOUNCEMENT, VERSION,
+    ANNOUNCEMENT_LEN, ANNOUNCEMENT_MACED_LEN, AnnouncementFrame, MemberId, TAB_ID_LEN,
+    TYPE_ANNOUNCEMENT, VERSION,
 };
 
 pub(crate) type HpkeKem = hpke::kem::X25519HkdfSha256;
 type HmacSha256 = hmac::Hmac<Sha256>;
 
-/// Signature context of announcements.
-pub(crate) const SIG_CONTEXT_ANNOUNCE: &[u8] = b"vroom/v1/sig/announce";
-/// Hash prefix of safety codes.
-pub(crate) const LABEL_SAFETY_CODE: &[u8] = b"vroom/v1/safety-code";
-
 /// Largest display name, in UTF-8 bytes.
 pub const MAX_NAME_LEN: usize = 64;
 
-/// The member id the relay assigned to a connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct MemberId(pub u32);
-
-impl fmt::Display for MemberId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
-/// A display name: 1 to 64 bytes of UTF-8 without control or bidirectional
-/// formatting characters.
+/// A display name: 1 to 64 bytes of UTF-8 with nothing invisible in it (see
+/// [`NameError::Invisible`]) and single spaces only between words.
+///
+/// The same rules apply to the local user's name before it is sent and to
+/// every name received, so no member can show a name that looks like another
+/// one through invisible characters or reorder text around it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DisplayName(String);
 
 impl DisplayName {
-    /// Validates a name typed by the local user (surrounding whitespace is trimmed).
+    /// Validates a name typed by the local user. Every run of Unicode white
+    /// space (tabs, no-break and ideographic spaces, line separators) becomes
+    /// one U+0020, and surrounding white space is trimmed.
     pub fn new(name: &str) -> Result<Self, NameError> {
-        Self::check(name.trim()).map(|n| Self(n.to_owned()))
+        let collapsed = name.split_whitespace().collect::<Vec<_>>().join(" ");
+        Self::check(&collapsed).map(|n| Self(n.to_owned()))
     }
 
     fn check(name: &str) -> Result<&str, NameError> {
@@ -57,8 +55,10 @@ impl DisplayName {
             Err(NameError::Empty)
         } else if name.len() > MAX_NAME_LEN {
             Err(NameError::TooLong)
-        } else if name.chars().any(is_forbidden_in_name) {
-            Err(NameError::Control)
+        } else if let Some(c) = name.chars().find(|c| is_invisible(*c)) {
+            Err(NameError::Invisible(u32::from(c)))
+        } else if name.starts_with(' ') || name.ends_with(' ') || name.contains("  ") {
+            Err(NameError::Spacing)
         } else {
             Ok(name)
         }
@@ -67,6 +67,18 @@ impl DisplayName {
     /// The name.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// A key under which names that read alike are equal: NFKC, lowercase,
+    /// NFKC again (as for room names). The page marks members whose names
+    /// share a key; the discriminator of the safety code tells them apart.
+    pub fn look_alike_key(&self) -> String {
+        self.0
+            .nfkc()
+            .collect::<String>()
+            .to_lowercase()
+            .nfkc()
+            .collect()
     }
 
     /// The fixed 65-byte field: length byte, then the name, then zeros.
@@ -98,32 +110,87 @@ impl fmt::Display for DisplayName {
     }
 }
 
-/// Control characters (Unicode `Cc`) and bidirectional formatting characters,
-/// which could make a name display as something else.
-fn is_forbidden_in_name(c: char) -> bool {
+/// Code points a name may not hold besides controls and white space:
+/// every format character (General_Category `Cf`, which includes the
+/// bidirectional controls), every `Default_Ignorable_Code_Point` (Unicode
+/// 16.0 `DerivedCoreProperties.txt`: soft hyphen, joiners, Hangul fillers,
+/// variation selectors, tags…) and U+2800 BRAILLE PATTERN BLANK, which shows
+/// as nothing. Sorted, inclusive ranges.
+const INVISIBLE: &[(u32, u32)] = &[
+    (0x00AD, 0x00AD),
+    (0x034F, 0x034F),
+    (0x0600, 0x0605),
+    (0x061C, 0x061C),
+    (0x06DD, 0x06DD),
+    (0x070F, 0x070F),
+    (0x0890, 0x0891),
+    (0x08E2, 0x08E2),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x206F),
+    (0x2800, 0x2800),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFFB),
+    (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD),
+    (0x13430, 0x1343F),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
+];
+
+/// Whether a character is invisible or changes how the text around it is
+/// shown: a control (`Cc`), white space other than U+0020 (space, line and
+/// paragraph separators), or one of [`INVISIBLE`].
+pub fn is_invisible(c: char) -> bool {
+    let code = u32::from(c);
     c.is_control()
-        || matches!(
-            c,
-            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
-        )
+        || (c.is_whitespace() && c != ' ')
+        || INVISIBLE
+            .binary_search_by(|&(low, high)| {
+                if high < code {
+                    core::cmp::Ordering::Less
+                } else if low > code {
+                    core::cmp::Ordering::Greater
+                } else {
+                    core::cmp::Ordering::Equal
+                }
+            })
+            .is_ok()
 }
 
-/// A safety code: 20 decimal digits in 4 groups of 5, e.g. `"01234 56789 01234 56789"`.
+/// Number of discriminator colours ([`SafetyCode::colour`]).
+pub const COLOURS: u8 = 8;
+
+/// A safety code: 20 decimal digits in 4 groups of 5, e.g.
+/// `"01234 56789 01234 56789"`, and a discriminator colour.
 ///
-/// SHA-256("vroom/v1/safety-code" || room id || Ed25519 key || X25519 key);
-/// each group is a 5-byte big-endian chunk of the hash modulo 100000.
+/// `h = SHA-256("vroom/v2/safety-code" || room id || Ed25519 key || X25519 key)`;
+/// each group is a 5-byte big-endian chunk of `h` modulo 100000, and the
+/// colour is `h[20] mod 8`. The colour and the first group are the member's
+/// *discriminator*, shown beside its name everywhere.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct SafetyCode(String);
+pub struct SafetyCode {
+    text: String,
+    colour: u8,
+}
 
 impl SafetyCode {
     /// Computes the code of a member's public keys in a room.
     pub fn compute(room_id: &RoomId, signing_public: &[u8; 32], hpke_public: &[u8; 32]) -> Self {
-        let mut h = Sha256::new();
-        h.update(LABEL_SAFETY_CODE);
-        h.update(room_id.as_bytes());
-        h.update(signing_public);
-        h.update(hpke_public);
-        let digest: [u8; 32] = h.finalize().into();
+        let digest: [u8; 32] = Sha256::new()
+            .chain_update(labels::SAFETY_CODE)
+            .chain_update(room_id.as_bytes())
+            .chain_update(signing_public)
+            .chain_update(hpke_public)
+            .finalize()
+            .into();
         let groups: Vec<String> = digest
             .chunks_exact(5)
             .take(4)
@@ -132,18 +199,131 @@ impl SafetyCode {
                 format!("{:05}", value % 100_000)
             })
             .collect();
-        Self(groups.join(" "))
+        Self {
+            text: groups.join(" "),
+            colour: digest[20] % COLOURS,
+        }
     }
 
     /// The code as text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
+    }
+
+    /// The first group of five digits (part of the discriminator).
+    pub fn first_group(&self) -> &str {
+        self.text.get(..5).unwrap_or(&self.text)
+    }
+
+    /// The discriminator colour, `0..COLOURS`.
+    pub fn colour(&self) -> u8 {
+        self.colour
     }
 }
 
 impl fmt::Display for SafetyCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.text)
+    }
+}
+
+/// A random id a tab draws once per room and keeps with its [`Identity`]. It
+/// travels only inside chain distributions, so members can tell "the same
+/// tab came back" (same keys) from "the same tab now has other keys" (a
+/// warning) across the new member ids of reconnects.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TabId(pub [u8; TAB_ID_LEN]);
+
+impl fmt::Debug for TabId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TabId({})", encoding::encode(&self.0))
+    }
+}
+
+/// Length of [`Identity::to_bytes`]: HPKE private key, Ed25519 seed, tab id.
+pub const IDENTITY_LEN: usize = 32 + 32 + TAB_ID_LEN;
+
+/// A tab's identity in one room: its key pairs and its tab id. The page keeps
+/// it in memory across reconnects and, for reloads of the tab, in
+/// `sessionStorage` while the room lives.
+#[derive(Clone)]
+pub struct Identity {
+    keys: MemberKeys,
+    tab: TabId,
+}
+
+impl fmt::Debug for Identity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Identity")
+            .field("keys", &self.keys)
+            .field("tab", &self.tab)
+            .finish()
+    }
+}
+
+impl Identity {
+    /// Fresh key pairs ([`MemberKeys::generate`]), then 16 bytes of tab id.
+    pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
+        let keys = MemberKeys::generate(rng);
+        let mut tab = TabId([0; TAB_ID_LEN]);
+        rng.fill_bytes(&mut tab.0);
+        Self { keys, tab }
+    }
+
+    /// Combines key pairs and a tab id.
+    pub fn new(keys: MemberKeys, tab: TabId) -> Self {
+        Self { keys, tab }
+    }
+
+    /// The key pairs.
+    pub fn keys(&self) -> &MemberKeys {
+        &self.keys
+    }
+
+    /// The tab id.
+    pub fn tab(&self) -> TabId {
+        self.tab
+    }
+
+    /// The 80 secret bytes: HPKE private key, Ed25519 seed, tab id.
+    pub fn to_bytes(&self) -> Zeroizing<[u8; IDENTITY_LEN]> {
+        let mut out = Zeroizing::new([0u8; IDENTITY_LEN]);
+        out[..32].copy_from_slice(&self.keys.hpke_secret.to_bytes());
+        out[32..64].copy_from_slice(self.keys.signing.as_bytes());
+        out[64..].copy_from_slice(&self.tab.0);
+        out
+    }
+
+    /// Restores an identity from [`Identity::to_bytes`].
+    pub fn from_bytes(bytes: &[u8; IDENTITY_LEN]) -> Result<Self, Error> {
+        let hpke_secret = <HpkeKem as hpke::Kem>::PrivateKey::from_bytes(&bytes[..32])
+            .map_err(|_| Error::Identity)?;
+        let hpke_public = HpkeKem::sk_to_pk(&hpke_secret);
+        let mut seed = Zeroizing::new([0u8; 32]);
+        seed.copy_from_slice(&bytes[32..64]);
+        let mut tab = TabId([0; TAB_ID_LEN]);
+        tab.0.copy_from_slice(&bytes[64..]);
+        Ok(Self {
+            keys: MemberKeys {
+                hpke_secret,
+                hpke_public,
+                signing: SigningKey::from_bytes(&seed),
+            },
+            tab,
+        })
+    }
+
+    /// [`Identity::to_bytes`] as 107 characters of base64url (for `sessionStorage`).
+    pub fn to_base64url(&self) -> Zeroizing<String> {
+        Zeroizing::new(encoding::encode(self.to_bytes().as_slice()))
+    }
+
+    /// Parses [`Identity::to_base64url`].
+    pub fn from_base64url(text: &str) -> Result<Self, Error> {
+        let bytes = Zeroizing::new(
+            encoding::decode_fixed::<IDENTITY_LEN>(text).map_err(|_| Error::Identity)?,
+        );
+        Self::from_bytes(&bytes)
     }
 }
 
@@ -236,7 +416,7 @@ impl MemberKeys {
         out.extend_from_slice(&member.0.to_be_bytes());
         out.extend_from_slice(&self.hpke_public_bytes());
         out.extend_from_slice(&self.signing_public_bytes());
-        let signature = self.sign(SIG_CONTEXT_ANNOUNCE, &room_id, &out);
+        let signature = self.sign(labels::SIG_ANNOUNCE, &room_id, &out);
         out.extend_from_slice(&signature.to_bytes());
         let mac = announcement_mac(room, &out);
         out.extend_from_slice(&mac);
@@ -367,7 +547,7 @@ pub fn open_announcement(
         .ok_or(RejectReason::BadSignature)?;
     peer.verify(
         Verification::Strict,
-        SIG_CONTEXT_ANNOUNCE,
+        labels::SIG_ANNOUNCE,
         &room.room_id(),
         signed,
         frame.signature,
@@ -413,17 +593,73 @@ mod tests {
     #[test]
     fn names() {
         assert_eq!(
-            DisplayName::new("  Amber Otter ").unwrap().as_str(),
+            DisplayName::new("  Amber \t Otter\u{3000}")
+                .unwrap()
+                .as_str(),
             "Amber Otter"
         );
         assert_eq!(DisplayName::new(" "), Err(NameError::Empty));
         assert_eq!(DisplayName::new(&"é".repeat(33)), Err(NameError::TooLong));
-        assert_eq!(DisplayName::new("a\u{7}b"), Err(NameError::Control));
+        assert_eq!(DisplayName::new("a\u{7}b"), Err(NameError::Invisible(7)));
         assert_eq!(
             DisplayName::new("evil\u{202e}gnp.exe"),
-            Err(NameError::Control)
+            Err(NameError::Invisible(0x202e))
         );
-        assert_eq!(DisplayName::new("a\u{2066}b"), Err(NameError::Control));
+        // Look-alikes of "Alice" through invisible characters are refused,
+        // locally and when received.
+        for c in [
+            '\u{200b}',
+            '\u{2060}',
+            '\u{feff}',
+            '\u{ad}',
+            '\u{3164}',
+            '\u{115f}',
+            '\u{2066}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{200d}',
+            '\u{fe0f}',
+            '\u{e0041}',
+            '\u{2800}',
+            '\u{180e}',
+        ] {
+            let name = format!("Ali{c}ce");
+            // Typed locally, white space (the line and paragraph separators)
+            // becomes a plain space; everything else is refused.
+            let local = if c.is_whitespace() {
+                DisplayName::new("Ali ce")
+            } else {
+                Err(NameError::Invisible(u32::from(c)))
+            };
+            assert_eq!(DisplayName::new(&name), local, "{c:?}");
+            let mut field = [0u8; 1 + MAX_NAME_LEN];
+            field[0] = name.len() as u8;
+            field[1..=name.len()].copy_from_slice(name.as_bytes());
+            assert!(DisplayName::from_field(&field).is_err(), "{c:?}");
+        }
+        // Received names may not play with spaces either.
+        for name in [" Sam", "Sam ", "Sam  Lee", "Sam\u{a0}Lee"] {
+            let mut field = [0u8; 1 + MAX_NAME_LEN];
+            field[0] = name.len() as u8;
+            field[1..=name.len()].copy_from_slice(name.as_bytes());
+            assert!(DisplayName::from_field(&field).is_err(), "{name:?}");
+        }
+        assert_eq!(
+            DisplayName::check("Sam  Lee"),
+            Err(NameError::Spacing),
+            "double space"
+        );
+        // Letters of any script, emoji without joiners, and punctuation are fine.
+        for ok in [
+            "Zoë",
+            "سام",
+            "山田 太郎",
+            "Ødegård-Ñúñez",
+            "Sam 🦊",
+            "O'Brien (work)",
+        ] {
+            assert_eq!(DisplayName::new(ok).unwrap().as_str(), ok);
+        }
         let n = DisplayName::new("Zoë").unwrap();
         let field = n.to_field();
         assert_eq!(DisplayName::from_field(&field).unwrap(), n);
@@ -439,6 +675,48 @@ mod tests {
     }
 
     #[test]
+    fn look_alike_keys() {
+        let key = |n: &str| DisplayName::new(n).unwrap().look_alike_key();
+        assert_eq!(key("Alice"), key("ALICE"));
+        assert_eq!(key("Ａｌｉｃｅ"), key("alice"));
+        assert_eq!(key("Cafe\u{301}"), key("Café"));
+        assert_ne!(key("Alice"), key("Alicia"));
+    }
+
+    #[test]
+    fn invisible_table_is_sorted_and_disjoint() {
+        for pair in INVISIBLE.windows(2) {
+            assert!(pair[0].0 <= pair[0].1 && pair[0].1 < pair[1].0, "{pair:?}");
+        }
+        assert!(!is_invisible(' '));
+        assert!(!is_invisible('a'));
+        assert!(is_invisible('\u{0}'));
+        assert!(is_invisible('\u{e0fff}'));
+        assert!(!is_invisible('\u{e1000}'));
+    }
+
+    /// Every format character and every separator but U+0020 of the Unicode
+    /// version the `unicode-properties` crate knows is refused: the table
+    /// above misses none of them.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn every_format_and_separator_character_is_refused() {
+        use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            let refuse = matches!(
+                c.general_category(),
+                GeneralCategory::Format
+                    | GeneralCategory::Control
+                    | GeneralCategory::LineSeparator
+                    | GeneralCategory::ParagraphSeparator
+            ) || (c.general_category() == GeneralCategory::SpaceSeparator && c != ' ');
+            if refuse {
+                assert!(is_invisible(c), "U+{:04X} is not refused", u32::from(c));
+            }
+        }
+    }
+
+    #[test]
     fn safety_code_shape() {
         let room = RoomSecret::from_bytes([9; 32]).derive_keys();
         let code = keys().safety_code(&room.room_id());
@@ -448,8 +726,38 @@ mod tests {
                 .split(' ')
                 .all(|g| g.len() == 5 && g.bytes().all(|b| b.is_ascii_digit()))
         );
+        assert_eq!(code.first_group(), &code.as_str()[..5]);
         let other = MemberKeys::from_seeds(&[1; 32], &[3; 32]).safety_code(&room.room_id());
         assert_ne!(code, other);
+        // Colours spread over the whole palette.
+        let colours: std::collections::BTreeSet<u8> = (0..64u8)
+            .map(|i| {
+                MemberKeys::from_seeds(&[i; 32], &[i; 32])
+                    .safety_code(&room.room_id())
+                    .colour()
+            })
+            .collect();
+        assert_eq!(colours, (0..COLOURS).collect());
+    }
+
+    #[test]
+    fn identity_round_trip() {
+        let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+        let id = Identity::generate(&mut rng);
+        let text = id.to_base64url();
+        assert_eq!(text.len(), 107);
+        let back = Identity::from_base64url(&text).unwrap();
+        assert_eq!(back.tab(), id.tab());
+        assert_eq!(back.keys().public(), id.keys().public());
+        assert_eq!(
+            back.keys().hpke_public_bytes(),
+            id.keys().hpke_public_bytes()
+        );
+        assert!(matches!(
+            Identity::from_base64url(&text[1..]),
+            Err(Error::Identity)
+        ));
+        assert!(!format!("{id:?}").contains(&text[..20]));
     }
 
     #[test]

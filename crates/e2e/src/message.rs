@@ -5,7 +5,7 @@
 //! padded   = u16 BE text length || text || zeros, to 256, 1024, 4096 or 16384 bytes
 //! AAD      = room id || header (version, type, sender, chain id, index, ciphertext length)
 //! frame    = header || ChaCha20-Poly1305(key, nonce, padded, AAD) || signature
-//! signature = Ed25519(sender, "vroom/v1/sig/message" || room id || header || ciphertext)
+//! signature = Ed25519(sender, "vroom/v2/sig/message" || room id || header || ciphertext)
 //! ```
 
 use chacha20poly1305::aead::{Aead, Payload};
@@ -14,14 +14,13 @@ use zeroize::Zeroizing;
 
 use crate::chain::MessageKey;
 use crate::error::{Error, RejectReason};
-use crate::member::{MemberId, MemberKeys, PeerKeys, Verification};
+use crate::labels;
+use crate::member::{MemberKeys, PeerKeys, Verification};
 use crate::schedule::RoomId;
 use crate::wire::{
-    BUCKETS, MESSAGE_HEADER_LEN, MessageFrame, Reader, SIGNATURE_LEN, TYPE_MESSAGE, VERSION,
+    BUCKETS, MESSAGE_HEADER_LEN, MemberId, MessageFrame, Reader, SIGNATURE_LEN, TYPE_MESSAGE,
+    VERSION,
 };
-
-/// Signature context of messages.
-pub(crate) const SIG_CONTEXT_MESSAGE: &[u8] = b"vroom/v1/sig/message";
 
 /// Longest message text in UTF-8 bytes (largest bucket minus the length field).
 pub const MAX_TEXT_LEN: usize = 16384 - 2;
@@ -95,7 +94,7 @@ pub fn seal_message(
         )
         .map_err(|_| Error::MessageTooLong { max: MAX_TEXT_LEN })?;
     frame.extend_from_slice(&ciphertext);
-    let signature = sender.sign(SIG_CONTEXT_MESSAGE, room_id, &frame);
+    let signature = sender.sign(labels::SIG_MESSAGE, room_id, &frame);
     frame.extend_from_slice(&signature.to_bytes());
     Ok(frame)
 }
@@ -110,7 +109,7 @@ pub fn verify_message(
 ) -> Result<(), RejectReason> {
     sender.verify(
         Verification::Standard,
-        SIG_CONTEXT_MESSAGE,
+        labels::SIG_MESSAGE,
         room_id,
         frame.signed,
         frame.signature,

@@ -2,13 +2,17 @@
 //!
 //! ```text
 //! quick room:  S = 32 random bytes
-//! named room:  S = Argon2id(NFKC(passphrase), SHA-256(SALT_LABEL || normalise(name)))
-//! PRK        = HKDF-Extract(salt = "vroom/v1/room-secret", IKM = S)
-//! room id    = HKDF-Expand(PRK, "vroom/v1/room-id", 16)
-//! join key   = HKDF-Expand(PRK, "vroom/v1/join-key", 32)
-//! PSK        = HKDF-Expand(PRK, "vroom/v1/psk", 32)
-//! announce   = HKDF(salt = room id, IKM = PSK, info = "vroom/v1/announce-mac", 32)
+//! named room:  S = Argon2id(NFKC(passphrase), SHA-256("vroom/v2/room-name-salt" || normalise(name)))
+//! PRK        = HKDF-Extract(salt = "vroom/v2/room-secret", IKM = S)
+//! join key   = HKDF-Expand(PRK, "vroom/v2/join-key", 32)
+//! PSK        = HKDF-Expand(PRK, "vroom/v2/psk", 32)
+//! room id    = SHA-256("vroom/v2/room-id" || join key)[0..16]
+//! announce   = HKDF(salt = room id, IKM = PSK, info = "vroom/v2/announce-mac", 32)
 //! ```
+//!
+//! The room id is a hash of the join key, so the server, which sees both,
+//! can check that a key belongs to an id: nobody without S can create, probe
+//! or squat a room id. The PSK stays independent of the join key.
 
 use core::fmt;
 
@@ -20,6 +24,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::encoding::{self, B64Error};
 use crate::error::{Error, LinkError};
+use crate::labels;
 
 /// Length of the room secret S.
 pub const SECRET_LEN: usize = 32;
@@ -41,13 +46,6 @@ pub const ARGON2_M_KIB: u32 = 64 * 1024;
 pub const ARGON2_T: u32 = 12;
 /// Argon2id lanes.
 pub const ARGON2_P: u32 = 1;
-
-pub(crate) const LABEL_EXTRACT: &[u8] = b"vroom/v1/room-secret";
-pub(crate) const LABEL_ROOM_ID: &[u8] = b"vroom/v1/room-id";
-pub(crate) const LABEL_JOIN_KEY: &[u8] = b"vroom/v1/join-key";
-pub(crate) const LABEL_PSK: &[u8] = b"vroom/v1/psk";
-pub(crate) const LABEL_ANNOUNCE: &[u8] = b"vroom/v1/announce-mac";
-pub(crate) const LABEL_NAME_SALT: &[u8] = b"vroom/v1/room-name-salt";
 
 /// The room secret S (32 bytes). Zeroized on drop; its `Debug` prints nothing of it.
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
@@ -113,22 +111,30 @@ impl RoomSecret {
 
     /// Derives the room id, join key, PSK and announcement key.
     pub fn derive_keys(&self) -> RoomKeys {
-        let hk = Hkdf::<Sha256>::new(Some(LABEL_EXTRACT), &self.0);
-        let mut room_id = [0u8; ROOM_ID_LEN];
+        let hk = Hkdf::<Sha256>::new(Some(labels::ROOM_SECRET), &self.0);
         let mut join_key = Zeroizing::new([0u8; JOIN_KEY_LEN]);
         let mut psk = Zeroizing::new([0u8; PSK_LEN]);
-        expand(&hk, LABEL_ROOM_ID, &mut room_id);
-        expand(&hk, LABEL_JOIN_KEY, join_key.as_mut_slice());
-        expand(&hk, LABEL_PSK, psk.as_mut_slice());
+        expand(&hk, labels::JOIN_KEY, join_key.as_mut_slice());
+        expand(&hk, labels::PSK, psk.as_mut_slice());
+        let room_id = RoomId::for_join_key(&join_key);
         let mut announce_key = Zeroizing::new([0u8; 32]);
-        let hk_psk = Hkdf::<Sha256>::new(Some(&room_id), psk.as_slice());
-        expand(&hk_psk, LABEL_ANNOUNCE, announce_key.as_mut_slice());
+        let hk_psk = Hkdf::<Sha256>::new(Some(room_id.as_bytes()), psk.as_slice());
+        expand(&hk_psk, labels::ANNOUNCE_MAC, announce_key.as_mut_slice());
         RoomKeys {
-            room_id: RoomId(room_id),
+            room_id,
             join_key,
             psk,
             announce_key,
         }
+    }
+
+    /// The room id protocol v1 derived from this secret, only to recognise an
+    /// old invite link (`labels::v1`).
+    pub(crate) fn v1_room_id(&self) -> RoomId {
+        let hk = Hkdf::<Sha256>::new(Some(labels::v1::ROOM_SECRET), &self.0);
+        let mut room_id = [0u8; ROOM_ID_LEN];
+        expand(&hk, labels::v1::ROOM_ID, &mut room_id);
+        RoomId(room_id)
     }
 }
 
@@ -145,6 +151,19 @@ pub(crate) fn expand(hk: &Hkdf<Sha256>, info: &[u8], out: &mut [u8]) {
 pub struct RoomId([u8; ROOM_ID_LEN]);
 
 impl RoomId {
+    /// The room id that belongs to a join key:
+    /// `SHA-256("vroom/v2/room-id" || join_key)[0..16]` (what the rooms API checks).
+    pub fn for_join_key(join_key: &[u8; JOIN_KEY_LEN]) -> Self {
+        let digest: [u8; 32] = Sha256::new()
+            .chain_update(labels::ROOM_ID)
+            .chain_update(join_key)
+            .finalize()
+            .into();
+        let mut id = [0u8; ROOM_ID_LEN];
+        id.copy_from_slice(&digest[..ROOM_ID_LEN]);
+        Self(id)
+    }
+
     /// Wraps 16 bytes.
     pub fn from_bytes(bytes: [u8; ROOM_ID_LEN]) -> Self {
         Self(bytes)
@@ -272,10 +291,10 @@ pub fn normalize_passphrase(passphrase: &str) -> Result<Zeroizing<String>, Error
     Ok(out)
 }
 
-/// The Argon2id salt of a named room: SHA-256("vroom/v1/room-name-salt" || normalised name).
+/// The Argon2id salt of a named room: SHA-256("vroom/v2/room-name-salt" || normalised name).
 pub fn room_name_salt(normalized_name: &str) -> [u8; 32] {
     let mut h = Sha256::new();
-    h.update(LABEL_NAME_SALT);
+    h.update(labels::ROOM_NAME_SALT);
     h.update(normalized_name.as_bytes());
     h.finalize().into()
 }
@@ -329,23 +348,16 @@ mod tests {
     }
 
     #[test]
-    fn labels_are_distinct() {
-        let labels = [
-            LABEL_EXTRACT,
-            LABEL_ROOM_ID,
-            LABEL_JOIN_KEY,
-            LABEL_PSK,
-            LABEL_ANNOUNCE,
-            LABEL_NAME_SALT,
-        ];
-        for (i, a) in labels.iter().enumerate() {
-            for b in &labels[i + 1..] {
-                assert_ne!(a, b);
-            }
-        }
+    fn derived_values_are_distinct_and_the_id_is_bound_to_the_key() {
         let keys = RoomSecret::from_bytes([7; 32]).derive_keys();
         assert_ne!(keys.join_key(), keys.psk());
         assert_ne!(keys.psk(), keys.announce_key());
+        assert_eq!(keys.room_id(), RoomId::for_join_key(keys.join_key()));
+        let mut other = *keys.join_key();
+        other[31] ^= 1;
+        assert_ne!(keys.room_id(), RoomId::for_join_key(&other));
+        // The v1 id of the same secret is another id.
+        assert_ne!(keys.room_id(), RoomSecret::from_bytes([7; 32]).v1_room_id());
     }
 
     #[test]

@@ -8,8 +8,11 @@
 //! - on *member N joined*: send our announcement directly to N;
 //! - on a valid announcement from N: send our current chain position to N;
 //! - on a chain distribution from N: N is verified (first time) or rekeyed;
-//! - on *member N left*: forget N; if N held our current chain, start a new
-//!   chain and send it to every remaining announced member;
+//!   a first grant whose tab id we saw before tells whether that tab came
+//!   back with the same keys or with other keys (a warning);
+//! - on *member N left*, or when the page gives up on a member that never
+//!   verified: forget N; if N held our current chain, start a new chain and
+//!   send it to every remaining announced member;
 //! - payloads that cannot be handled yet (sender not joined or not announced,
 //!   or a message under a chain not received yet) wait in a bounded queue.
 
@@ -20,13 +23,15 @@ use rand_core::CryptoRng;
 use crate::chain::{RecvChain, SendChain};
 use crate::distribution::{ChainGrant, open_distribution, seal_distribution};
 use crate::error::{Error, RejectReason};
-use crate::member::{DisplayName, MemberId, MemberKeys, PeerKeys, SafetyCode, open_announcement};
+use crate::member::{DisplayName, Identity, PeerKeys, SafetyCode, TabId, open_announcement};
 use crate::message::{MAX_TEXT_LEN, decrypt_message, seal_message, unpad, verify_message};
 use crate::schedule::{RoomId, RoomKeys};
-use crate::wire::{self, Payload};
+use crate::wire::{self, MemberId, Payload};
 
 /// Most payloads waiting for their sender's join, announcement or chain.
 pub const MAX_PENDING: usize = 128;
+/// Most tabs remembered (present or departed) to recognise their return.
+pub const MAX_KNOWN_TABS: usize = 256;
 
 /// A payload for the relay to carry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,12 +52,46 @@ pub enum Outgoing {
 pub enum Event {
     /// A member's announcement verified and its first chain arrived: it can
     /// be shown with its name and safety code, and its messages decrypt.
+    /// Its tab is new to us.
     MemberVerified {
         /// The member.
         member: MemberId,
         /// Its display name.
         name: DisplayName,
         /// Its safety code.
+        safety_code: SafetyCode,
+    },
+    /// A member verified as [`Event::MemberVerified`], from a tab we knew
+    /// under an earlier member id, with the same keys: the tab reconnected,
+    /// its safety code is unchanged. If the earlier member id was still
+    /// present it is forgotten (it is the same tab's stale connection).
+    /// `previous == member` when the member stayed and *we* reconnected
+    /// ([`Session::recall`]).
+    MemberReturned {
+        /// The new member id.
+        member: MemberId,
+        /// The tab's earlier member id.
+        previous: MemberId,
+        /// Its display name.
+        name: DisplayName,
+        /// Its safety code (the same as before).
+        safety_code: SafetyCode,
+    },
+    /// A member verified from a tab we knew under an earlier member id (or
+    /// from our own tab id) with *other* keys: its safety code changed, so
+    /// the people in the room should compare codes again. Both members stay.
+    MemberKeyChanged {
+        /// The new member id.
+        member: MemberId,
+        /// The earlier member id of that tab (our own id if it claims our tab).
+        previous: MemberId,
+        /// The name the tab had.
+        previous_name: DisplayName,
+        /// The name it has now.
+        name: DisplayName,
+        /// The code the tab had.
+        previous_code: SafetyCode,
+        /// Its new safety code.
         safety_code: SafetyCode,
     },
     /// A member's announcement was refused (e.g. no valid MAC: someone
@@ -69,6 +108,13 @@ pub enum Event {
         member: MemberId,
         /// Its display name, if it was verified.
         name: Option<DisplayName>,
+    },
+    /// The page gave up on a member that never verified
+    /// ([`Session::expire_unverified`]): it is forgotten like a member that
+    /// left, and its later payloads are refused.
+    MemberExpired {
+        /// The member.
+        member: MemberId,
     },
     /// A message from a verified member.
     Message {
@@ -128,9 +174,29 @@ struct Peer {
     holds_my_chain: bool,
 }
 
+/// What we remember of a tab after its first grant, to recognise it under a
+/// later member id.
+#[derive(Debug, Clone)]
+struct KnownTab {
+    member: MemberId,
+    keys: PeerKeys,
+    name: DisplayName,
+    safety_code: SafetyCode,
+}
+
 enum Outcome {
     Deferred,
     Handled { progressed: bool },
+}
+
+/// The tabs a session knew, carried into the session of the same tab's next
+/// connection ([`Session::tab_memory`], [`Session::recall`]), so a member
+/// whose keys changed while we were away is still announced, and members
+/// who stayed are recognised.
+#[derive(Debug, Clone, Default)]
+pub struct TabMemory {
+    tabs: BTreeMap<TabId, KnownTab>,
+    order: VecDeque<TabId>,
 }
 
 /// The production RNG: the operating system's / browser's CSPRNG via `getrandom`.
@@ -141,13 +207,15 @@ pub struct Session<R: CryptoRng> {
     rng: R,
     room: RoomKeys,
     my_id: MemberId,
-    keys: MemberKeys,
+    identity: Identity,
     name: DisplayName,
     announcement: Vec<u8>,
     send: Option<SendChain>,
     peers: BTreeMap<MemberId, Peer>,
     departed: BTreeSet<MemberId>,
     pending: VecDeque<(MemberId, Vec<u8>)>,
+    /// Tabs seen (our own included).
+    known: TabMemory,
 }
 
 impl<R: CryptoRng> core::fmt::Debug for Session<R> {
@@ -178,8 +246,8 @@ impl Session<SystemRng> {
 }
 
 impl<R: CryptoRng> Session<R> {
-    /// Starts a session for member `my_id` (assigned by the relay): makes
-    /// fresh key pairs and a first sending chain (id 0).
+    /// Starts a session for member `my_id` (assigned by the relay) with a
+    /// fresh identity ([`Identity::generate`]) and a first sending chain.
     ///
     /// Then call [`Session::on_member_joined`] for every member already in
     /// the room and for every later join.
@@ -189,22 +257,44 @@ impl<R: CryptoRng> Session<R> {
         display_name: &str,
         mut rng: R,
     ) -> Result<Self, Error> {
+        let identity = Identity::generate(&mut rng);
+        Self::with_identity(room, my_id, identity, display_name, rng)
+    }
+
+    /// Starts a session for member `my_id` with the tab's identity (kept
+    /// across its reconnects, so its safety code stays the same) and a first
+    /// sending chain (id 0, fresh key).
+    pub fn with_identity(
+        room: &RoomKeys,
+        my_id: MemberId,
+        identity: Identity,
+        display_name: &str,
+        mut rng: R,
+    ) -> Result<Self, Error> {
         let name = DisplayName::new(display_name)?;
-        let keys = MemberKeys::generate(&mut rng);
         let send = SendChain::new(0, &mut rng);
-        let announcement = keys.announcement(room, my_id);
-        Ok(Self {
+        let announcement = identity.keys().announcement(room, my_id);
+        let mut session = Self {
             rng,
             room: room.clone(),
             my_id,
-            keys,
+            identity,
             name,
             announcement,
             send: Some(send),
             peers: BTreeMap::new(),
             departed: BTreeSet::new(),
             pending: VecDeque::new(),
-        })
+            known: TabMemory::default(),
+        };
+        let me = KnownTab {
+            member: my_id,
+            keys: session.identity.keys().public(),
+            name: session.name.clone(),
+            safety_code: session.my_safety_code(),
+        };
+        session.remember_tab(session.identity.tab(), me);
+        Ok(session)
     }
 
     /// Our member id.
@@ -224,7 +314,25 @@ impl<R: CryptoRng> Session<R> {
 
     /// Our safety code (what others see next to our name).
     pub fn my_safety_code(&self) -> SafetyCode {
-        self.keys.safety_code(&self.room.room_id())
+        self.identity.keys().safety_code(&self.room.room_id())
+    }
+
+    /// What this session knows about tabs, for the session of our next connection.
+    pub fn tab_memory(&self) -> TabMemory {
+        self.known.clone()
+    }
+
+    /// Takes in what the session of our previous connection knew about
+    /// tabs (call right after starting, before any member joins). Our own
+    /// entry stays the current one.
+    pub fn recall(&mut self, memory: TabMemory) {
+        for tab in memory.order {
+            if let Some(record) = memory.tabs.get(&tab)
+                && !self.known.tabs.contains_key(&tab)
+            {
+                self.remember_tab(tab, record.clone());
+            }
+        }
     }
 
     /// Our current sending chain id, or `None` if no chain id is left.
@@ -279,6 +387,40 @@ impl<R: CryptoRng> Session<R> {
         if id == self.my_id {
             return out;
         }
+        if let Some(peer) = self.forget(id, &mut out) {
+            out.events.push(Event::MemberLeft {
+                member: id,
+                name: peer.name.clone(),
+            });
+            if peer.holds_my_chain {
+                self.rotate(&mut out);
+            }
+        }
+        out
+    }
+
+    /// Gives up on member `id` if it is present but has not verified (no
+    /// chain distribution accepted), e.g. some time after the relay reported
+    /// it: a member id the relay made up, or a member that takes our chain
+    /// and never shows itself. It is forgotten like a member that left (our
+    /// chain rotates if it held it) and [`Event::MemberExpired`] is raised.
+    /// Does nothing for a verified or unknown member.
+    pub fn expire_unverified(&mut self, id: MemberId) -> Output {
+        let mut out = Output::default();
+        if self.peers.get(&id).is_none_or(|p| p.name.is_some()) {
+            return out;
+        }
+        if let Some(peer) = self.forget(id, &mut out) {
+            out.events.push(Event::MemberExpired { member: id });
+            if peer.holds_my_chain {
+                self.rotate(&mut out);
+            }
+        }
+        out
+    }
+
+    /// Marks `id` departed, refuses its waiting payloads and removes it.
+    fn forget(&mut self, id: MemberId, out: &mut Output) -> Option<Peer> {
         self.departed.insert(id);
         let mut kept = VecDeque::with_capacity(self.pending.len());
         for (from, bytes) in self.pending.drain(..) {
@@ -292,17 +434,21 @@ impl<R: CryptoRng> Session<R> {
             }
         }
         self.pending = kept;
-        let Some(peer) = self.peers.remove(&id) else {
-            return out;
-        };
-        out.events.push(Event::MemberLeft {
-            member: id,
-            name: peer.name.clone(),
-        });
-        if peer.holds_my_chain {
-            self.rotate(&mut out);
+        self.peers.remove(&id)
+    }
+
+    /// Remembers a tab's verified record, forgetting the oldest beyond
+    /// [`MAX_KNOWN_TABS`].
+    fn remember_tab(&mut self, tab: TabId, record: KnownTab) {
+        let known = &mut self.known;
+        if known.tabs.insert(tab, record).is_none() {
+            known.order.push_back(tab);
+            if known.order.len() > MAX_KNOWN_TABS
+                && let Some(oldest) = known.order.pop_front()
+            {
+                known.tabs.remove(&oldest);
+            }
         }
-        out
     }
 
     /// Handles a payload the relay delivered from member `from`.
@@ -347,7 +493,7 @@ impl<R: CryptoRng> Session<R> {
         let frame = seal_message(
             &self.room.room_id(),
             self.my_id,
-            &self.keys,
+            self.identity.keys(),
             chain_id,
             index,
             &key,
@@ -391,12 +537,13 @@ impl<R: CryptoRng> Session<R> {
             chain_id: send.id(),
             index: send.index(),
             chain_key: send.key().clone(),
+            tab: self.identity.tab(),
             name: self.name.clone(),
         };
         match seal_distribution(
             &self.room,
             self.my_id,
-            &self.keys,
+            self.identity.keys(),
             id,
             keys,
             &grant,
@@ -498,7 +645,8 @@ impl<R: CryptoRng> Session<R> {
         let Some(keys) = peer.keys.as_ref() else {
             return Outcome::Deferred;
         };
-        let grant = match open_distribution(&self.room, self.my_id, &self.keys, from, keys, bytes) {
+        let me = self.identity.keys();
+        let grant = match open_distribution(&self.room, self.my_id, me, from, keys, bytes) {
             Ok(g) => g,
             Err(reason) => return reject(out, from, reason),
         };
@@ -519,24 +667,73 @@ impl<R: CryptoRng> Session<R> {
             grant.index,
             grant.chain_key.clone(),
         ));
-        if peer.name.is_none() {
-            peer.name = Some(grant.name.clone());
-            let safety_code = peer
-                .safety_code
-                .clone()
-                .unwrap_or_else(|| keys.safety_code(&self.room.room_id()));
-            out.events.push(Event::MemberVerified {
-                member: from,
-                name: grant.name,
-                safety_code,
-            });
-        } else {
+        if peer.name.is_some() {
             out.events.push(Event::MemberRekeyed {
                 member: from,
                 chain_id,
             });
+            return Outcome::Handled { progressed: true };
         }
+        peer.name = Some(grant.name.clone());
+        let keys = keys.clone();
+        let safety_code = peer
+            .safety_code
+            .clone()
+            .unwrap_or_else(|| keys.safety_code(&self.room.room_id()));
+        let record = KnownTab {
+            member: from,
+            keys,
+            name: grant.name.clone(),
+            safety_code: safety_code.clone(),
+        };
+        let event = self.first_grant_event(from, grant.tab, &record, out);
+        out.events.push(event);
+        self.remember_tab(grant.tab, record);
         Outcome::Handled { progressed: true }
+    }
+
+    /// The event of a member's first accepted grant: new tab, the same tab
+    /// back with the same keys (its stale member id is forgotten), or the
+    /// same tab with other keys.
+    fn first_grant_event(
+        &mut self,
+        member: MemberId,
+        tab: TabId,
+        now: &KnownTab,
+        out: &mut Output,
+    ) -> Event {
+        let name = now.name.clone();
+        let safety_code = now.safety_code.clone();
+        let Some(before) = self.known.tabs.get(&tab) else {
+            return Event::MemberVerified {
+                member,
+                name,
+                safety_code,
+            };
+        };
+        let previous = before.member;
+        if before.keys == now.keys && previous != self.my_id {
+            // The same tab's earlier connection, if still reported present,
+            // is stale. (`previous == member` after [`Session::recall`]: the
+            // member stayed while we reconnected.)
+            if previous != member && self.peers.contains_key(&previous) {
+                self.forget(previous, out);
+            }
+            return Event::MemberReturned {
+                member,
+                previous,
+                name,
+                safety_code,
+            };
+        }
+        Event::MemberKeyChanged {
+            member,
+            previous,
+            previous_name: before.name.clone(),
+            name,
+            previous_code: before.safety_code.clone(),
+            safety_code,
+        }
     }
 
     fn on_message(

@@ -5,11 +5,22 @@
 //! [`crate::distribution`] and [`crate::message`]. Every decoder returns an
 //! error for any malformed input and never panics.
 
+use core::fmt;
+
 use crate::error::DecodeError;
-use crate::member::MemberId;
 
 /// Protocol version byte of every payload.
-pub const VERSION: u8 = 1;
+pub use crate::labels::VERSION;
+
+/// The member id the relay assigned to a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct MemberId(pub u32);
+
+impl fmt::Display for MemberId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
 /// Payload type: member announcement.
 pub const TYPE_ANNOUNCEMENT: u8 = 0x01;
 /// Payload type: chain distribution (HPKE, to one member).
@@ -24,8 +35,11 @@ pub const ANNOUNCEMENT_SIGNED_LEN: usize = 70;
 /// Bytes of an announcement covered by its MAC (after the room id).
 pub const ANNOUNCEMENT_MACED_LEN: usize = 134;
 
-/// Length of the plaintext sealed in a chain distribution.
-pub const GRANT_LEN: usize = 105;
+/// Length of a tab id.
+pub const TAB_ID_LEN: usize = 16;
+/// Length of the plaintext sealed in a chain distribution: chain id, index,
+/// chain key, tab id, name field.
+pub const GRANT_LEN: usize = 4 + 4 + 32 + TAB_ID_LEN + 65;
 /// Length of the HPKE ciphertext of a chain distribution (plaintext + 16-byte tag).
 pub const DISTRIBUTION_CT_LEN: usize = GRANT_LEN + 16;
 /// Length of the header of a chain distribution (the HPKE AAD).
@@ -67,7 +81,8 @@ pub fn decode(bytes: &[u8]) -> Result<Payload<'_>, DecodeError> {
 fn header(bytes: &[u8]) -> Result<u8, DecodeError> {
     match bytes {
         [VERSION, kind, ..] => Ok(*kind),
-        [version, _, ..] => Err(DecodeError::Version(*version)),
+        [version, _, ..] if *version < VERSION => Err(DecodeError::TooOld(*version)),
+        [version, _, ..] => Err(DecodeError::TooNew(*version)),
         _ => Err(DecodeError::Truncated),
     }
 }
@@ -269,10 +284,12 @@ mod tests {
     fn header_errors() {
         assert_eq!(decode(&[]), Err(DecodeError::Truncated));
         assert_eq!(decode(&[1]), Err(DecodeError::Truncated));
-        assert_eq!(decode(&[2, 1]), Err(DecodeError::Version(2)));
-        assert_eq!(decode(&[1, 9]), Err(DecodeError::Type(9)));
+        assert_eq!(decode(&[1, 1]), Err(DecodeError::TooOld(1)));
+        assert_eq!(decode(&[0, 1]), Err(DecodeError::TooOld(0)));
+        assert_eq!(decode(&[3, 1]), Err(DecodeError::TooNew(3)));
+        assert_eq!(decode(&[2, 9]), Err(DecodeError::Type(9)));
         assert_eq!(
-            decode(&[1, 1, 0]),
+            decode(&[2, 1, 0]),
             Err(DecodeError::Length {
                 expected: ANNOUNCEMENT_LEN,
                 got: 3
@@ -282,7 +299,7 @@ mod tests {
 
     #[test]
     fn message_lengths() {
-        let mut m = vec![1, 3, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 5];
+        let mut m = vec![2, 3, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 5];
         m.extend_from_slice(&272u32.to_be_bytes());
         m.resize(MESSAGE_HEADER_LEN + 272 + 64, 0);
         let f = MessageFrame::decode(&m).unwrap();

@@ -9,9 +9,9 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 mod common;
 
 use chacha20::ChaCha20Rng;
-use common::{Relay, contains, feed, reconstruct, seed};
+use common::{Relay, contains, feed, identity, reconstruct, seed};
 use rand_core::SeedableRng;
-use vroom_e2e::member::MemberKeys;
+use vroom_e2e::member::{Identity, MemberKeys, TabId};
 use vroom_e2e::message::seal_message;
 use vroom_e2e::session::MAX_PENDING;
 use vroom_e2e::{Event, MemberId, RejectReason, RoomSecret, Session};
@@ -232,6 +232,20 @@ fn member_cannot_forge_another_members_message() {
     // Alice's real next message still decrypts (no state was consumed).
     r.send(1, "still fine");
     assert_eq!(r.messages(3), vec![(1, "still fine".into())]);
+    // Signed with Alice's own keys, the reconstructed chain opens (so the
+    // forgeries above failed for the signature, not for a wrong key).
+    let (alice_keys, _) = reconstruct(1);
+    let (_, ck3) = ck1.step().1.step();
+    let (mk3, _) = ck3.step();
+    let genuine = seal_message(&room_id, MemberId(1), &alice_keys, 0, 3, &mk3, "ok").unwrap();
+    let carol = r.sessions.get_mut(&3).unwrap();
+    assert_eq!(
+        feed(carol, 1, &genuine),
+        vec![Event::Message {
+            from: MemberId(1),
+            text: "ok".into()
+        }]
+    );
 }
 
 #[test]
@@ -610,4 +624,284 @@ fn system_rng_sessions_talk() {
             text: "random enough".into()
         }]
     );
+}
+
+/// The verification events a member saw, without messages and rotations.
+fn arrivals(events: &[Event]) -> Vec<Event> {
+    events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                Event::MemberVerified { .. }
+                    | Event::MemberReturned { .. }
+                    | Event::MemberKeyChanged { .. }
+                    | Event::MemberLeft { .. }
+                    | Event::MemberExpired { .. }
+            )
+        })
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn a_tab_that_reconnects_keeps_its_code_and_is_recognised() {
+    let mut r = Relay::new(&secret());
+    r.join(1, "Alice");
+    r.join(2, "Bob");
+    let code = r.sessions[&2].my_safety_code();
+    r.take_events(1);
+    // Bob's connection drops; his tab comes back as member 5 with its identity.
+    drop(r.leave(2));
+    r.join_as(5, "Bob", identity(2));
+    assert_eq!(r.sessions[&5].my_safety_code(), code);
+    let events = r.take_events(1);
+    assert!(events.contains(&Event::KeysRotated { chain_id: 1 }));
+    assert_eq!(
+        arrivals(&events),
+        vec![
+            Event::MemberLeft {
+                member: MemberId(2),
+                name: Some(vroom_e2e::DisplayName::new("Bob").unwrap())
+            },
+            Event::MemberReturned {
+                member: MemberId(5),
+                previous: MemberId(2),
+                name: vroom_e2e::DisplayName::new("Bob").unwrap(),
+                safety_code: code,
+            }
+        ]
+    );
+    r.send(5, "back");
+    assert_eq!(r.messages(1), vec![(5, "back".into())]);
+}
+
+#[test]
+fn a_stale_connection_of_the_same_tab_is_forgotten_without_a_leave() {
+    let mut r = Relay::new(&secret());
+    r.join(1, "Alice");
+    r.join(2, "Bob");
+    r.take_events(1);
+    // The relay has not noticed Bob's old connection drop when his tab returns.
+    r.join_as(6, "Bob", identity(2));
+    let events = r.take_events(1);
+    assert!(matches!(
+        arrivals(&events).as_slice(),
+        [Event::MemberReturned {
+            member: MemberId(6),
+            previous: MemberId(2),
+            ..
+        }]
+    ));
+    let ids: Vec<u32> = r.sessions[&1].members().iter().map(|m| m.id.0).collect();
+    assert_eq!(ids, vec![6], "the stale member 2 is gone from Alice's list");
+    // The relay's late Left for member 2 says nothing more and rotates nothing.
+    r.sessions.remove(&2);
+    let out = r.sessions.get_mut(&1).unwrap().on_member_left(MemberId(2));
+    assert_eq!(out, vroom_e2e::Output::default());
+}
+
+#[test]
+fn a_tab_that_comes_back_with_other_keys_is_announced() {
+    let mut r = Relay::new(&secret());
+    r.join(1, "Alice");
+    r.join(2, "Bob");
+    let old_code = r.sessions[&2].my_safety_code();
+    drop(r.leave(2));
+    r.take_events(1);
+    // Someone with the room secret and Bob's tab id, but not his keys.
+    let tab = identity(2).tab();
+    let other_keys = Identity::generate(&mut ChaCha20Rng::from_seed([0x77; 32]));
+    r.join_as(7, "Bob", Identity::new(other_keys.keys().clone(), tab));
+    let new_code = r.sessions[&7].my_safety_code();
+    assert_ne!(new_code, old_code);
+    let bob = vroom_e2e::DisplayName::new("Bob").unwrap();
+    assert_eq!(
+        arrivals(&r.take_events(1)),
+        vec![Event::MemberKeyChanged {
+            member: MemberId(7),
+            previous: MemberId(2),
+            previous_name: bob.clone(),
+            name: bob,
+            previous_code: old_code,
+            safety_code: new_code,
+        }]
+    );
+    // Claiming Alice's own tab is a key change too, reported against her own id.
+    r.join_as(
+        8,
+        "Mallory",
+        Identity::new(other_keys.keys().clone(), identity(1).tab()),
+    );
+    assert!(matches!(
+        arrivals(&r.take_events(1)).as_slice(),
+        [Event::MemberKeyChanged {
+            member: MemberId(8),
+            previous: MemberId(1),
+            ..
+        }]
+    ));
+}
+
+#[test]
+fn members_that_never_verify_expire_and_rotate_our_chain() {
+    let mut r = Relay::new(&secret());
+    r.join(1, "Alice");
+    r.join(2, "Bob");
+    r.take_events(1);
+    let alice = r.sessions.get_mut(&1).unwrap();
+    // A member id the relay made up: never announces.
+    let out = alice.on_member_joined(MemberId(40));
+    assert_eq!(out.outgoing.len(), 1, "our announcement goes to it");
+    assert!(
+        alice
+            .members()
+            .iter()
+            .any(|m| m.id == MemberId(40) && m.name.is_none())
+    );
+    // A verified member does not expire.
+    assert_eq!(
+        alice.expire_unverified(MemberId(2)),
+        vroom_e2e::Output::default()
+    );
+    let out = alice.expire_unverified(MemberId(40));
+    assert_eq!(
+        out.events,
+        vec![Event::MemberExpired {
+            member: MemberId(40)
+        }]
+    );
+    assert!(
+        out.outgoing.is_empty(),
+        "it never held our chain: no rotation"
+    );
+    assert!(alice.members().iter().all(|m| m.id != MemberId(40)));
+
+    // A member holding S that takes our chain but never sends its own:
+    // after expiry our chain rotates away from it.
+    let keys = r.room.clone();
+    let mut lurker = Session::new(
+        &keys,
+        MemberId(41),
+        "Lurker",
+        ChaCha20Rng::from_seed([4; 32]),
+    )
+    .unwrap();
+    let alice = r.sessions.get_mut(&1).unwrap();
+    alice.on_member_joined(MemberId(41));
+    let announcement = match lurker.on_member_joined(MemberId(1)).outgoing.as_slice() {
+        [vroom_e2e::Outgoing::Direct { payload, .. }] => payload.clone(),
+        other => panic!("{other:?}"),
+    };
+    let out = alice.on_payload(MemberId(41), &announcement);
+    assert_eq!(out.outgoing.len(), 1, "Alice sent her chain to the lurker");
+    let out = alice.expire_unverified(MemberId(41));
+    assert_eq!(
+        out.events,
+        vec![
+            Event::MemberExpired {
+                member: MemberId(41)
+            },
+            Event::KeysRotated { chain_id: 1 }
+        ]
+    );
+    assert!(
+        out.outgoing
+            .iter()
+            .all(|o| matches!(o, vroom_e2e::Outgoing::Direct { to, .. } if *to == MemberId(2)))
+    );
+    // Its later payloads are refused.
+    assert_eq!(
+        rejections(&feed(alice, 41, &announcement)),
+        vec![RejectReason::SenderLeft]
+    );
+}
+
+#[test]
+fn identities_survive_storage_and_tab_ids_travel_only_encrypted() {
+    let mut r = Relay::new(&secret());
+    r.join(1, "Alice");
+    r.join(2, "Bob");
+    let tab: TabId = identity(2).tab();
+    for c in &r.transcript {
+        assert!(
+            !contains(&c.bytes, &tab.0),
+            "tab id on the wire in the clear"
+        );
+    }
+    let stored = identity(2).to_base64url();
+    let restored = Identity::from_base64url(&stored).unwrap();
+    assert_eq!(restored.tab(), tab);
+    assert_eq!(
+        restored.keys().safety_code(&r.room.room_id()),
+        r.sessions[&2].my_safety_code()
+    );
+}
+
+#[test]
+fn our_own_reconnect_recognises_who_stayed_and_who_changed_keys() {
+    let mut r = Relay::new(&secret());
+    r.join(1, "Alice");
+    r.join(2, "Bob");
+    r.join(3, "Carol");
+    let memory = r.sessions[&2].tab_memory();
+    let alice_code = r.sessions[&1].my_safety_code();
+    // Bob's connection drops; meanwhile Carol's tab gets other keys.
+    drop(r.leave(2));
+    drop(r.leave(3));
+    let carol_tab = identity(3).tab();
+    let other = Identity::generate(&mut ChaCha20Rng::from_seed([0x33; 32]));
+    r.join_as(7, "Carol", Identity::new(other.keys().clone(), carol_tab));
+    // Bob's tab comes back as member 8 and recalls what it knew.
+    let mut bob = Session::with_identity(
+        &r.room,
+        MemberId(8),
+        identity(2),
+        "Bob",
+        ChaCha20Rng::from_seed(seed(8)),
+    )
+    .unwrap();
+    bob.recall(memory);
+    r.sessions.insert(8, bob);
+    let mut outputs = Vec::new();
+    for other in [1u32, 7] {
+        let out = r
+            .sessions
+            .get_mut(&8)
+            .unwrap()
+            .on_member_joined(MemberId(other));
+        outputs.push((8, out));
+        let out = r
+            .sessions
+            .get_mut(&other)
+            .unwrap()
+            .on_member_joined(MemberId(8));
+        outputs.push((other, out));
+    }
+    for (from, out) in outputs {
+        r.route(from, out);
+    }
+    r.deliver_all();
+    let seen = arrivals(&r.take_events(8));
+    assert!(
+        seen.contains(&Event::MemberReturned {
+            member: MemberId(1),
+            previous: MemberId(1),
+            name: vroom_e2e::DisplayName::new("Alice").unwrap(),
+            safety_code: alice_code,
+        }),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter().any(|e| matches!(
+            e,
+            Event::MemberKeyChanged {
+                member: MemberId(7),
+                previous: MemberId(3),
+                ..
+            }
+        )),
+        "{seen:?}"
+    );
+    assert_eq!(r.sessions[&8].members().len(), 2, "nobody was forgotten");
 }

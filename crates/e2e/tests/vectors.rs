@@ -1,8 +1,11 @@
-//! Test vectors: the implementation must reproduce `vectors/*.json` exactly,
-//! and open the frames stored there. Run natively and in the browser.
+//! Test vectors: the implementation must reproduce `vectors/v2/*.json`
+//! exactly, and open the frames stored there; the frozen `vectors/v1/*.json`
+//! of protocol version 1 must be refused as too old. Run natively and in the
+//! browser.
 //!
-//! Regenerate (only after an intended wire change, and say so in the commit):
-//! `cargo test --release -p vroom-e2e --test vectors -- --ignored regenerate`
+//! Regenerate v2 (only after an intended wire change, and say so in the
+//! commit): `cargo test --release -p vroom-e2e --test vectors -- --ignored regenerate`.
+//! v1 is never regenerated.
 
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
@@ -13,19 +16,28 @@ use rand_core::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use vroom_e2e::chain::ChainKey;
 use vroom_e2e::distribution::{ChainGrant, open_distribution, seal_distribution};
-use vroom_e2e::member::{MemberKeys, open_announcement};
+use vroom_e2e::member::{MemberKeys, TabId, open_announcement};
 use vroom_e2e::message::{decrypt_message, seal_message, unpad, verify_message};
 use vroom_e2e::schedule::{
     ARGON2_M_KIB, ARGON2_P, ARGON2_T, normalize_passphrase, normalize_room_name, room_name_salt,
 };
-use vroom_e2e::wire::MessageFrame;
-use vroom_e2e::{DisplayName, MemberId, RoomKeys, RoomSecret, invite_link};
+use vroom_e2e::wire::{self, MessageFrame};
+use vroom_e2e::{
+    DecodeError, DisplayName, Event, LinkError, MemberId, RejectReason, RoomKeys, RoomSecret,
+    Session, invite_link,
+};
 
-const KEY_SCHEDULE: &str = include_str!("../vectors/key_schedule.json");
-const CHAIN: &str = include_str!("../vectors/chain.json");
-const ANNOUNCEMENT: &str = include_str!("../vectors/announcement.json");
-const DISTRIBUTION: &str = include_str!("../vectors/distribution.json");
-const MESSAGE: &str = include_str!("../vectors/message.json");
+const KEY_SCHEDULE: &str = include_str!("../vectors/v2/key_schedule.json");
+const CHAIN: &str = include_str!("../vectors/v2/chain.json");
+const ANNOUNCEMENT: &str = include_str!("../vectors/v2/announcement.json");
+const DISTRIBUTION: &str = include_str!("../vectors/v2/distribution.json");
+const MESSAGE: &str = include_str!("../vectors/v2/message.json");
+
+/// Protocol version 1, frozen: never regenerated, only refused.
+const V1_KEY_SCHEDULE: &str = include_str!("../vectors/v1/key_schedule.json");
+const V1_ANNOUNCEMENT: &str = include_str!("../vectors/v1/announcement.json");
+const V1_DISTRIBUTION: &str = include_str!("../vectors/v1/distribution.json");
+const V1_MESSAGE: &str = include_str!("../vectors/v1/message.json");
 
 const ORIGIN: &str = "https://vroom.example";
 const QUICK_SECRET: [u8; 32] = *b"vroom test vector quick room S!!";
@@ -52,6 +64,7 @@ fn room_json(secret: &RoomSecret, keys: &RoomKeys) -> Value {
         "room_id_b64": keys.room_id().to_base64url(),
         "join_key": h(keys.join_key()),
         "join_key_b64": keys.join_key_base64url().as_str(),
+        "room_id_input": h(&[vroom_e2e::labels::ROOM_ID.as_slice(), keys.join_key()].concat()),
         "psk": h(keys.psk()),
         "announce_key": h(keys.announce_key()),
         "invite_link": invite_link(ORIGIN, secret).as_str(),
@@ -86,7 +99,7 @@ fn key_schedule() -> Value {
         .map(|i| json!({"input": i, "output": normalize_room_name(i).expect("name")}))
         .collect();
     json!({
-        "description": "Key schedule (docs/PROTOCOL.md §2). Byte strings are hex; *_b64 are base64url without padding.",
+        "description": "Key schedule (docs/PROTOCOL.md §2), protocol v2. Byte strings are hex; *_b64 are base64url without padding; room_id is the first 16 bytes of SHA-256(room_id_input).",
         "origin": ORIGIN,
         "quick": room_json(&secret, &keys),
         "named": named_json,
@@ -122,13 +135,15 @@ fn member(seed: u8) -> (MemberKeys, [u8; 32], [u8; 32]) {
 
 fn member_json(id: u32, seed: u8, room: &RoomKeys) -> Value {
     let (keys, ikm, ed) = member(seed);
+    let code = keys.safety_code(&room.room_id());
     json!({
         "member_id": id,
         "hpke_ikm": h(&ikm),
         "ed25519_seed": h(&ed),
         "hpke_public": h(&keys.hpke_public_bytes()),
         "signing_public": h(&keys.signing_public_bytes()),
-        "safety_code": keys.safety_code(&room.room_id()).as_str(),
+        "safety_code": code.as_str(),
+        "discriminator": {"colour": code.colour(), "first_group": code.first_group()},
     })
 }
 
@@ -150,6 +165,7 @@ fn grant() -> ChainGrant {
         chain_id: 3,
         index: 42,
         chain_key: ChainKey::from_bytes([0x33; 32]),
+        tab: TabId([0x7a; 16]),
         name: DisplayName::new("Amber Otter").expect("name"),
     }
 }
@@ -181,6 +197,7 @@ fn distribution() -> Value {
             "chain_id": g.chain_id,
             "index": g.index,
             "chain_key": h(g.chain_key.as_bytes()),
+            "tab_id": h(&g.tab.0),
             "name": g.name.as_str(),
         },
         "rng_seed": h(&DISTRIBUTION_SEED),
@@ -289,8 +306,8 @@ fn distribution_matches_vectors() {
     )
     .expect("stored distribution opens");
     assert_eq!(
-        (g.chain_id, g.index, g.name.as_str()),
-        (3, 42, "Amber Otter")
+        (g.chain_id, g.index, g.tab, g.name.as_str()),
+        (3, 42, TabId([0x7a; 16]), "Amber Otter")
     );
     assert_eq!(g.chain_key.as_bytes(), grant().chain_key.as_bytes());
 }
@@ -310,12 +327,65 @@ fn message_matches_vectors() {
     assert_eq!(unpad(&padded).expect("unpads"), MESSAGE_TEXT);
 }
 
-/// Rewrites `vectors/*.json` from the implementation. Ignored: tests compare, never regenerate.
+#[test]
+fn v1_links_are_refused_as_too_old() {
+    let stored = stored(V1_KEY_SCHEDULE);
+    for room in ["quick", "named"] {
+        let link = stored[room]["invite_link"].as_str().expect("link");
+        assert_eq!(
+            vroom_e2e::parse_invite_link(link).map(|_| ()),
+            Err(LinkError::OldVersion),
+            "{room}"
+        );
+    }
+    // The same secret makes another room id in v2: the server refuses the v1 pair.
+    let secret =
+        RoomSecret::from_bytes(hex_field(&stored, &["quick", "secret"]).try_into().unwrap());
+    assert_ne!(
+        secret.derive_keys().room_id().to_base64url(),
+        stored["quick"]["room_id_b64"].as_str().unwrap()
+    );
+}
+
+#[test]
+fn v1_payloads_are_refused_as_too_old() {
+    let frames = [
+        hex_field(&stored(V1_ANNOUNCEMENT), &["announcement"]),
+        hex_field(&stored(V1_DISTRIBUTION), &["frame"]),
+        hex_field(&stored(V1_MESSAGE), &["frame"]),
+    ];
+    let (_, room) = quick_room();
+    let mut session = Session::new(
+        &room,
+        MemberId(9),
+        "Receiver",
+        chacha20::ChaCha20Rng::from_seed([1; 32]),
+    )
+    .expect("session");
+    session.on_member_joined(MemberId(7));
+    for frame in frames {
+        assert_eq!(wire::decode(&frame).err(), Some(DecodeError::TooOld(1)));
+        let events = session.on_payload(MemberId(7), &frame).events;
+        assert_eq!(
+            events,
+            vec![Event::PayloadRejected {
+                from: MemberId(7),
+                reason: RejectReason::Malformed(DecodeError::TooOld(1)),
+            }]
+        );
+    }
+    // A payload of a later version is too new, not garbage.
+    let mut future = hex_field(&stored(ANNOUNCEMENT), &["announcement"]);
+    future[0] = 3;
+    assert_eq!(wire::decode(&future).err(), Some(DecodeError::TooNew(3)));
+}
+
+/// Rewrites `vectors/v2/*.json` from the implementation. Ignored: tests compare, never regenerate.
 #[cfg(not(target_arch = "wasm32"))]
 #[test]
 #[ignore = "regenerates the vector files; run only after an intended wire change"]
 fn regenerate() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors/v2");
     for (name, value) in [
         ("key_schedule", key_schedule()),
         ("chain", chain()),

@@ -1,4 +1,8 @@
 //! Caching: `Cache-Control` by file name, strong ETags, `If-None-Match`.
+//!
+//! HTML is `no-store`: the room page must leave nothing in any cache, and a
+//! `no-store` page is kept out of the browsers' back/forward cache, so going
+//! back never shows an ended conversation.
 
 use std::hash::{DefaultHasher, Hasher};
 
@@ -6,14 +10,18 @@ use crate::path::extension;
 
 /// `Cache-Control` for hashed (content-addressed) assets.
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// `Cache-Control` for HTML pages: kept in no cache at all.
+pub const NO_STORE: &str = "no-store";
 /// `Cache-Control` for everything else: revalidate every time.
 pub const NO_CACHE: &str = "no-cache";
 
 /// `Cache-Control` for a served file: [`IMMUTABLE`] for hashed assets,
-/// [`NO_CACHE`] otherwise.
+/// [`NO_STORE`] for HTML, [`NO_CACHE`] otherwise.
 pub fn cache_control(name: &str) -> &'static str {
     if is_hashed_asset(name) {
         IMMUTABLE
+    } else if extension(name).is_some_and(|ext| ext.eq_ignore_ascii_case("html")) {
+        NO_STORE
     } else {
         NO_CACHE
     }
@@ -75,9 +83,15 @@ mod tests {
     }
 
     #[test]
+    fn html_is_never_stored() {
+        for name in ["index.html", "sub/page.HTML"] {
+            assert_eq!(cache_control(name), NO_STORE, "{name}");
+        }
+    }
+
+    #[test]
     fn everything_else_is_no_cache() {
         for name in [
-            "index.html",
             "style.css",
             "favicon.svg",
             "vroom-site-3f2a9c1b7d4e5f6.wasm",

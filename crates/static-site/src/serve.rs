@@ -155,7 +155,7 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
-    use crate::cache::IMMUTABLE;
+    use crate::cache::{IMMUTABLE, NO_STORE};
 
     const WASM: &str = "vroom-site-3f2a9c1b7d4e5f60_bg.wasm";
 
@@ -203,7 +203,7 @@ mod tests {
         assert_eq!(r.status, 200);
         assert_eq!(r.body, site().read(INDEX).unwrap());
         assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
-        assert_eq!(r.header("cache-control"), Some(NO_CACHE));
+        assert_eq!(r.header("cache-control"), Some(NO_STORE));
         assert_eq!(
             r.header("content-length"),
             Some(r.body.len().to_string().as_str())
@@ -219,7 +219,7 @@ mod tests {
                 (200, Some("text/html; charset=utf-8")),
                 "{path}"
             );
-            assert_eq!(r.header("cache-control"), Some(NO_CACHE), "{path}");
+            assert_eq!(r.header("cache-control"), Some(NO_STORE), "{path}");
         }
         assert_eq!(send("GET", "/about").body, b"plain file without extension");
     }

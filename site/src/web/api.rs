@@ -1,4 +1,5 @@
-//! The rooms API (`/api/...`, same origin) with human error messages.
+//! The rooms API (`/api/...`, same origin), with typed errors (the view
+//! chooses the words, `words.rs`).
 
 use vroom_shared::api::{
     CreateMode, CreateRoomRequest, CreateRoomResponse, ErrorBody, ErrorCode, JoinRoomRequest,
@@ -11,7 +12,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::util::window;
 
-/// Why an API call failed, phrased for people.
+/// Why an API call failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
     /// No live room with these credentials (unknown, ended, or wrong key).
@@ -26,34 +27,8 @@ pub enum ApiError {
     Server,
     /// The server could not be reached.
     Network,
-    /// The server refused the request as malformed.
-    Refused(String),
-}
-
-impl ApiError {
-    /// A sentence to show.
-    pub fn human(&self) -> String {
-        match self {
-            Self::NotFound => "No live room with these credentials. The room may have ended, \
-                               or the link, name or passphrase is not right."
-                .into(),
-            Self::Full => {
-                "This room is full: it already has as many people as a room may hold.".into()
-            }
-            Self::Exists => "A room with these credentials is live already.".into(),
-            Self::RateLimited(Some(secs)) => {
-                format!("Too many attempts from your network. Please wait {secs} s and try again.")
-            }
-            Self::RateLimited(None) => {
-                "Too many attempts from your network. Please wait a minute and try again.".into()
-            }
-            Self::Server => {
-                "The server is having trouble right now. Please try again in a moment.".into()
-            }
-            Self::Network => "Cannot reach the server. Check your connection and try again.".into(),
-            Self::Refused(why) => format!("The server refused the request: {why}"),
-        }
-    }
+    /// The server refused the request as malformed (its HTTP status).
+    Refused(u16),
 }
 
 struct Reply {
@@ -111,16 +86,13 @@ async fn call(
 fn error(reply: &Reply) -> ApiError {
     let code = serde_json::from_str::<ErrorBody>(&reply.body)
         .ok()
-        .map(|b| (b.error.code, b.error.message));
+        .map(|b| b.error.code);
     match (reply.status, code) {
-        (_, Some((ErrorCode::NotFound, _))) | (404, None) => ApiError::NotFound,
-        (_, Some((ErrorCode::RoomFull, _))) => ApiError::Full,
-        (_, Some((ErrorCode::RoomExists, _))) => ApiError::Exists,
-        (_, Some((ErrorCode::RateLimited, _))) | (429, None) => {
-            ApiError::RateLimited(reply.retry_after)
-        }
-        (400..=499, Some((_, message))) => ApiError::Refused(message),
-        (400..=499, None) => ApiError::Refused(format!("status {}", reply.status)),
+        (_, Some(ErrorCode::NotFound)) | (404, _) => ApiError::NotFound,
+        (_, Some(ErrorCode::RoomFull)) => ApiError::Full,
+        (_, Some(ErrorCode::RoomExists)) => ApiError::Exists,
+        (_, Some(ErrorCode::RateLimited)) | (429, _) => ApiError::RateLimited(reply.retry_after),
+        (status @ 400..=499, _) => ApiError::Refused(status),
         _ => ApiError::Server,
     }
 }

@@ -1,8 +1,8 @@
-//! The router: `/` is the landing page, `/r/<room-id>` the room.
+//! The router: `/` is the landing page, `/r` the room (an invite link
+//! `/r/<room-id>#<secret>` becomes `/r` before the app mounts).
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::hooks::use_params_map;
 use leptos_router::path;
 
 use super::landing::Landing;
@@ -15,17 +15,11 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=Landing />
-                <Route path=path!("/r/:id") view=RoomRoute />
+                <Route path=path!("/r") view=RoomView />
+                <Route path=path!("/r/:id") view=RoomView />
             </Routes>
         </Router>
     }
-}
-
-#[component]
-fn RoomRoute() -> impl IntoView {
-    let params = use_params_map();
-    let id = params.get_untracked().get("id").unwrap_or_default();
-    view! { <RoomView room_id=id /> }
 }
 
 #[component]

@@ -5,8 +5,9 @@ use leptos_router::hooks::use_navigate;
 use vroom_e2e::{RoomSecret, SystemRng};
 
 use super::names::random_name;
+use super::room::ROOM_PATH;
 use super::store::{self, Entry, Intent};
-use super::util;
+use super::{util, words};
 
 /// Lifetime choices: label and seconds.
 const LIFETIMES: &[(&str, u32)] = &[
@@ -49,12 +50,19 @@ fn strength(pass: &str) -> (&'static str, &'static str) {
 }
 
 /// Moves to the room page; the secret travels in `sessionStorage`, never in
-/// the address bar.
-fn go_to_room(nav: Nav, secret: &RoomSecret, entry_of: impl FnOnce(String) -> Entry) {
+/// the address bar (the room page's address names no room either).
+fn go_to_room(
+    nav: Nav,
+    secret: &RoomSecret,
+    intent: Intent,
+    name: String,
+    edit: impl FnOnce(&mut Entry),
+) {
     let room_id = secret.derive_keys().room_id().to_base64url();
-    let entry = entry_of(secret.to_base64url().to_string());
-    store::save(&room_id, &entry);
-    nav.with_value(|navigate| navigate(&format!("/r/{room_id}"), Default::default()));
+    let mut entry = Entry::new(room_id, secret.to_base64url().to_string(), intent, name);
+    edit(&mut entry);
+    store::begin(&entry);
+    nav.with_value(|navigate| navigate(ROOM_PATH, Default::default()));
 }
 
 type Nav = StoredValue<Box<dyn Fn(&str, leptos_router::NavigateOptions)>, LocalStorage>;
@@ -76,19 +84,18 @@ pub fn Landing() -> impl IntoView {
     let busy = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
     let name_or_random = move || {
-        let n = display_name.get_untracked().trim().to_owned();
-        if n.is_empty() { random_name() } else { n }
+        vroom_e2e::DisplayName::new(&display_name.get_untracked())
+            .map_or_else(|_| random_name(), |n| n.as_str().to_owned())
     };
     let check_name = move || -> bool {
         let n = display_name.get_untracked();
-        if !n.trim().is_empty() && vroom_e2e::DisplayName::new(n.trim()).is_err() {
-            error.set(Some(
-                "That display name cannot be used: keep it under 64 characters, without control characters."
-                    .into(),
-            ));
-            return false;
+        match vroom_e2e::DisplayName::new(&n) {
+            Err(e) if !n.trim().is_empty() => {
+                error.set(Some(words::bad_name(e)));
+                false
+            }
+            _ => true,
         }
-        true
     };
 
     let quick = move |_| {
@@ -97,15 +104,9 @@ pub fn Landing() -> impl IntoView {
             return;
         }
         let secret = RoomSecret::generate(&mut SystemRng::default());
-        let name = name_or_random();
         let life = lifetime.get_untracked();
-        go_to_room(nav, &secret, |secret| Entry {
-            secret,
-            intent: Intent::Create,
-            lifetime: Some(life),
-            name,
-            token: None,
-            room_name: None,
+        go_to_room(nav, &secret, Intent::Create, name_or_random(), |e| {
+            e.lifetime = Some(life)
         });
     };
 
@@ -137,19 +138,11 @@ pub fn Landing() -> impl IntoView {
             busy.set(None);
             match result {
                 Ok(secret) => {
-                    let room_id = secret.derive_keys().room_id().to_base64url();
-                    store::save(
-                        &room_id,
-                        &Entry {
-                            secret: secret.to_base64url().to_string(),
-                            intent: if create { Intent::CreateOrJoin } else { Intent::Join },
-                            lifetime: Some(life),
-                            name,
-                            token: None,
-                            room_name: Some(room.trim().to_owned()),
-                        },
-                    );
-                    nav.with_value(|navigate| navigate(&format!("/r/{room_id}"), Default::default()));
+                    let intent = if create { Intent::CreateOrJoin } else { Intent::Join };
+                    go_to_room(nav, &secret, intent, name, |e| {
+                        e.lifetime = Some(life);
+                        e.room_name = Some(room.trim().to_owned());
+                    });
                 }
                 Err(_) => error.set(Some(
                     "That room name or passphrase cannot be used (too long, or with control characters)."
@@ -165,22 +158,8 @@ pub fn Landing() -> impl IntoView {
             return;
         }
         match vroom_e2e::parse_invite_link(&join_link.get_untracked()) {
-            Ok(secret) => {
-                let name = name_or_random();
-                go_to_room(nav, &secret, |secret| Entry {
-                    secret,
-                    intent: Intent::Join,
-                    lifetime: None,
-                    name,
-                    token: None,
-                    room_name: None,
-                });
-            }
-            Err(_) => error.set(Some(
-                "That does not look like a whole Vroom invite link. It should look like \
-                 https://…/r/…#… — copy all of it, including the part after #."
-                    .into(),
-            )),
+            Ok(secret) => go_to_room(nav, &secret, Intent::Join, name_or_random(), |_| {}),
+            Err(e) => error.set(Some(words::link_error(e))),
         }
     };
 
@@ -301,6 +280,7 @@ pub fn Landing() -> impl IntoView {
                     <li>"You trust the code this site sends to your browser."</li>
                     <li>"Anyone with the link (or the name and passphrase) can join while the room is live: treat it like a password. Compare safety codes to be sure who is who."</li>
                     <li>"People in the room can copy or screenshot what they see."</li>
+                    <li>{words::HISTORY_NOTE}</li>
                 </ul>
             </section>
         </main>

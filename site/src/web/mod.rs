@@ -9,3 +9,4 @@ pub mod room;
 pub mod store;
 pub mod util;
 pub mod view;
+pub mod words;

@@ -1,37 +1,86 @@
-//! The room page: joins through the rooms API, talks to the relay, drives
-//! `vroom_e2e::Session`, and shows the conversation.
+//! The room page's state machine: takes the secret out of the address bar,
+//! asks before joining an invite, joins through the rooms API, talks to the
+//! relay, drives `vroom_e2e::Session`, and keeps the tab's identity across
+//! its reconnects.
 //!
 //! All state that holds keys lives in one thread-local controller; the view
-//! only sees signals of plain strings. Ending, leaving or an ended room drop
-//! the controller (the session and room keys zeroize on drop) and forget the
-//! tab's `sessionStorage` entry.
+//! only sees signals of plain, typed values ([`Phase`], [`Line`],
+//! [`MemberRow`], [`Notice`]) and chooses every word itself (`words.rs`).
+//! Ending, leaving or an ended room drop the controller (the session and
+//! room keys zeroize on drop) and clear the tab's `sessionStorage`.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::mem::Discriminant;
 
 use leptos::prelude::*;
-use vroom_e2e::{Event, MemberId, Outgoing, Output, RoomKeys, RoomSecret, Session, SystemRng};
+use vroom_e2e::{
+    DisplayName, Event, Identity, LinkError, MemberId, NameError, Outgoing, Output, RejectReason,
+    RoomKeys, RoomSecret, SafetyCode, Session, SystemRng, TabMemory,
+};
 use vroom_shared::relay::{ClientFrame, RelayFrame, close};
 use vroom_shared::{RoomId, Ticket};
+use vroom_site::tally::Tally;
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
 
 use super::api::{self, ApiError};
-use super::store::{self, Entry, Intent};
+use super::store::{self, Entry, Intent, RELOAD_WINDOW_MS};
 use super::util;
+
+/// The path of the room page once the secret is out of the address bar. It
+/// carries no room id, so neither the tab's history nor a page request names
+/// the room.
+pub const ROOM_PATH: &str = "/r";
+
+/// How long a member the relay reported may take to verify before it is
+/// dropped (a member id the relay made up, or someone who takes our chain
+/// and never shows itself).
+const VERIFY_TIMEOUT_MS: i32 = 15_000;
+/// Each kind of refusal gets at most one line per minute.
+const REFUSAL_WINDOW_MS: f64 = 60_000.0;
 
 /// Where the page is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Phase {
-    /// Getting a ticket and connecting (with a message).
-    Joining(String),
+    /// An invite link was opened: waiting for the person to choose a name
+    /// and press Join. Nothing has been sent to the API or the relay.
+    Invite {
+        /// A random display name to offer.
+        suggested_name: String,
+    },
+    /// Getting a ticket and connecting.
+    Joining,
     /// In the room.
     Live,
     /// The room ended: nothing of it remains.
     Ended,
     /// This tab left the room.
     Left,
+    /// The tab was closed and reopened later than a reload: it forgot the
+    /// room and does not rejoin.
+    Reopened,
     /// Cannot enter the room.
-    Failed(String),
+    Failed(Failure),
+}
+
+/// Why the page cannot enter a room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The invite link was made by an older version of Vroom.
+    OldLink,
+    /// The invite link's secret does not match its room id.
+    DamagedLink,
+    /// No secret: neither in the link nor in this tab.
+    NoKey,
+    /// The secret this tab stored is damaged.
+    DamagedKey,
+    /// The display name cannot be used.
+    BadName(NameError),
+    /// The rooms API refused or failed.
+    Api(ApiError),
+    /// The relay refuses connections from this page's origin.
+    RelayOrigin,
 }
 
 /// Connection to the relay.
@@ -45,15 +94,107 @@ pub enum Conn {
     Reconnecting,
 }
 
-/// Who wrote a line.
+/// How a member is shown: its name and its discriminator (colour and first
+/// safety-code group), derived from its verified keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Face {
+    /// Member id.
+    pub member: u32,
+    /// Display name.
+    pub name: String,
+    /// Discriminator colour, `0..vroom_e2e::member::COLOURS`.
+    pub colour: u8,
+    /// First group of the safety code.
+    pub group: String,
+    /// Names that read alike share this key (to mark duplicates).
+    pub look_alike: String,
+}
+
+impl Face {
+    fn new(member: MemberId, name: &DisplayName, code: &SafetyCode) -> Self {
+        Self {
+            member: member.0,
+            name: name.as_str().to_owned(),
+            colour: code.colour(),
+            group: code.first_group().to_owned(),
+            look_alike: name.look_alike_key(),
+        }
+    }
+}
+
+/// A refused announcement or payload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub enum Refusal {
+    /// A member's announcement (it is not added).
+    Member(RejectReason),
+    /// A payload from a member.
+    Payload(RejectReason),
+}
+
+/// A line the page writes into the conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SystemLine {
+    /// This tab joined under `name`.
+    YouJoined {
+        /// Our display name.
+        name: String,
+    },
+    /// The relay connection came back; the safety code is unchanged.
+    Reconnected,
+    /// The relay connection dropped.
+    ConnectionLost,
+    /// A member joined and verified.
+    Joined(Face),
+    /// A member's tab came back with the same keys.
+    Returned(Face),
+    /// A tab we knew came back with other keys.
+    KeyChanged {
+        /// How it shows now.
+        now: Face,
+        /// How it showed before.
+        before: Face,
+        /// It claims to be this very tab.
+        claims_me: bool,
+    },
+    /// A member left.
+    Left(Face),
+    /// A member the relay reported never verified and was dropped.
+    Expired {
+        /// Its member id.
+        member: u32,
+    },
+    /// Our sending keys rotated after a member left.
+    KeysRotated,
+    /// Something was refused; `more` similar ones were not shown before.
+    Refused {
+        /// What and why.
+        what: Refusal,
+        /// Occurrences since the last line of this kind.
+        more: u32,
+    },
+    /// The relay dropped a frame: we are sending too fast.
+    SendingTooFast,
+}
+
+/// Who wrote a line, and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineKind {
     /// This tab.
-    Own,
+    Own {
+        /// Our face.
+        face: Face,
+        /// The text.
+        text: String,
+    },
     /// Another member.
-    Other,
-    /// The page (joined, left, keys rotated, problems).
-    System,
+    Other {
+        /// The author.
+        face: Face,
+        /// The text.
+        text: String,
+    },
+    /// The page.
+    System(SystemLine),
 }
 
 /// One line of the conversation.
@@ -61,12 +202,8 @@ pub enum Kind {
 pub struct Line {
     /// Unique within the page.
     pub id: u64,
-    /// Who.
-    pub kind: Kind,
-    /// Author's name (empty for system lines).
-    pub author: String,
-    /// Text.
-    pub text: String,
+    /// What.
+    pub kind: LineKind,
     /// `HH:MM`.
     pub time: String,
 }
@@ -76,12 +213,27 @@ pub struct Line {
 pub struct MemberRow {
     /// Member id.
     pub id: u32,
-    /// Name, once verified.
-    pub name: Option<String>,
-    /// Safety code, once verified.
+    /// Name and discriminator, once verified.
+    pub face: Option<Face>,
+    /// Full safety code, once verified.
     pub code: Option<String>,
     /// This tab.
     pub me: bool,
+}
+
+/// A passing problem shown under the conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// Not connected: the message was not sent.
+    NotSent,
+    /// The message is over the size limit.
+    TooLong,
+    /// The connection dropped while sending.
+    SendIncomplete,
+    /// The relay could not be reached.
+    RelayUnreachable,
+    /// The rooms API failed while reconnecting or ending.
+    Api(ApiError),
 }
 
 /// Every signal the room view reads.
@@ -101,18 +253,18 @@ pub struct Ui {
     pub expires_at: RwSignal<u64>,
     /// Messages from others while the tab was hidden.
     pub unread: RwSignal<u32>,
-    /// Invite link (quick rooms only).
+    /// Invite link (quick rooms only), shown on demand.
     pub invite: RwSignal<Option<String>>,
     /// Name of a named room.
     pub room_name: RwSignal<Option<String>>,
-    /// A passing problem (e.g. a message not sent).
-    pub notice: RwSignal<Option<String>>,
+    /// A passing problem.
+    pub notice: RwSignal<Option<Notice>>,
 }
 
 impl Ui {
     fn new() -> Self {
         Self {
-            phase: RwSignal::new(Phase::Joining("Opening the room…".into())),
+            phase: RwSignal::new(Phase::Joining),
             conn: RwSignal::new(Conn::Connecting),
             lines: RwSignal::new(Vec::new()),
             members: RwSignal::new(Vec::new()),
@@ -125,22 +277,29 @@ impl Ui {
         }
     }
 
-    fn system(&self, text: impl Into<String>) {
-        self.push(Kind::System, String::new(), text.into());
+    fn system(&self, line: SystemLine) {
+        self.push(LineKind::System(line));
     }
 
-    fn push(&self, kind: Kind, author: String, text: String) {
+    fn push(&self, kind: LineKind) {
+        let other = matches!(kind, LineKind::Other { .. });
         let line = Line {
             id: next_id(),
             kind,
-            author,
-            text,
             time: util::clock(),
         };
         self.lines.try_update(|lines| lines.push(line));
-        if kind == Kind::Other && util::document().hidden() {
+        if other && util::document().hidden() {
             self.unread.try_update(|n| *n += 1);
         }
+    }
+
+    /// Forgets everything shown of the room.
+    fn wipe(&self) {
+        self.lines.try_set(Vec::new());
+        self.members.try_set(Vec::new());
+        self.invite.try_set(None);
+        self.notice.try_set(None);
     }
 }
 
@@ -168,78 +327,91 @@ impl Drop for Socket {
     }
 }
 
+type RefusalKind = (bool, Discriminant<RejectReason>);
+
 struct Ctl {
-    room_id: String,
     keys: RoomKeys,
     entry: Entry,
+    /// The tab's identity in this room, the same for every connection.
+    identity: Option<Identity>,
     session: Option<Session<SystemRng>>,
+    /// What the session of the previous connection knew about tabs.
+    tab_memory: Option<TabMemory>,
     socket: Option<Socket>,
-    /// Connection generation: callbacks of older sockets are ignored.
+    /// Connection generation: callbacks and timers of older sockets are ignored.
     generation: u32,
     attempts: u32,
+    /// Member ids this page had: the relay may still report an old one.
+    own_ids: Vec<u32>,
+    /// Faces of verified members, also after they left.
+    faces: BTreeMap<u32, Face>,
+    refusals: Tally<RefusalKind>,
     ui: Ui,
 }
 
 thread_local! {
     static CTL: RefCell<Option<Ctl>> = const { RefCell::new(None) };
+    static OPENED_LINK: RefCell<Option<(String, String)>> = const { RefCell::new(None) };
 }
 
 fn with_ctl<T>(f: impl FnOnce(&mut Ctl) -> T) -> Option<T> {
     CTL.with(|c| c.borrow_mut().as_mut().map(f))
 }
 
-/// Starts the room page for `room_id` (from the path); takes the secret from
-/// the fragment (then removes it from the address bar and history) or from
-/// this tab's `sessionStorage`.
-pub fn start(room_id: String) -> Ui {
-    let ui = Ui::new();
-    teardown();
+fn take_ctl() -> Option<Ctl> {
+    CTL.with(|c| c.borrow_mut().take())
+}
+
+/// Takes the secret out of the address bar before anything renders: an
+/// invite link `/r/<id>#<S>` becomes [`ROOM_PATH`] (`history.replaceState`),
+/// and its two parts wait for the room page. Called first thing in `main`.
+pub fn take_link_from_address_bar() {
     let location = util::window().location();
+    let path = location.pathname().unwrap_or_default();
     let hash = location.hash().unwrap_or_default();
-    if !hash.is_empty() {
-        let secret = vroom_e2e::parse_room_parts(&room_id, &hash);
-        // Whatever it was, the fragment leaves the address bar and history now.
-        let _ = util::window()
-            .history()
-            .map(|h| h.replace_state_with_url(&JsValue::NULL, "", Some(&format!("/r/{room_id}"))));
-        match secret {
-            Ok(secret) => {
-                let fresh = Entry {
-                    secret: secret.to_base64url().to_string(),
-                    intent: Intent::Join,
-                    lifetime: None,
-                    name: super::names::random_name(),
-                    token: None,
-                    room_name: None,
-                };
-                // Keep what this tab knew (e.g. its creator token) if the link is the same room.
-                let entry = store::load(&room_id)
-                    .filter(|e| e.secret == fresh.secret)
-                    .unwrap_or(fresh);
-                store::save(&room_id, &entry);
-            }
-            Err(_) => {
-                ui.phase.set(Phase::Failed(
-                    "This invite link is damaged: its secret part does not match the room. \
-                     Ask for the link again and paste all of it."
-                        .into(),
-                ));
-                return ui;
-            }
-        }
+    let Some(id) = path.strip_prefix("/r/").filter(|id| !id.is_empty()) else {
+        return;
+    };
+    let id = id.trim_end_matches('/').to_owned();
+    if let Ok(history) = util::window().history() {
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(ROOM_PATH));
     }
-    let Some(entry) = store::load(&room_id) else {
-        ui.phase.set(Phase::Failed(
-            "This link has no room key. Invite links end with a # followed by the key; \
-             ask for the whole link again."
-                .into(),
-        ));
+    if !hash.is_empty() {
+        OPENED_LINK.with(|l| *l.borrow_mut() = Some((id, hash)));
+    }
+}
+
+/// Starts the room page: takes an opened invite link (from
+/// [`take_link_from_address_bar`]) or this tab's stored entry, and either
+/// asks before joining (an invite), joins, or says why it cannot.
+pub fn start() -> Ui {
+    let ui = Ui::new();
+    drop(take_ctl());
+    if let Some((id, hash)) = OPENED_LINK.with(|l| l.borrow_mut().take())
+        && let Err(failure) = store_opened_link(&id, &hash)
+    {
+        store::clear();
+        ui.phase.set(Phase::Failed(failure));
+        return ui;
+    }
+    let Some(mut entry) = store::load() else {
+        ui.phase.set(Phase::Failed(Failure::NoKey));
         return ui;
     };
+    if entry
+        .hidden_at
+        .is_some_and(|at| js_sys::Date::now() - at > RELOAD_WINDOW_MS)
+    {
+        // "Reopen closed tab", a restored session: not a reload. Forget it.
+        store::clear();
+        ui.phase.set(Phase::Reopened);
+        return ui;
+    }
+    entry.hidden_at = None;
+    store::save(&entry);
     let Ok(secret) = RoomSecret::from_base64url(&entry.secret) else {
-        store::remove(&room_id);
-        ui.phase
-            .set(Phase::Failed("This tab's room key is damaged.".into()));
+        store::clear();
+        ui.phase.set(Phase::Failed(Failure::DamagedKey));
         return ui;
     };
     let keys = secret.derive_keys();
@@ -251,20 +423,87 @@ pub fn start(room_id: String) -> Ui {
     drop(secret);
     ui.room_name.set(entry.room_name.clone());
     ui.creator.set(entry.token.is_some());
+    let invited = entry.intent == Intent::Invited;
+    if invited {
+        ui.phase.set(Phase::Invite {
+            suggested_name: entry.name.clone(),
+        });
+    }
+    let identity = entry
+        .identity
+        .as_deref()
+        .and_then(|text| Identity::from_base64url(text).ok());
     CTL.with(|c| {
         *c.borrow_mut() = Some(Ctl {
-            room_id,
             keys,
             entry,
+            identity,
             session: None,
+            tab_memory: None,
             socket: None,
             generation: 0,
             attempts: 0,
+            own_ids: Vec::new(),
+            faces: BTreeMap::new(),
+            refusals: Tally::new(REFUSAL_WINDOW_MS),
             ui,
         })
     });
-    wasm_bindgen_futures::spawn_local(connect());
+    if !invited {
+        wasm_bindgen_futures::spawn_local(connect());
+    }
     ui
+}
+
+/// Checks an opened invite link and stores it as an invitation, unless this
+/// tab is in that room already (e.g. its creator opened its own link).
+fn store_opened_link(id: &str, hash: &str) -> Result<(), Failure> {
+    let secret = vroom_e2e::parse_room_parts(id, hash).map_err(|e| match e {
+        LinkError::OldVersion => Failure::OldLink,
+        _ => Failure::DamagedLink,
+    })?;
+    let room_id = secret.derive_keys().room_id().to_base64url();
+    let here = store::load().is_some_and(|e| e.room_id == room_id && e.intent != Intent::Invited);
+    if !here {
+        store::begin(&Entry::new(
+            room_id,
+            secret.to_base64url().to_string(),
+            Intent::Invited,
+            super::names::random_name(),
+        ));
+    }
+    Ok(())
+}
+
+/// The person accepted the invitation under `name`: join now.
+pub fn accept_invite(name: &str) -> Result<(), NameError> {
+    let name = DisplayName::new(name)?;
+    with_ctl(|c| {
+        c.entry.intent = Intent::Join;
+        c.entry.name = name.as_str().to_owned();
+        store::save(&c.entry);
+        c.ui.phase.set(Phase::Joining);
+    });
+    wasm_bindgen_futures::spawn_local(connect());
+    Ok(())
+}
+
+/// The person declined the invitation: forget it.
+pub fn decline_invite() {
+    drop(take_ctl());
+    store::clear();
+}
+
+/// The tab's identity, made on its first connection and stored for reloads.
+fn identity(c: &mut Ctl) -> Identity {
+    if let Some(identity) = &c.identity {
+        return identity.clone();
+    }
+    let identity = Identity::generate(&mut SystemRng::default());
+    c.entry.identity = Some(identity.to_base64url().to_string());
+    store::save(&c.entry);
+    c.identity = Some(identity.clone());
+    identity
 }
 
 /// Gets a ticket from the rooms API and opens the relay connection.
@@ -291,6 +530,7 @@ async fn connect() {
         Intent::Join => api::join(&room, &join_key, entry.token.as_deref())
             .await
             .map(|r| (r.ticket, r.relay, r.expires_at, None)),
+        Intent::Invited => return,
     };
     match ticket {
         Ok((ticket, relay, expires_at, token)) => {
@@ -300,7 +540,7 @@ async fn connect() {
                     c.entry.token = Some(token.to_base64());
                     c.ui.creator.set(true);
                 }
-                store::save(&c.room_id, &c.entry);
+                store::save(&c.entry);
                 c.ui.expires_at.set(expires_at);
                 open(c, &relay, ticket);
             });
@@ -309,10 +549,10 @@ async fn connect() {
         Err(e @ (ApiError::Network | ApiError::Server | ApiError::RateLimited(_)))
             if reconnecting =>
         {
-            with_ctl(|c| c.ui.notice.set(Some(e.human())));
+            with_ctl(|c| c.ui.notice.set(Some(Notice::Api(e))));
             retry_later();
         }
-        Err(e) => fail(e.human()),
+        Err(e) => fail(Failure::Api(e)),
     }
 }
 
@@ -324,8 +564,7 @@ fn open(c: &mut Ctl, relay: &str, ticket: Ticket) {
     let ws = match web_sys::WebSocket::new(relay) {
         Ok(ws) => ws,
         Err(_) => {
-            c.ui.notice
-                .set(Some("Cannot open a connection to the relay.".into()));
+            c.ui.notice.set(Some(Notice::RelayUnreachable));
             wasm_bindgen_futures::spawn_local(async { retry_later() });
             return;
         }
@@ -377,9 +616,9 @@ fn on_frame(generation: u32, bytes: &[u8]) {
         ended();
         return;
     }
-    with_ctl(|c| {
+    let failed = with_ctl(|c| {
         if c.generation != generation {
-            return;
+            return None;
         }
         let out = match frame {
             RelayFrame::Welcome {
@@ -387,39 +626,14 @@ fn on_frame(generation: u32, bytes: &[u8]) {
                 creator,
                 expires_at,
                 ..
-            } => {
-                match Session::with_system_rng(&c.keys, MemberId(member), &c.entry.name) {
-                    Ok(session) => c.session = Some(session),
-                    Err(_) => {
-                        c.ui.phase.set(Phase::Failed(
-                            "Your display name cannot be used; go back and choose another.".into(),
-                        ));
-                        c.socket = None;
-                        return;
-                    }
-                }
-                let first = c.attempts == 0 && !matches!(c.ui.phase.get_untracked(), Phase::Live);
-                c.attempts = 0;
-                c.ui.creator.set(creator);
-                c.ui.expires_at.set(expires_at);
-                c.ui.conn.set(Conn::Online);
-                c.ui.notice.set(None);
-                c.ui.phase.set(Phase::Live);
-                if first {
-                    c.ui.system(format!(
-                        "You joined as {}. Messages are end-to-end encrypted.",
-                        c.entry.name
-                    ));
-                } else {
-                    c.ui.system("Reconnected.");
-                }
-                refresh_members(c);
-                return;
+            } => return welcome(c, member, creator, expires_at).err(),
+            RelayFrame::Joined { member } if c.own_ids.contains(&member) => None,
+            RelayFrame::Joined { member } => {
+                expire_later(generation, member);
+                c.session
+                    .as_mut()
+                    .map(|s| s.on_member_joined(MemberId(member)))
             }
-            RelayFrame::Joined { member } => c
-                .session
-                .as_mut()
-                .map(|s| s.on_member_joined(MemberId(member))),
             RelayFrame::Left { member } => c
                 .session
                 .as_mut()
@@ -430,7 +644,7 @@ fn on_frame(generation: u32, bytes: &[u8]) {
                 .map(|s| s.on_payload(MemberId(from), payload)),
             RelayFrame::Error { code, .. } => {
                 if code == close::RATE_LIMITED {
-                    c.ui.system("You are sending too fast; a message was dropped.");
+                    c.ui.system(SystemLine::SendingTooFast);
                 }
                 None
             }
@@ -439,7 +653,95 @@ fn on_frame(generation: u32, bytes: &[u8]) {
         if let Some(out) = out {
             apply(c, out);
         }
+        None
+    })
+    .flatten();
+    if let Some(failure) = failed {
+        fail(failure);
+    }
+}
+
+/// The relay assigned us a member id: start a session with the tab's identity.
+fn welcome(c: &mut Ctl, member: u32, creator: bool, expires_at: u64) -> Result<(), Failure> {
+    let identity = identity(c);
+    let mut session = Session::with_identity(
+        &c.keys,
+        MemberId(member),
+        identity,
+        &c.entry.name,
+        SystemRng::default(),
+    )
+    .map_err(|e| match e {
+        vroom_e2e::Error::DisplayName(reason) => Failure::BadName(reason),
+        _ => Failure::DamagedKey,
+    })?;
+    if let Some(memory) = c.tab_memory.take() {
+        session.recall(memory);
+    }
+    let me = own_face(&session);
+    c.session = Some(session);
+    c.own_ids.push(member);
+    let first = c.own_ids.len() == 1;
+    c.attempts = 0;
+    c.ui.creator.set(creator);
+    c.ui.expires_at.set(expires_at);
+    c.ui.conn.set(Conn::Online);
+    c.ui.notice.set(None);
+    c.ui.phase.set(Phase::Live);
+    c.ui.system(if first {
+        SystemLine::YouJoined { name: me.name }
+    } else {
+        SystemLine::Reconnected
     });
+    refresh_members(c);
+    Ok(())
+}
+
+/// Drops `member` if it has not verified after [`VERIFY_TIMEOUT_MS`].
+fn expire_later(generation: u32, member: u32) {
+    wasm_bindgen_futures::spawn_local(async move {
+        util::sleep(VERIFY_TIMEOUT_MS).await;
+        with_ctl(|c| {
+            if c.generation != generation {
+                return;
+            }
+            if let Some(out) = c
+                .session
+                .as_mut()
+                .map(|s| s.expire_unverified(MemberId(member)))
+            {
+                apply(c, out);
+            }
+        });
+    });
+}
+
+/// Whether a refusal is worth telling the people in the room. Payloads
+/// from members who already left and messages sent before we joined are
+/// expected on every join and leave.
+fn worth_a_line(what: Refusal) -> bool {
+    !matches!(
+        what,
+        Refusal::Payload(RejectReason::SenderLeft | RejectReason::BeforeChainStart)
+    )
+}
+
+fn refused(c: &mut Ctl, what: Refusal) {
+    if !worth_a_line(what) {
+        return;
+    }
+    let kind = match what {
+        Refusal::Member(reason) => (true, std::mem::discriminant(&reason)),
+        Refusal::Payload(reason) => (false, std::mem::discriminant(&reason)),
+    };
+    if let Some(more) = c.refusals.record(kind, js_sys::Date::now()) {
+        c.ui.system(SystemLine::Refused { what, more });
+    }
+}
+
+/// The face of a verified member (ours included).
+fn face_of(c: &Ctl, member: MemberId) -> Option<Face> {
+    c.faces.get(&member.0).cloned()
 }
 
 /// Sends what the session produced and shows its events.
@@ -450,40 +752,84 @@ fn apply(c: &mut Ctl, out: Output) {
             Outgoing::Direct { to, payload } => send(c, &ClientFrame::Direct { to: to.0, payload }),
         };
         if !sent {
-            c.ui.notice.set(Some(
-                "Connection lost: not everything could be sent.".into(),
-            ));
+            c.ui.notice.set(Some(Notice::SendIncomplete));
         }
     }
     for event in out.events {
         match event {
-            Event::MemberVerified { name, .. } => {
-                c.ui.system(format!("{} joined.", name.as_str()));
+            Event::MemberVerified {
+                member,
+                name,
+                safety_code,
+            } => {
+                let face = Face::new(member, &name, &safety_code);
+                c.faces.insert(member.0, face.clone());
+                c.ui.system(SystemLine::Joined(face));
             }
-            Event::MemberLeft { name, .. } => {
-                if let Some(name) = name {
-                    c.ui.system(format!("{} left.", name.as_str()));
+            Event::MemberReturned {
+                member,
+                previous,
+                name,
+                safety_code,
+            } => {
+                let face = Face::new(member, &name, &safety_code);
+                c.faces.insert(member.0, face.clone());
+                // `previous == member`: it stayed while we reconnected.
+                if previous != member {
+                    c.ui.system(SystemLine::Returned(face));
                 }
             }
-            Event::KeysRotated { .. } => {
-                c.ui.system("Keys rotated: whoever left cannot read what is said from now on.")
+            Event::MemberKeyChanged {
+                member,
+                previous,
+                previous_name,
+                name,
+                previous_code,
+                safety_code,
+            } => {
+                let now = Face::new(member, &name, &safety_code);
+                let before = Face::new(previous, &previous_name, &previous_code);
+                c.faces.insert(member.0, now.clone());
+                let claims_me = c.own_ids.contains(&previous.0);
+                c.ui.system(SystemLine::KeyChanged {
+                    now,
+                    before,
+                    claims_me,
+                });
             }
+            Event::MemberLeft { member, .. } => {
+                if let Some(face) = face_of(c, member) {
+                    c.ui.system(SystemLine::Left(face));
+                }
+            }
+            Event::MemberExpired { member } => {
+                c.ui.system(SystemLine::Expired { member: member.0 })
+            }
+            Event::KeysRotated { .. } => c.ui.system(SystemLine::KeysRotated),
             Event::Message { from, text } => {
-                let author = c
-                    .session
-                    .as_ref()
-                    .and_then(|s| s.members().into_iter().find(|m| m.id == from))
-                    .and_then(|m| m.name)
-                    .map_or_else(|| format!("Member {}", from.0), |n| n.as_str().to_owned());
-                c.ui.push(Kind::Other, author, text);
+                let face = face_of(c, from).unwrap_or_else(|| Face {
+                    member: from.0,
+                    name: String::new(),
+                    colour: 0,
+                    group: String::new(),
+                    look_alike: String::new(),
+                });
+                c.ui.push(LineKind::Other { face, text });
             }
-            Event::MemberRejected { .. } => {
-                c.ui.system("Someone without the room key tried to join and was refused.")
-            }
-            Event::MemberRekeyed { .. } | Event::PayloadRejected { .. } => {}
+            Event::MemberRejected { reason, .. } => refused(c, Refusal::Member(reason)),
+            Event::PayloadRejected { reason, .. } => refused(c, Refusal::Payload(reason)),
+            Event::MemberRekeyed { .. } => {}
         }
     }
     refresh_members(c);
+}
+
+fn own_face(session: &Session<SystemRng>) -> Face {
+    Face::new(
+        session.my_id(),
+        session.my_name(),
+        &session.my_safety_code(),
+    )
 }
 
 fn refresh_members(c: &Ctl) {
@@ -493,15 +839,21 @@ fn refresh_members(c: &Ctl) {
     };
     let mut rows = vec![MemberRow {
         id: session.my_id().0,
-        name: Some(session.my_name().as_str().to_owned()),
+        face: Some(own_face(session)),
         code: Some(session.my_safety_code().as_str().to_owned()),
         me: true,
     }];
-    rows.extend(session.members().into_iter().map(|m| MemberRow {
-        id: m.id.0,
-        name: m.name.map(|n| n.as_str().to_owned()),
-        code: m.safety_code.map(|s| s.as_str().to_owned()),
-        me: false,
+    rows.extend(session.members().into_iter().map(|m| {
+        let face = match (&m.name, &m.safety_code) {
+            (Some(name), Some(code)) => Some(Face::new(m.id, name, code)),
+            _ => None,
+        };
+        MemberRow {
+            id: m.id.0,
+            face,
+            code: m.name.and(m.safety_code).map(|s| s.as_str().to_owned()),
+            me: false,
+        }
     }));
     c.ui.members.set(rows);
 }
@@ -513,18 +865,16 @@ fn on_closed(generation: u32, code: u16) {
     }
     match code {
         close::ROOM_ENDED => ended(),
-        close::ROOM_FULL => fail(ApiError::Full.human()),
-        close::BAD_ORIGIN => {
-            fail("The relay does not accept connections from this page's address.".into())
-        }
+        close::ROOM_FULL => fail(Failure::Api(ApiError::Full)),
+        close::BAD_ORIGIN => fail(Failure::RelayOrigin),
         close::NORMAL => {}
         _ => {
             with_ctl(|c| {
                 c.socket = None;
-                c.session = None;
+                c.tab_memory = c.session.take().map(|s| s.tab_memory());
                 c.ui.members.set(Vec::new());
                 if c.ui.conn.get_untracked() == Conn::Online {
-                    c.ui.system("Connection lost. Reconnecting…");
+                    c.ui.system(SystemLine::ConnectionLost);
                 }
                 c.ui.conn.set(Conn::Reconnecting);
             });
@@ -548,23 +898,31 @@ fn retry_later() {
     });
 }
 
-fn fail(message: String) {
-    if let Some(ctl) = CTL.with(|c| c.borrow_mut().take()) {
-        ctl.ui.phase.set(Phase::Failed(message));
+fn fail(failure: Failure) {
+    if let Some(ctl) = take_ctl() {
+        store::clear();
+        let ui = ctl.ui;
+        drop(ctl);
+        ui.wipe();
+        ui.phase.set(Phase::Failed(failure));
+    }
+}
+
+/// Drops every key of the room and what the page showed of it, clears the
+/// tab's storage, and shows `phase`.
+fn finish(phase: Phase) {
+    if let Some(ctl) = take_ctl() {
+        store::clear();
+        let ui = ctl.ui;
+        drop(ctl);
+        ui.wipe();
+        ui.phase.try_set(phase);
     }
 }
 
 /// The room is over: show it and drop every key of it.
 pub fn ended() {
-    if let Some(ctl) = CTL.with(|c| c.borrow_mut().take()) {
-        store::remove(&ctl.room_id);
-        let ui = ctl.ui;
-        drop(ctl);
-        ui.lines.try_set(Vec::new());
-        ui.members.try_set(Vec::new());
-        ui.invite.try_set(None);
-        ui.phase.try_set(Phase::Ended);
-    }
+    finish(Phase::Ended);
 }
 
 /// Encrypts and sends a message; `false` (with a notice) when it could not.
@@ -575,21 +933,22 @@ pub fn send_text(text: &str) -> bool {
             .as_ref()
             .is_some_and(|s| s.ws.ready_state() == web_sys::WebSocket::OPEN);
         let Some(session) = c.session.as_mut().filter(|_| online) else {
-            c.ui.notice.set(Some(
-                "Not connected right now: your message was not sent.".into(),
-            ));
+            c.ui.notice.set(Some(Notice::NotSent));
             return false;
         };
         match session.send_text(text) {
             Ok(out) => {
-                let name = session.my_name().as_str().to_owned();
-                c.ui.push(Kind::Own, name, text.to_owned());
+                let face = own_face(session);
+                c.ui.push(LineKind::Own {
+                    face,
+                    text: text.to_owned(),
+                });
                 c.ui.notice.set(None);
                 apply(c, out);
                 true
             }
             Err(_) => {
-                c.ui.notice.set(Some("This message is too long.".into()));
+                c.ui.notice.set(Some(Notice::TooLong));
                 false
             }
         }
@@ -607,32 +966,34 @@ pub async fn end_room() {
     match api::end(&room, &token).await {
         Ok(()) | Err(ApiError::NotFound) => ended(),
         Err(e) => {
-            with_ctl(|c| c.ui.notice.set(Some(e.human())));
+            with_ctl(|c| c.ui.notice.set(Some(Notice::Api(e))));
         }
     }
 }
 
 /// Leaves the room for good (sends the leave frame).
 pub fn leave() {
-    if let Some(ctl) = CTL.with(|c| c.borrow_mut().take()) {
-        let _ = send(&ctl, &ClientFrame::Leave);
-        store::remove(&ctl.room_id);
-        let ui = ctl.ui;
-        drop(ctl);
-        ui.lines.try_set(Vec::new());
-        ui.members.try_set(Vec::new());
-        ui.invite.try_set(None);
-        ui.phase.try_set(Phase::Left);
-    }
+    with_ctl(|c| send(c, &ClientFrame::Leave));
+    finish(Phase::Left);
 }
 
-/// The tab is going away (`pagehide`) or the page leaves the room view:
-/// send the leave frame. For the creator the relay ends the room only if the
-/// creator does not come back within its short leave grace, which a reload of
-/// this tab does (it still holds the creator token in `sessionStorage`).
-pub fn teardown() {
-    if let Some(ctl) = CTL.with(|c| c.borrow_mut().take()) {
+/// The page is going away (`pagehide`: reload, closed tab, back/forward
+/// cache) or the person navigated off the room page: send the leave frame,
+/// drop every key, wipe the conversation from the page (so no cache keeps
+/// it) and note the time, so that a load of this tab later than a reload
+/// does not rejoin. For the creator the relay ends the room unless it comes
+/// back within its leave grace, which a reload does.
+pub fn page_hidden() {
+    if let Some(ctl) = take_ctl() {
         let _ = send(&ctl, &ClientFrame::Leave);
+        // Stamp what is stored (every change was saved when it happened).
+        if let Some(mut entry) = store::load() {
+            entry.hidden_at = Some(js_sys::Date::now());
+            store::save(&entry);
+        }
+        let ui = ctl.ui;
         drop(ctl);
+        ui.wipe();
+        ui.phase.try_set(Phase::Joining);
     }
 }

@@ -1,14 +1,29 @@
-//! What a tab remembers about its room, in `sessionStorage` only (dies with
-//! the tab; never `localStorage`, never cookies).
+//! What a tab remembers about its room, in `sessionStorage` only (never
+//! `localStorage`, never cookies), under one key: a tab is in one room at a
+//! time. The entry lives only while the tab is in the room: ending, leaving,
+//! an ended room and "not now" on an invite clear the tab's storage, and a
+//! tab reopened after [`RELOAD_WINDOW_MS`] forgets it instead of rejoining.
 
 use serde::{Deserialize, Serialize};
 
 use super::util::window;
 
+/// The one `sessionStorage` key of the site.
+const KEY: &str = "vroom.room";
+
+/// How long after the page was hidden (`pagehide`) a load of the same tab
+/// still counts as a reload and rejoins. Later — "reopen closed tab", a
+/// restored session — the entry is forgotten and the tab does not rejoin.
+/// The relay's creator leave grace (PROTOCOL §12.4) is 5 s by default, so
+/// the creator's room has usually ended by then anyway.
+pub const RELOAD_WINDOW_MS: f64 = 10_000.0;
+
 /// How the room page should get its ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Intent {
+    /// An invite link was opened: ask before joining.
+    Invited,
     /// Create a new (quick) room.
     Create,
     /// Create a named room, or join it when it is live.
@@ -17,9 +32,11 @@ pub enum Intent {
     Join,
 }
 
-/// One tab's entry for one room.
+/// One tab's entry for its room.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Entry {
+    /// The room id, base64url (to tell whether an opened link is this room).
+    pub room_id: String,
     /// The room secret S, base64url.
     pub secret: String,
     /// What to do on load.
@@ -35,32 +52,58 @@ pub struct Entry {
     /// The room name of a named room (for the page title and invite note).
     #[serde(default)]
     pub room_name: Option<String>,
+    /// The tab's identity in the room (`vroom_e2e::Identity`, base64url),
+    /// once it joined: kept so a reload keeps the safety code.
+    #[serde(default)]
+    pub identity: Option<String>,
+    /// When the page was last hidden (`Date.now()` ms), cleared on load.
+    #[serde(default)]
+    pub hidden_at: Option<f64>,
 }
 
-fn key(room_id: &str) -> String {
-    format!("vroom.room.{room_id}")
+impl Entry {
+    /// A fresh entry for a room.
+    pub fn new(room_id: String, secret: String, intent: Intent, name: String) -> Self {
+        Self {
+            room_id,
+            secret,
+            intent,
+            lifetime: None,
+            name,
+            token: None,
+            room_name: None,
+            identity: None,
+            hidden_at: None,
+        }
+    }
 }
 
 fn storage() -> Option<web_sys::Storage> {
     window().session_storage().ok().flatten()
 }
 
-/// The entry of `room_id`, if this tab has one.
-pub fn load(room_id: &str) -> Option<Entry> {
-    let text = storage()?.get_item(&key(room_id)).ok().flatten()?;
+/// This tab's entry, if it has one.
+pub fn load() -> Option<Entry> {
+    let text = storage()?.get_item(KEY).ok().flatten()?;
     serde_json::from_str(&text).ok()
 }
 
-/// Saves the entry of `room_id`.
-pub fn save(room_id: &str, entry: &Entry) {
+/// Starts over with `entry`: everything else the tab stored is removed.
+pub fn begin(entry: &Entry) {
+    clear();
+    save(entry);
+}
+
+/// Saves the tab's entry.
+pub fn save(entry: &Entry) {
     if let (Some(storage), Ok(text)) = (storage(), serde_json::to_string(entry)) {
-        let _ = storage.set_item(&key(room_id), &text);
+        let _ = storage.set_item(KEY, &text);
     }
 }
 
-/// Forgets everything about `room_id`.
-pub fn remove(room_id: &str) {
+/// Forgets everything this tab stored.
+pub fn clear() {
     if let Some(storage) = storage() {
-        let _ = storage.remove_item(&key(room_id));
+        let _ = storage.clear();
     }
 }

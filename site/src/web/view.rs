@@ -1,11 +1,17 @@
-//! The room page view.
+//! The room page view: the invite screen, the conversation, the people and
+//! their faces, and the ended, left and failed screens. All words come from
+//! `words.rs`; every piece of user text is bidi-isolated.
+
+use std::collections::BTreeSet;
 
 use leptos::prelude::*;
 use vroom_e2e::message::MAX_TEXT_LEN;
+use vroom_site::text::{Segment, control_mark, segments};
 use wasm_bindgen::JsCast as _;
 
-use super::room::{self, Conn, Kind, Phase};
+use super::room::{self, Face, LineKind, Phase};
 use super::util;
+use super::words::{self, Piece};
 
 /// An SVG QR code of `text`, rendered locally.
 fn qr_svg(text: &str) -> String {
@@ -20,29 +26,124 @@ fn qr_svg(text: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A member's name (isolated from the text around it) and discriminator: a
+/// coloured mark and the first group of its safety code; `same_name` marks a
+/// name another present member also shows.
+#[component]
+fn FaceTag(face: Face, #[prop(into)] same_name: Signal<bool>) -> impl IntoView {
+    let title = words::discriminator_title(face.colour);
+    view! {
+        <span class="face" data-member=face.member>
+            <bdi class="name">{face.name}</bdi>
+            " "
+            <span class=format!("disc c{}", face.colour) title=title>
+                <span class="dot" aria-hidden="true">"●"</span>
+                {face.group}
+            </span>
+            {move || same_name.get().then(|| view! { <span class="same-name">{words::SAME_NAME}</span> })}
+        </span>
+    }
+}
+
+/// A sentence of pieces, faces shown with [`FaceTag`].
+fn sentence(pieces: Vec<Piece>, same_name: impl Fn(&Face) -> Signal<bool>) -> impl IntoView {
+    pieces
+        .into_iter()
+        .map(|piece| match piece {
+            Piece::Text(text) => text.into_any(),
+            Piece::Name(name) => view! { <bdi class="name">{name}</bdi> }.into_any(),
+            Piece::Face(face) => {
+                let same = same_name(&face);
+                view! { <FaceTag face=face same_name=same /> }.into_any()
+            }
+        })
+        .collect_view()
+}
+
+/// Message text: its own direction from its content, isolated from the line,
+/// with directional override characters shown as marks instead of obeyed.
+fn message_text(text: &str) -> impl IntoView {
+    let pieces = segments(text)
+        .into_iter()
+        .map(|segment| match segment {
+            Segment::Text(t) => t.to_owned().into_any(),
+            Segment::Control(c) => {
+                view! { <span class="bidi-mark">{control_mark(c)}</span> }.into_any()
+            }
+        })
+        .collect_view();
+    view! { <div class="text" dir="auto">{pieces}</div> }
+}
+
+/// A message line: its author's face, the text, the time.
+fn chat_line(
+    class: &'static str,
+    face: Face,
+    text: &str,
+    time: String,
+    same_name: impl Fn(&Face) -> Signal<bool>,
+) -> AnyView {
+    let same = same_name(&face);
+    view! {
+        <div class=class>
+            <span class="author"><FaceTag face=face same_name=same /></span>
+            {message_text(text)}
+            <time class="at">{time}</time>
+        </div>
+    }
+    .into_any()
+}
+
 /// The room page.
 #[component]
-pub fn RoomView(room_id: String) -> impl IntoView {
-    let ui = room::start(room_id);
-    on_cleanup(room::teardown);
-    let hide = window_event_listener(leptos::ev::pagehide, |_| room::teardown());
+pub fn RoomView() -> impl IntoView {
+    let ui = room::start();
+    on_cleanup(room::page_hidden);
+    let hide = window_event_listener(leptos::ev::pagehide, |_| room::page_hidden());
     on_cleanup(move || hide.remove());
+    // Back from the back/forward cache: the page dropped the room when it was
+    // hidden; load again, which rejoins only within the reload window.
+    let show = window_event_listener(leptos::ev::pageshow, |ev| {
+        if ev.persisted() {
+            let _ = util::window().location().reload();
+        }
+    });
+    on_cleanup(move || show.remove());
     util::on_visibility_change(move || {
         if !util::document().hidden() {
             ui.unread.try_set(0);
         }
     });
 
-    // Tab title with the unread count.
+    // Tab title with the unread count: never a name (titles go to history).
     Effect::new(move |_| {
         let unread = ui.unread.get();
         let title = match ui.phase.get() {
             Phase::Ended => "Room ended — Vroom".to_owned(),
+            Phase::Invite { .. } => "Invitation — Vroom".to_owned(),
             _ if unread > 0 => format!("({unread}) Vroom room"),
             _ => "Vroom room".to_owned(),
         };
         util::document().set_title(&title);
     });
+
+    // Names that more than one present member shows.
+    let shared_names = Memo::new(move |_| {
+        let mut seen = BTreeSet::new();
+        let mut shared = BTreeSet::new();
+        for row in ui.members.get() {
+            if let Some(face) = row.face
+                && !seen.insert(face.look_alike.clone())
+            {
+                shared.insert(face.look_alike);
+            }
+        }
+        shared
+    });
+    let same_name = move |face: &Face| {
+        let key = face.look_alike.clone();
+        Signal::derive(move || shared_names.with(|s| s.contains(&key)))
+    };
 
     // Time left, ticking.
     let now = RwSignal::new(util::now_secs());
@@ -106,19 +207,19 @@ pub fn RoomView(room_id: String) -> impl IntoView {
             });
         }
     };
+    // The invite panel is closed unless someone opens it (screen sharing:
+    // the link is in the page, not on the screen); the QR code is drawn only
+    // while it is open.
+    let invite_open = RwSignal::new(false);
 
     let live = move || {
         view! {
             <div class="room">
                 <header class="room-head">
                     <a class="home" href="/" aria-label="Vroom start page">"◐ Vroom"</a>
-                    <h1 class="room-title">{move || ui.room_name.get().unwrap_or_else(|| "Quick room".into())}</h1>
+                    <h1 class="room-title"><bdi>{move || ui.room_name.get().unwrap_or_else(|| "Quick room".into())}</bdi></h1>
                     <p class="conn" id="conn" role="status" data-state=move || format!("{:?}", ui.conn.get()).to_lowercase()>
-                        {move || match ui.conn.get() {
-                            Conn::Connecting => "Connecting…",
-                            Conn::Online => "Connected",
-                            Conn::Reconnecting => "Reconnecting…",
-                        }}
+                        {move || words::conn(ui.conn.get())}
                     </p>
                     <p class="time-left" id="time-left">
                         {move || time_left().map(|t| format!("Ends in {t}"))}
@@ -152,27 +253,26 @@ pub fn RoomView(room_id: String) -> impl IntoView {
                         <div class="log" id="log" role="log" aria-live="polite" aria-relevant="additions" tabindex="0"
                             node_ref=log_ref on:scroll=on_scroll>
                             <For each=move || ui.lines.get() key=|line| line.id let:line>
-                                {
-                                    let class = match line.kind {
-                                        Kind::Own => "line own",
-                                        Kind::Other => "line other",
-                                        Kind::System => "line system",
-                                    };
-                                    let system = line.kind == Kind::System;
-                                    view! {
-                                        <div class=class>
-                                            {(!system).then(|| view! { <span class="author">{line.author.clone()}</span> })}
-                                            <span class="text">{line.text.clone()}</span>
+                                {match line.kind {
+                                    LineKind::Own { face, text } => {
+                                        chat_line("line own", face, &text, line.time.clone(), same_name)
+                                    }
+                                    LineKind::Other { face, text } => {
+                                        chat_line("line other", face, &text, line.time.clone(), same_name)
+                                    }
+                                    LineKind::System(system) => view! {
+                                        <div class="line system">
+                                            <span class="text">{sentence(words::system_line(&system), same_name)}</span>
                                             <time class="at">{line.time.clone()}</time>
                                         </div>
-                                    }
-                                }
+                                    }.into_any(),
+                                }}
                             </For>
                         </div>
-                        <div class="notice" role="alert">{move || ui.notice.get()}</div>
+                        <div class="notice" role="alert">{move || ui.notice.get().map(|n| words::notice(&n))}</div>
                         <form class="composer" on:submit=move |ev| { ev.prevent_default(); send(); }>
                             <label for="composer" class="visually-hidden">"Message"</label>
-                            <textarea id="composer" rows="2" placeholder="Write a message — Enter sends, Shift+Enter for a new line"
+                            <textarea id="composer" rows="2" dir="auto" placeholder="Write a message — Enter sends, Shift+Enter for a new line"
                                 aria-describedby="counter"
                                 prop:value=move || draft.get()
                                 on:input=move |ev| draft.set(event_target_value(&ev))
@@ -200,11 +300,20 @@ pub fn RoomView(room_id: String) -> impl IntoView {
                     <aside class="side">
                         <section class="card" aria-labelledby="members-h">
                             <h2 id="members-h">"People here"</h2>
-                            <p class="help">"Compare safety codes in person or on a call: matching codes mean nobody is in between."</p>
+                            <p class="help">"The coloured mark and number beside a name come from that person's keys: two people never share them by chance. To be sure who is who, compare the whole safety code in person or on a call."</p>
                             <ul class="members" id="members">
-                                <For each=move || ui.members.get() key=|m| (m.id, m.name.clone(), m.code.clone()) let:m>
+                                <For each=move || ui.members.get() key=|m| (m.id, m.code.clone()) let:m>
                                     <li class:me=m.me data-member=m.id>
-                                        <span class="name">{m.name.clone().unwrap_or_else(|| "Joining…".into())}{m.me.then_some(" (you)")}</span>
+                                        <span class="who">
+                                            {match m.face.clone() {
+                                                Some(face) => {
+                                                    let same = same_name(&face);
+                                                    view! { <FaceTag face=face same_name=same /> }.into_any()
+                                                }
+                                                None => view! { <span class="joining">"Joining…"</span> }.into_any(),
+                                            }}
+                                            {m.me.then_some(" (you)")}
+                                        </span>
                                         <code class="code">{m.code.clone().unwrap_or_default()}</code>
                                     </li>
                                 </For>
@@ -213,20 +322,28 @@ pub fn RoomView(room_id: String) -> impl IntoView {
                         <section class="card invite" aria-labelledby="invite-h">
                             <h2 id="invite-h">"Invite"</h2>
                             {move || match (ui.invite.get(), ui.room_name.get()) {
-                                (Some(link), _) => {
-                                    let svg = qr_svg(&link);
-                                    view! {
+                                (Some(link), _) => view! {
+                                    <button id="show-invite" type="button" aria-controls="invite-panel"
+                                        aria-expanded=move || invite_open.get().to_string()
+                                        on:click=move |_| invite_open.update(|open| *open = !*open)>
+                                        {move || if invite_open.get() { "Hide the invite link" } else { "Show the invite link and QR code" }}
+                                    </button>
+                                    <div id="invite-panel" hidden=move || !invite_open.get()>
                                         <label for="invite-link">"Invite link"</label>
                                         <div class="copy-row">
                                             <input id="invite-link" type="text" readonly prop:value=link.clone() />
                                             <button id="copy-link" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
                                         </div>
-                                        <div class="qr" role="img" aria-label="QR code of the invite link" inner_html=svg></div>
+                                        {move || invite_open.get().then(|| {
+                                            let svg = qr_svg(&link);
+                                            view! { <div class="qr" role="img" aria-label="QR code of the invite link" inner_html=svg></div> }
+                                        })}
                                         <p class="warn">"Treat this link like a password: anyone who has it can join while the room is live."</p>
-                                    }.into_any()
-                                }
+                                    </div>
+                                    <p class="help">{words::HISTORY_NOTE}</p>
+                                }.into_any(),
                                 (None, Some(name)) => view! {
-                                    <p>"This is the named room " <strong>{name}</strong> "."</p>
+                                    <p>"This is the named room " <strong><bdi>{name}</bdi></strong> "."</p>
                                     <p class="warn">"Share the room name and the passphrase instead of a link — in person or over another channel. Anyone who knows both can join while the room is live."</p>
                                 }.into_any(),
                                 (None, None) => ().into_any(),
@@ -242,8 +359,9 @@ pub fn RoomView(room_id: String) -> impl IntoView {
         <main class="page room-page" id="main">
             {move || match ui.phase.get() {
                 Phase::Live => live().into_any(),
-                Phase::Joining(text) => view! {
-                    <div class="centered" role="status"><p class="busy"><span class="spinner" aria-hidden="true"></span>{text}</p></div>
+                Phase::Invite { suggested_name } => view! { <InviteScreen suggested_name=suggested_name /> }.into_any(),
+                Phase::Joining => view! {
+                    <div class="centered" role="status"><p class="busy"><span class="spinner" aria-hidden="true"></span>"Opening the room…"</p></div>
                 }.into_any(),
                 Phase::Ended => view! {
                     <div class="centered ended" id="ended">
@@ -259,14 +377,57 @@ pub fn RoomView(room_id: String) -> impl IntoView {
                         <p><a href="/">"Back to the start page"</a></p>
                     </div>
                 }.into_any(),
-                Phase::Failed(text) => view! {
+                Phase::Reopened => view! {
+                    <div class="centered" id="reopened">
+                        <h1>"This tab left its room when it was closed."</h1>
+                        <p>"A reopened tab does not join again, and it keeps nothing of the room. If the room is still live, open the invite link again."</p>
+                        <p><a href="/">"Go to the start page"</a></p>
+                    </div>
+                }.into_any(),
+                Phase::Failed(failure) => view! {
                     <div class="centered" id="failed" role="alert">
                         <h1>"Cannot open this room"</h1>
-                        <p class="error">{text}</p>
+                        <p class="error">{words::failure(&failure)}</p>
                         <p><a href="/">"Back to the start page"</a></p>
                     </div>
                 }.into_any(),
             }}
         </main>
+    }
+}
+
+/// What an invite link opens, before anything is sent anywhere: a name field
+/// and Join (or not).
+#[component]
+fn InviteScreen(suggested_name: String) -> impl IntoView {
+    let name = RwSignal::new(suggested_name);
+    let error = RwSignal::new(None::<String>);
+    let join = move || {
+        error.set(None);
+        if let Err(e) = room::accept_invite(&name.get_untracked()) {
+            error.set(Some(words::bad_name(e)));
+        }
+    };
+    view! {
+        <div class="centered invite-screen" id="invite-screen">
+            <h1>"You are invited to a private Vroom room"</h1>
+            <p>"Someone shared a link to a quick room with you. Nothing has been sent yet: the server does not know you opened it."</p>
+            <p>"When you join, the people in the room see your display name and your safety code, and you see theirs. Vroom cannot tell you who or how many are in the room before you join."</p>
+            <form class="invite-form" on:submit=move |ev| { ev.prevent_default(); join(); }>
+                <div class="field">
+                    <label for="invite-name">"Your display name"</label>
+                    <input id="invite-name" type="text" maxlength="64" autocomplete="off" dir="auto"
+                        prop:value=move || name.get()
+                        on:input=move |ev| name.set(event_target_value(&ev)) />
+                    <p class="help">"Only the people in the room see it: it travels inside the encryption."</p>
+                </div>
+                <div role="alert" class="alert-slot">{move || error.get().map(|text| view! { <p class="error" id="invite-error">{text}</p> })}</div>
+                <div class="invite-actions">
+                    <button id="join-invite" class="primary" type="submit">"Join the room"</button>
+                    <a id="decline-invite" href="/" on:click=move |_| room::decline_invite()>"Not now"</a>
+                </div>
+            </form>
+            <p class="help">{words::HISTORY_NOTE}</p>
+        </div>
     }
 }

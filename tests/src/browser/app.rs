@@ -1,5 +1,6 @@
-//! The app under test: the host serving a site folder, two relay nodes, and
-//! a round-robin front in between that records every byte it carries.
+//! The app under test: the host serving a site folder behind a front that
+//! records what browsers ask it, and two relay nodes behind a round-robin
+//! front that records every byte it carries.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -10,12 +11,17 @@ use tokio::net::{TcpListener, TcpStream};
 
 use crate::{Host, RelayNode, TempDir, repo_root};
 
-/// The host, two relay nodes behind a round-robin front (so consecutive
-/// sockets land on different nodes), and what the front saw. Stopped when
-/// dropped.
+/// The host behind a recording front (the site's origin for browsers), two
+/// relay nodes behind a round-robin front (so consecutive sockets land on
+/// different nodes), and what the fronts saw. Stopped when dropped.
 pub struct App {
-    host: Host,
-    _nodes: Vec<RelayNode>,
+    _host: Host,
+    origin: String,
+    nodes: tokio::sync::Mutex<Vec<RelayNode>>,
+    node_args: Vec<String>,
+    backends: Arc<Mutex<Vec<SocketAddr>>>,
+    requests: Arc<Mutex<Vec<u8>>>,
+    relay_log: Arc<Mutex<Vec<usize>>>,
     capture: Arc<Mutex<Vec<u8>>>,
     _dir: TempDir,
 }
@@ -34,6 +40,8 @@ impl App {
             files.display()
         );
         let dir = TempDir::new("vroom-app");
+        let site_front = TcpListener::bind("127.0.0.1:0").await.expect("front");
+        let origin = format!("http://{}", site_front.local_addr().expect("address"));
         let front = TcpListener::bind("127.0.0.1:0").await.expect("front");
         let front_addr = front.local_addr().expect("front address");
         let relay_url = format!("ws://{front_addr}/ws");
@@ -50,7 +58,7 @@ impl App {
         .await;
         let mut args = vec![
             "--allowed-origin",
-            host.base.as_str(),
+            origin.as_str(),
             "--creator-grace-ms",
             "2000",
             "--presence-interval-ms",
@@ -64,29 +72,87 @@ impl App {
             RelayNode::start("browser-node-2", &args)
         );
         let nodes = vec![one, two];
-        let backends: Vec<SocketAddr> = nodes
-            .iter()
-            .map(|n| {
-                n.url
-                    .trim_start_matches("ws://")
-                    .trim_end_matches("/ws")
-                    .parse()
-                    .expect("node address")
-            })
-            .collect();
+        let backends = Arc::new(Mutex::new(
+            nodes.iter().map(|n| address(&n.url)).collect::<Vec<_>>(),
+        ));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let relay_log = Arc::new(Mutex::new(Vec::new()));
         let capture = Arc::new(Mutex::new(Vec::new()));
-        tokio::spawn(round_robin(front, backends, capture.clone()));
+        tokio::spawn(recording_front(
+            site_front,
+            address(&host.base),
+            requests.clone(),
+        ));
+        tokio::spawn(round_robin(
+            front,
+            backends.clone(),
+            relay_log.clone(),
+            capture.clone(),
+        ));
+        let node_args = args.iter().map(|a| (*a).to_owned()).collect();
         Self {
-            host,
-            _nodes: nodes,
+            _host: host,
+            origin,
+            nodes: tokio::sync::Mutex::new(nodes),
+            node_args,
+            backends,
+            requests,
+            relay_log,
             capture,
             _dir: dir,
         }
     }
 
-    /// The site's URL for `path`.
+    /// The site's URL for `path`, through the recording front.
     pub fn url(&self, path: &str) -> String {
-        self.host.url(path)
+        format!("{}{path}", self.origin)
+    }
+
+    /// The site's origin, `http://127.0.0.1:port`.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Requests browsers have sent to the rooms API (`/api/…`) so far.
+    pub fn api_requests(&self) -> usize {
+        let bytes = self.requests.lock().unwrap_or_else(|e| e.into_inner());
+        ["GET", "POST", "PUT", "DELETE"]
+            .iter()
+            .map(|method| {
+                let line = format!("{method} /api/");
+                bytes
+                    .windows(line.len())
+                    .filter(|w| *w == line.as_bytes())
+                    .count()
+            })
+            .sum()
+    }
+
+    /// The relay node (0 or 1) each connection through the relay front went
+    /// to, in order.
+    pub fn relay_connections(&self) -> Vec<usize> {
+        self.relay_log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The URL of relay node `i` itself (not through the front).
+    pub async fn node_url(&self, i: usize) -> String {
+        self.nodes.lock().await[i].url.clone()
+    }
+
+    /// Stops relay node `i` as a deploy does (SIGTERM: its sockets close
+    /// with 1012, its rooms live on) and starts it again; the front sends
+    /// its share of new connections to the new process.
+    pub async fn restart_node(&self, i: usize) {
+        let mut nodes = self.nodes.lock().await;
+        let args: Vec<&str> = self.node_args.iter().map(String::as_str).collect();
+        let id = format!("browser-node-{}", i + 1);
+        let fresh = RelayNode::start(&id, &args).await;
+        self.backends.lock().unwrap_or_else(|e| e.into_inner())[i] = address(&fresh.url);
+        let old = std::mem::replace(&mut nodes[i], fresh);
+        assert!(old.terminate().await, "relay node {i} did not stop cleanly");
     }
 
     /// Every byte the front carried so far, both directions, client frames
@@ -127,48 +193,102 @@ fn manifest_serving(files: &Path, dir: &Path) -> PathBuf {
     path
 }
 
-/// Hands each connection to the next node in turn, recording every byte.
-async fn round_robin(front: TcpListener, backends: Vec<SocketAddr>, capture: Arc<Mutex<Vec<u8>>>) {
+/// `127.0.0.1:port` of `ws://127.0.0.1:port/ws` or `http://127.0.0.1:port`.
+fn address(url: &str) -> SocketAddr {
+    url.trim_start_matches("ws://")
+        .trim_start_matches("http://")
+        .trim_end_matches("/ws")
+        .parse()
+        .expect("a listening address")
+}
+
+/// Copies bytes both ways between `client` and `server` until both sides
+/// close; hands each piece the client sends to `sent` as it passes, and
+/// returns everything the server sent.
+async fn carry(
+    client: TcpStream,
+    server: TcpStream,
+    mut sent: impl FnMut(&[u8]) + Send + 'static,
+) -> Vec<u8> {
+    let (mut cr, mut cw) = client.into_split();
+    let (mut sr, mut sw) = server.into_split();
+    let up = tokio::spawn(async move {
+        let mut buf = vec![0u8; 65536];
+        while let Ok(n) = cr.read(&mut buf).await {
+            if n == 0 || sw.write_all(&buf[..n]).await.is_err() {
+                break;
+            }
+            sent(&buf[..n]);
+        }
+        let _ = sw.shutdown().await;
+    });
+    let mut received = Vec::new();
+    let mut buf = vec![0u8; 65536];
+    while let Ok(n) = sr.read(&mut buf).await {
+        if n == 0 || cw.write_all(&buf[..n]).await.is_err() {
+            break;
+        }
+        received.extend_from_slice(&buf[..n]);
+    }
+    let _ = cw.shutdown().await;
+    let _ = up.await;
+    received
+}
+
+/// Forwards every connection to `backend`, recording what clients send as it passes.
+async fn recording_front(front: TcpListener, backend: SocketAddr, record: Arc<Mutex<Vec<u8>>>) {
+    while let Ok((client, _)) = front.accept().await {
+        let record = record.clone();
+        tokio::spawn(async move {
+            if let Ok(server) = TcpStream::connect(backend).await {
+                carry(client, server, move |bytes| {
+                    record
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .extend_from_slice(bytes)
+                })
+                .await;
+            }
+        });
+    }
+}
+
+/// Hands each connection to the next node in turn, noting which in `log`
+/// and recording every byte (client frames also unmasked) in `capture`
+/// when the connection ends.
+async fn round_robin(
+    front: TcpListener,
+    backends: Arc<Mutex<Vec<SocketAddr>>>,
+    log: Arc<Mutex<Vec<usize>>>,
+    capture: Arc<Mutex<Vec<u8>>>,
+) {
     let mut next = 0;
     while let Ok((client, _)) = front.accept().await {
-        let backend = backends[next % backends.len()];
+        let backend = {
+            let backends = backends.lock().unwrap_or_else(|e| e.into_inner());
+            let node = next % backends.len();
+            log.lock().unwrap_or_else(|e| e.into_inner()).push(node);
+            backends[node]
+        };
         next += 1;
         let capture = capture.clone();
         tokio::spawn(async move {
             let Ok(server) = TcpStream::connect(backend).await else {
                 return;
             };
-            let (mut cr, mut cw) = client.into_split();
-            let (mut sr, mut sw) = server.into_split();
-            let up_capture = capture.clone();
-            let up = tokio::spawn(async move {
-                let mut all = Vec::new();
-                let mut buf = vec![0u8; 65536];
-                while let Ok(n) = cr.read(&mut buf).await {
-                    if n == 0 || sw.write_all(&buf[..n]).await.is_err() {
-                        break;
-                    }
-                    all.extend_from_slice(&buf[..n]);
-                }
-                let _ = sw.shutdown().await;
-                let mut c = up_capture.lock().unwrap_or_else(|e| e.into_inner());
-                c.extend_from_slice(&all);
-                c.extend(unmasked_frames(&all));
-            });
-            let mut all = Vec::new();
-            let mut buf = vec![0u8; 65536];
-            while let Ok(n) = sr.read(&mut buf).await {
-                if n == 0 || cw.write_all(&buf[..n]).await.is_err() {
-                    break;
-                }
-                all.extend_from_slice(&buf[..n]);
-            }
-            let _ = cw.shutdown().await;
-            let _ = up.await;
-            capture
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .extend_from_slice(&all);
+            let up = Arc::new(Mutex::new(Vec::new()));
+            let sent = up.clone();
+            let down = carry(client, server, move |bytes| {
+                sent.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend_from_slice(bytes)
+            })
+            .await;
+            let up = std::mem::take(&mut *up.lock().unwrap_or_else(|e| e.into_inner()));
+            let mut c = capture.lock().unwrap_or_else(|e| e.into_inner());
+            c.extend_from_slice(&up);
+            c.extend(unmasked_frames(&up));
+            c.extend_from_slice(&down);
         });
     }
 }

@@ -1,7 +1,7 @@
 //! One browser session and the steps tests take in it: find, click, type,
 //! read, wait, screenshot, and the site's own flows (create, join, say, end).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use fantoccini::elements::Element;
@@ -23,7 +23,7 @@ pub struct Browser {
     pub client: Client,
     engine: Engine,
     _driver: Driver,
-    _profile: TempDir,
+    profile: TempDir,
 }
 
 /// Opens one fresh browser per entry of `engines`, all at once.
@@ -49,7 +49,7 @@ impl Browser {
             client,
             engine,
             _driver: driver,
-            _profile: profile,
+            profile,
         }
     }
 
@@ -207,9 +207,11 @@ impl Browser {
         link
     }
 
-    /// Opens an invite link and waits until connected.
+    /// Opens an invite link, accepts the invitation under the name the page
+    /// offers, and waits until connected.
     pub async fn join_by_link(&self, link: &str) {
         self.goto(link).await;
+        self.click("#join-invite").await;
         self.wait_text("#conn", "Connected").await;
     }
 
@@ -260,6 +262,30 @@ impl Browser {
     /// Ends the session (the browser closes its windows and quits).
     pub async fn close(self) {
         let _ = self.client.close().await;
+    }
+
+    /// The profile directory the browser uses.
+    pub fn profile(&self) -> &Path {
+        self.profile.path()
+    }
+
+    /// Ends the session and waits until Chromium has exited, so its profile
+    /// on disk is complete (its `SingletonLock` is gone); the profile stays
+    /// until the returned directory is dropped.
+    pub async fn quit(self) -> TempDir {
+        assert_eq!(
+            self.engine,
+            Engine::Chromium,
+            "profiles are read for Chromium"
+        );
+        let _ = self.client.close().await;
+        let lock = self.profile.path().join("SingletonLock");
+        let started = Instant::now();
+        while std::fs::symlink_metadata(&lock).is_ok() {
+            assert!(started.elapsed() < PATIENCE, "Chromium did not exit");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.profile
     }
 }
 

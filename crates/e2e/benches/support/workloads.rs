@@ -5,7 +5,7 @@ use chacha20::ChaCha20Rng;
 use rand_core::SeedableRng;
 use vroom_e2e::chain::ChainKey;
 use vroom_e2e::distribution::{ChainGrant, open_distribution, seal_distribution};
-use vroom_e2e::member::{MemberKeys, PeerKeys};
+use vroom_e2e::member::{MemberKeys, PeerKeys, TabId};
 use vroom_e2e::{DisplayName, MemberId, Outgoing, RoomKeys, RoomSecret, Session};
 
 /// A 254-byte text: exactly fills the 256-byte padding bucket.
@@ -80,6 +80,7 @@ fn grant(seed: u8) -> ChainGrant {
         chain_id: 1,
         index: 0,
         chain_key: ChainKey::from_bytes([seed; 32]),
+        tab: TabId([seed; 16]),
         name: DisplayName::new("Member").expect("name"),
     }
 }

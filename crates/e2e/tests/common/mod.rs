@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, VecDeque};
 use chacha20::ChaCha20Rng;
 use rand_core::SeedableRng;
 use vroom_e2e::chain::ChainKey;
-use vroom_e2e::member::MemberKeys;
+use vroom_e2e::member::{Identity, MemberKeys};
 use vroom_e2e::{Event, MemberId, Outgoing, Output, RoomKeys, RoomSecret, Session};
 
 pub type TestSession = Session<ChaCha20Rng>;
@@ -23,13 +23,13 @@ pub fn seed(id: u32) -> [u8; 32] {
 }
 
 /// Rebuilds the keys and first chain key a session of member `id` drew from
-/// its seeded RNG (Session::new draws 32 bytes HPKE ikm, 32 bytes Ed25519
-/// seed, 32 bytes chain key, in that order).
+/// its seeded RNG (Session::new draws its identity — 32 bytes HPKE ikm, 32
+/// bytes Ed25519 seed, 16 bytes tab id — then 32 bytes chain key).
 pub fn reconstruct(id: u32) -> (MemberKeys, ChainKey) {
     let mut rng = ChaCha20Rng::from_seed(seed(id));
-    let keys = MemberKeys::generate(&mut rng);
+    let identity = Identity::generate(&mut rng);
     let ck = ChainKey::generate(&mut rng);
-    (keys, ck)
+    (identity.keys().clone(), ck)
 }
 
 #[derive(Debug, Clone)]
@@ -62,13 +62,31 @@ impl Relay {
     }
 
     pub fn join(&mut self, id: u32, name: &str) {
-        let mut s = Session::new(
+        let s = Session::new(
             &self.room,
             MemberId(id),
             name,
             ChaCha20Rng::from_seed(seed(id)),
         )
         .unwrap();
+        self.admit(id, s);
+    }
+
+    /// Member `id` joins with a given identity (a tab that reconnects keeps its own).
+    pub fn join_as(&mut self, id: u32, name: &str, identity: Identity) {
+        let s = Session::with_identity(
+            &self.room,
+            MemberId(id),
+            identity,
+            name,
+            ChaCha20Rng::from_seed(seed(id)),
+        )
+        .unwrap();
+        self.admit(id, s);
+    }
+
+    /// Reports the new session to everyone present and everyone to it.
+    fn admit(&mut self, id: u32, mut s: TestSession) {
         let existing: Vec<u32> = self.sessions.keys().copied().collect();
         let mut outputs = Vec::new();
         for e in &existing {
@@ -172,6 +190,11 @@ impl Relay {
             })
             .collect()
     }
+}
+
+/// The identity member `id` of [`Relay::join`] drew from its seeded RNG.
+pub fn identity(id: u32) -> Identity {
+    Identity::generate(&mut ChaCha20Rng::from_seed(seed(id)))
 }
 
 /// Runs one session's `on_payload` and returns its events.
