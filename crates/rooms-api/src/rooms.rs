@@ -19,7 +19,7 @@ use vroom_shared::redis::{
     RATE_WINDOW_SECS, RateAction, TICKET_TTL_SECS, TICKETS_PER_SEAT, channel, presence_key,
     rate_key, room_key, ticket_key, tickets_key,
 };
-use vroom_shared::{CreatorToken, RoomId, Ticket};
+use vroom_shared::{CreatorToken, JoinKey, RoomId, Ticket};
 
 /// `GET /api/health`.
 pub(crate) async fn health(backend: &impl Backend) -> Result<ApiResponse, ApiError> {
@@ -34,6 +34,7 @@ pub(crate) async fn create(
     config: &Config,
 ) -> Result<ApiResponse, ApiError> {
     let body: CreateRoomRequest = json_body(req)?;
+    check_binding(&body.room_id, &body.join_key)?;
     // The operator's default may be shorter than clients may ask for.
     let lifetime = match body.lifetime_secs {
         None => config.room_lifetime_default_secs,
@@ -111,6 +112,7 @@ pub(crate) async fn join(
 ) -> Result<ApiResponse, ApiError> {
     let room = path_room_id(room_id)?;
     let body: JoinRoomRequest = json_body(req)?;
+    check_binding(&room, &body.join_key)?;
     rate_limit(req, backend, RateAction::Join, config.rate_join_per_min).await?;
 
     let ticket = Ticket::from_bytes(random(backend)?);
@@ -251,6 +253,17 @@ fn too_many_tickets(retry_after_secs: u64) -> ApiError {
         "too many joins of this room are pending, try again shortly",
     )
     .with_header("retry-after", retry_after_secs.max(1).to_string())
+}
+
+/// `404`, the answer for an unknown room, unless `join_key` belongs to
+/// `room` (protocol v2: [`RoomId::for_join_key`]). Nobody without the key can
+/// create, probe or squat an id, and it costs no storage round trip.
+fn check_binding(room: &RoomId, join_key: &JoinKey) -> Result<(), ApiError> {
+    if RoomId::for_join_key(join_key) == *room {
+        Ok(())
+    } else {
+        Err(ApiError::no_such_room())
+    }
 }
 
 /// The room id of a path; `400` if it is not one.
