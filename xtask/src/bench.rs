@@ -92,6 +92,8 @@ fn start_host(redis: &Redis, started: &mut Started) -> Result<String> {
         .env("SPIN_VARIABLE_RATE_CREATE_PER_MIN", "1000000000")
         .env("SPIN_VARIABLE_RATE_JOIN_PER_MIN", "1000000000")
         .env("SPIN_VARIABLE_ROOM_MAX_MEMBERS", "64")
+        .env("SPIN_VARIABLE_RATE_CREATE_GLOBAL_PER_MIN", "1000000000")
+        .env("SPIN_VARIABLE_RATE_KEY_SECRET", cmd::rate_key_secret()?)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()
