@@ -435,16 +435,15 @@ async fn phase(
     }
     let memory_before = used_memory(redis).await?;
     let stop = Arc::new(AtomicBool::new(false));
-    let flood_task = match flood {
-        None => None,
-        Some(kind) => Some(tokio::spawn(run_flood(
+    let flood_task = flood.map(|kind| {
+        tokio::spawn(run_flood(
             kind,
             base.to_string(),
             args.flood_rate,
             args.flood_addresses,
             stop.clone(),
-        ))),
-    };
+        ))
+    });
     let sampler = {
         let mut redis = redis.clone();
         let stop = stop.clone();
