@@ -110,28 +110,52 @@ fn build_with_bench() -> Result<()> {
     run(cmd::cargo(&["build", "--release", "-p", "vroom-bench"]))
 }
 
-/// The host on a free port, rate limits lifted, rooms of up to 64.
-fn start_host(redis: &Redis, started: &mut Started) -> Result<String> {
+/// Variables of a host whose rate limits are lifted, rooms of up to 64.
+const LIFTED_LIMITS: [(&str, &str); 4] = [
+    ("RATE_CREATE_PER_MIN", "1000000000"),
+    ("RATE_JOIN_PER_MIN", "1000000000"),
+    ("RATE_CREATE_GLOBAL_PER_MIN", "1000000000"),
+    ("ROOM_MAX_MEMBERS", "64"),
+];
+
+/// The host on a free port with a fresh `rate_key_secret`, these
+/// `SPIN_VARIABLE_*` overrides and extra flags; `what` says how it is set up.
+fn start_host(
+    redis: &Redis,
+    started: &mut Started,
+    variables: &[(&str, &str)],
+    flags: &[&str],
+    what: &str,
+) -> Result<String> {
     let listen = format!("127.0.0.1:{}", redis::free_port()?);
-    step(&format!(
-        "Starting the host on {listen} (rate limits lifted for the benchmark)"
-    ));
-    let host = Command::new(target_dir().join("release/vroom"))
-        .args(["up", "-f", "spin.toml", "--listen", &listen])
+    step(&format!("Starting the host on {listen} ({what})"));
+    let mut host = Command::new(target_dir().join("release/vroom"));
+    host.args(["up", "-f", "spin.toml", "--listen", &listen])
+        .args(flags)
         .current_dir(repo_root())
         .env("SPIN_VARIABLE_REDIS_HOST", &redis.host_port)
-        .env("SPIN_VARIABLE_RATE_CREATE_PER_MIN", "1000000000")
-        .env("SPIN_VARIABLE_RATE_JOIN_PER_MIN", "1000000000")
-        .env("SPIN_VARIABLE_ROOM_MAX_MEMBERS", "64")
-        .env("SPIN_VARIABLE_RATE_CREATE_GLOBAL_PER_MIN", "1000000000")
         .env("SPIN_VARIABLE_RATE_KEY_SECRET", cmd::rate_key_secret()?)
         .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .context("cannot start the host")?;
-    started.0.push(host);
+        .stdout(Stdio::null());
+    for (name, value) in variables {
+        host.env(format!("SPIN_VARIABLE_{name}"), value);
+    }
+    started
+        .0
+        .push(host.spawn().context("cannot start the host")?);
     wait_for_port(&listen)?;
     Ok(listen)
+}
+
+/// The host with [`LIFTED_LIMITS`].
+fn start_lifted_host(redis: &Redis, started: &mut Started) -> Result<String> {
+    start_host(
+        redis,
+        started,
+        &LIFTED_LIMITS,
+        &[],
+        "rate limits lifted for the benchmark",
+    )
 }
 
 fn bench_api(clients: usize, seconds: f64, json: Option<String>) -> Result<()> {
@@ -139,7 +163,7 @@ fn bench_api(clients: usize, seconds: f64, json: Option<String>) -> Result<()> {
     step("Finding Redis");
     let redis = Redis::find_or_start()?;
     let mut started = Started::default();
-    let listen = start_host(&redis, &mut started)?;
+    let listen = start_lifted_host(&redis, &mut started)?;
     step(&format!("Running {clients} clients for {seconds} s"));
     let mut bench = Command::new(target_dir().join("release/vroom-bench"));
     bench.args([
@@ -173,20 +197,15 @@ fn bench_abuse(
     step("Starting a private Redis");
     let redis = Redis::start_private()?;
     let mut started = Started::default();
-    let listen = format!("127.0.0.1:{}", redis::free_port()?);
-    step(&format!("Starting the host on {listen} (default limits)"));
-    let host = Command::new(target_dir().join("release/vroom"))
-        .args(["up", "-f", "spin.toml", "--listen", &listen])
-        .args(["--max-connections", "4096"])
-        .current_dir(repo_root())
-        .env("SPIN_VARIABLE_REDIS_HOST", &redis.host_port)
-        .env("SPIN_VARIABLE_RATE_KEY_SECRET", cmd::rate_key_secret()?)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .context("cannot start the host")?;
-    started.0.push(host);
-    wait_for_port(&listen)?;
+    // More connections than the default, so the flood's thousand addresses
+    // are not refused by the host itself.
+    let listen = start_host(
+        &redis,
+        &mut started,
+        &[],
+        &["--max-connections", "4096"],
+        "the app's default limits",
+    )?;
     let relay = start_relay(&redis, 1, &mut started)?;
     let relay = relay.split('=').next().unwrap_or_default().to_string();
     step("Running the abuse scenarios");
@@ -292,7 +311,7 @@ fn relay_vs_peer(quick: bool, vroom_only: bool) -> Result<()> {
     step("Finding Redis");
     let redis = Redis::find_or_start()?;
     let mut started = Started::default();
-    let api = start_host(&redis, &mut started)?;
+    let api = start_lifted_host(&redis, &mut started)?;
     step("Starting two relay nodes and two peer nodes");
     let mut nodes = Vec::new();
     for index in 1..=2 {

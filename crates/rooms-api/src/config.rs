@@ -301,26 +301,30 @@ fn url(text: String, name: &'static str, schemes: &[&str]) -> Result<String, Con
     }
 }
 
+/// The required variables as `spin.toml` sets them, with a test secret.
+#[cfg(test)]
+pub(crate) const EXAMPLE_VARS: [(&str, &str); 9] = [
+    ("redis_url", "redis://127.0.0.1:6379"),
+    ("relay_url", "ws://127.0.0.1:3001/ws"),
+    ("room_lifetime_default_secs", "3600"),
+    ("room_lifetime_max_secs", "86400"),
+    ("room_idle_secs", "900"),
+    ("room_max_members", "32"),
+    ("rate_create_per_min", "20"),
+    ("rate_join_per_min", "60"),
+    ("rate_key_secret", "0123456789abcdef0123456789abcdef"),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashMap;
 
     fn vars() -> HashMap<&'static str, String> {
-        [
-            ("redis_url", "redis://127.0.0.1:6379"),
-            ("relay_url", "ws://127.0.0.1:3001/ws"),
-            ("room_lifetime_default_secs", "3600"),
-            ("room_lifetime_max_secs", "86400"),
-            ("room_idle_secs", "900"),
-            ("room_max_members", "32"),
-            ("rate_create_per_min", "20"),
-            ("rate_join_per_min", "60"),
-            ("rate_key_secret", "0123456789abcdef0123456789abcdef"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k, v.to_owned()))
-        .collect()
+        EXAMPLE_VARS
+            .into_iter()
+            .map(|(k, v)| (k, v.to_owned()))
+            .collect()
     }
 
     fn parse(vars: &HashMap<&'static str, String>) -> Result<Config, ConfigError> {

@@ -67,19 +67,9 @@ mod tests {
     use vroom_shared::client_addr::ClientAddrSource;
 
     fn config() -> Config {
-        let vars = [
-            ("redis_url", "redis://127.0.0.1:6379"),
-            ("relay_url", "ws://127.0.0.1:3001/ws"),
-            ("room_lifetime_default_secs", "3600"),
-            ("room_lifetime_max_secs", "86400"),
-            ("room_idle_secs", "900"),
-            ("room_max_members", "32"),
-            ("rate_create_per_min", "20"),
-            ("rate_join_per_min", "60"),
-            ("rate_key_secret", "0123456789abcdef0123456789abcdef"),
-        ];
         Config::from_lookup(|name| {
-            vars.iter()
+            crate::config::EXAMPLE_VARS
+                .iter()
                 .find(|(n, _)| *n == name)
                 .map(|(_, v)| (*v).to_owned())
         })
