@@ -273,7 +273,13 @@ async fn footprint(
     footprint.unclaimed_room = room_bytes(redis, &room.id).await?;
     const MANY: usize = 1000;
     let before = used_memory(redis).await?;
-    let many = Victim::new(base, 16)?;
+    // From 100 addresses of their own, within the per-address limit.
+    let many = Victim {
+        base: base.to_string(),
+        clients: (1..=100)
+            .map(|n| client_from(Some(IpAddr::V4(Ipv4Addr::new(127, 3, 0, n))), 1))
+            .collect(),
+    };
     for n in 0..MANY {
         many.create(n).await?;
     }
