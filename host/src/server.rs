@@ -71,7 +71,7 @@ pub async fn serve(
     let connections = Arc::new(Semaphore::new(limits.max_connections));
     let refusing = Arc::new(Semaphore::new(MAX_REFUSING));
     let in_flight = Arc::new(Semaphore::new(limits.max_in_flight));
-    let mut saturated = false;
+    let mut last_warned: Option<Instant> = None;
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -85,10 +85,11 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let Ok(permit) = connections.clone().try_acquire_owned() else {
-            if !std::mem::replace(&mut saturated, true) {
+            if last_warned.is_none_or(|at| at.elapsed() > Duration::from_secs(60)) {
+                last_warned = Some(Instant::now());
                 tracing::warn!(
                     max_connections = limits.max_connections,
-                    "connection cap reached: answering 503"
+                    "connection cap reached: answering 503 (said at most once a minute)"
                 );
             }
             if let Ok(refusal) = refusing.clone().try_acquire_owned() {
@@ -96,7 +97,6 @@ pub async fn serve(
             }
             continue;
         };
-        saturated = false;
         let app = app.clone();
         let in_flight = in_flight.clone();
         let service = service_fn(move |request| {
