@@ -271,6 +271,11 @@ async fn footprint(
     // Unclaimed: created, nobody connected; one and then many.
     let (room, creator) = api.create(0).await?;
     footprint.unclaimed_room = room_bytes(redis, &room.id).await?;
+    // An outstanding ticket: a join of another such room, not redeemed.
+    let (other, _) = api.create(1).await?;
+    let before = room_bytes(redis, &other.id).await?;
+    api.join(&other, 0).await?;
+    footprint.per_ticket = room_bytes(redis, &other.id).await?.saturating_sub(before);
     const MANY: usize = 1000;
     let before = used_memory(redis).await?;
     // From 100 addresses of their own, within the per-address limit.
@@ -304,10 +309,6 @@ async fn footprint(
     let first = footprint.live_room[0].1;
     let last = footprint.live_room[footprint.live_room.len() - 1];
     footprint.per_member = (last.1.saturating_sub(first)) / (last.0 as u64 - 1);
-    // An outstanding ticket: one more join, not redeemed.
-    let before = room_bytes(redis, &room.id).await?;
-    api.join(&room, counted).await?;
-    footprint.per_ticket = room_bytes(redis, &room.id).await?.saturating_sub(before);
     for member in members {
         let _ = member.leave(Duration::from_secs(5)).await;
     }
