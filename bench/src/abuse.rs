@@ -98,6 +98,8 @@ struct Phase {
     name: String,
     victim: Latency,
     victim_errors: u64,
+    /// Statuses of the victim's failed joins (0: no answer).
+    victim_error_statuses: Vec<u16>,
     /// Victim p50 over the baseline's.
     p50_ratio: f64,
     flood_offered_per_s: f64,
@@ -115,8 +117,10 @@ struct Phase {
 struct AbuseReport {
     machine: crate::report::Machine,
     footprint: Option<Footprint>,
-    /// `global_per_min × claim_secs / 60 × unclaimed_room_used_memory`: the
-    /// most that rooms nobody uses can hold.
+    /// `(⌈claim_secs / 60⌉ + 1) × global_per_min ×
+    /// unclaimed_room_used_memory`: the most that rooms nobody uses can
+    /// hold (a room lives `claim_secs`, which spans at most that many fixed
+    /// one-minute windows of the budget).
     unclaimed_ceiling_bytes: Option<u64>,
     phases: Vec<Phase>,
 }
@@ -140,7 +144,8 @@ pub async fn abuse(args: AbuseArgs) -> Result<()> {
                 let relay = args.relay.context("the memory scenario needs --relay")?;
                 let footprint = footprint(&base, relay, &mut redis).await?;
                 report.unclaimed_ceiling_bytes = Some(
-                    args.global_per_min * args.claim_secs / 60
+                    (args.claim_secs.div_ceil(60) + 1)
+                        * args.global_per_min
                         * footprint.unclaimed_room_used_memory,
                 );
                 eprintln!("  · footprint: {footprint:?}");
@@ -466,6 +471,7 @@ async fn phase(
     // Let the flood reach its pace before measuring.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (histogram, errors) = run_victim(&victim, &rooms, args.victim_rate, args.seconds).await?;
+    let victim_errors = errors.len() as u64;
     stop.store(true, Ordering::Relaxed);
     let counts = match flood_task {
         Some(task) => task.await??,
@@ -474,7 +480,8 @@ async fn phase(
     Ok(Phase {
         name: name.into(),
         victim: Latency::of(&histogram),
-        victim_errors: errors,
+        victim_errors,
+        victim_error_statuses: errors,
         p50_ratio: 1.0,
         flood_offered_per_s: if flood.is_some() {
             args.flood_rate
@@ -492,15 +499,15 @@ async fn phase(
 }
 
 /// Joins `rooms` round-robin at `rate` per second for `seconds`; the
-/// latency of each 200, and how many were not.
+/// latency of each 200, and the status of each that was not (0: no answer).
 async fn run_victim(
     victim: &Victim,
     rooms: &[Room],
     rate: f64,
     seconds: f64,
-) -> Result<(Histogram<u64>, u64)> {
+) -> Result<(Histogram<u64>, Vec<u16>)> {
     let mut histogram = stats::histogram();
-    let mut errors = 0;
+    let mut errors = Vec::new();
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let mut n = 0;
@@ -509,7 +516,8 @@ async fn run_victim(
         let started = Instant::now();
         match join(victim.client(n), &victim.base, &rooms[n % rooms.len()]).await {
             Ok((200, _)) => stats::record(&mut histogram, started.elapsed()),
-            _ => errors += 1,
+            Ok((status, _)) => errors.push(status),
+            Err(_) => errors.push(0),
         }
         n += 1;
     }
