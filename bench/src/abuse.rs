@@ -270,7 +270,9 @@ async fn footprint(
     relay: SocketAddr,
     redis: &mut redis::aio::MultiplexedConnection,
 ) -> Result<Footprint> {
-    let api = Victim::new(base, 1)?;
+    // An address of its own (127.0.0.200): its joins do not count against
+    // the victim's.
+    let api = Victim::new(base, 198, 1)?;
     let mut footprint = Footprint::default();
 
     // Unclaimed: created, nobody connected; one and then many.
@@ -337,18 +339,19 @@ struct Room {
     join_key: String,
 }
 
-/// The victim: HTTP clients on 16 addresses of its own (127.0.0.2–17).
+/// HTTP clients on addresses of their own: the victim's are 127.0.0.2–17.
 struct Victim {
     base: String,
     clients: Vec<HttpClient>,
 }
 
 impl Victim {
-    fn new(base: &str, addresses: u8) -> Result<Self> {
-        ensure!(addresses > 0);
+    /// Clients on 127.0.0.(2 + first) and the `addresses - 1` after it.
+    fn new(base: &str, first: u8, addresses: u8) -> Result<Self> {
+        ensure!(addresses > 0 && first.checked_add(addresses + 2).is_some());
         Ok(Self {
             base: base.to_string(),
-            clients: (0..addresses)
+            clients: (first..first + addresses)
                 .map(|n| client_from(Some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2 + n))), 1))
                 .collect(),
         })
@@ -440,7 +443,7 @@ async fn phase(
         Some(Flood::Create) => "create-flood",
     };
     eprintln!("  · phase {name}: {} s", args.seconds);
-    let victim = Arc::new(Victim::new(base, 16)?);
+    let victim = Arc::new(Victim::new(base, 0, 16)?);
     let mut rooms = Vec::new();
     for n in 0..8 {
         rooms.push(victim.create(n).await?.0);
