@@ -14,8 +14,15 @@ pub type HttpClient = Client<HttpConnector, Full<Bytes>>;
 
 /// A client keeping up to `idle` connections to one host.
 pub fn client(idle: usize) -> HttpClient {
+    client_from(None, idle)
+}
+
+/// A client whose connections come from `source` (e.g. a 127.x.y.z address,
+/// so rate limits see another client), keeping up to `idle` of them.
+pub fn client_from(source: Option<std::net::IpAddr>, idle: usize) -> HttpClient {
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
+    connector.set_local_address(source);
     Client::builder(TokioExecutor::new())
         .pool_max_idle_per_host(idle)
         .build(connector)

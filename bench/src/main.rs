@@ -6,9 +6,12 @@
 //!   latency at a fixed load, memory per idle socket, join churn, and the
 //!   Redis PUBLISH ceiling; writes JSON, SVG charts and a Markdown section.
 //!   `cargo xtask bench` starts everything and runs it.
+//! - `vroom-bench abuse` measures whether one client's abuse (a join flood,
+//!   a create flood) reaches another room, and Redis bytes per room.
 //! - `vroom-bench hold` is the worker `compare` uses to hold idle sockets
 //!   (a process may hold at most 20,000 file descriptors).
 
+mod abuse;
 mod api;
 mod ceiling;
 mod chart;
@@ -46,6 +49,8 @@ enum Bench {
     Api(api::ApiArgs),
     /// Vroom's relay vs the Socket.IO peer, on running nodes.
     Compare(Box<CompareArgs>),
+    /// Isolation under abuse: another room's joins during floods; Redis bytes.
+    Abuse(abuse::AbuseArgs),
     /// Worker: hold idle sockets until standard input closes.
     Hold(idle::HoldArgs),
 }
@@ -417,13 +422,16 @@ fn main() -> Result<()> {
     // worker threads, at the same delivered rate).
     let mut runtime = match &cli.command {
         Bench::Compare(_) => tokio::runtime::Builder::new_current_thread(),
-        Bench::Api(_) | Bench::Hold(_) => tokio::runtime::Builder::new_multi_thread(),
+        Bench::Api(_) | Bench::Hold(_) | Bench::Abuse(_) => {
+            tokio::runtime::Builder::new_multi_thread()
+        }
     };
     runtime.enable_all().build()?.block_on(async {
         match cli.command {
             Bench::Api(args) => api::api(args).await,
             Bench::Compare(args) => compare(*args).await,
             Bench::Hold(args) => idle::hold(args).await,
+            Bench::Abuse(args) => abuse::abuse(args).await,
         }
     })
 }

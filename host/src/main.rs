@@ -57,9 +57,22 @@ struct UpArgs {
     /// Seconds a request may run before it gets 504.
     #[arg(long, default_value_t = 10.0)]
     request_timeout: f64,
-    /// Largest request body accepted, in bytes.
-    #[arg(long, default_value_t = 1024 * 1024)]
+    /// Largest request body accepted, in bytes (the rooms API takes 4 KiB).
+    #[arg(long, default_value_t = 64 * 1024)]
     max_body: usize,
+    /// Seconds a client may take to send its request headers; also how long
+    /// a kept-alive connection may wait idle for its next request.
+    #[arg(long, default_value_t = 10.0)]
+    header_timeout: f64,
+    /// Seconds a client may take to send its request body (408 beyond).
+    #[arg(long, default_value_t = 10.0)]
+    body_timeout: f64,
+    /// Connections open at once; more are answered 503 and closed.
+    #[arg(long, default_value_t = 512)]
+    max_connections: usize,
+    /// Requests running a component at once; more are answered 503.
+    #[arg(long, default_value_t = 64)]
+    max_in_flight: usize,
 }
 
 fn main() -> Result<()> {
@@ -84,10 +97,14 @@ async fn up(args: UpArgs) -> Result<()> {
     } else {
         args.cache_dir.or_else(default_cache_dir)
     };
-    let request_deadline = Duration::try_from_secs_f64(args.request_timeout)
-        .ok()
-        .filter(|deadline| !deadline.is_zero())
-        .context("--request-timeout must be a positive number of seconds")?;
+    let limits = ServerLimits {
+        request_deadline: seconds(args.request_timeout, "--request-timeout")?,
+        max_request_body: args.max_body,
+        header_read_timeout: seconds(args.header_timeout, "--header-timeout")?,
+        body_read_timeout: seconds(args.body_timeout, "--body-timeout")?,
+        max_connections: positive(args.max_connections, "--max-connections")?,
+        max_in_flight: positive(args.max_in_flight, "--max-in-flight")?,
+    };
     let manifest = args.manifest.clone();
     let app = tokio::task::spawn_blocking(move || {
         App::load(&manifest, cache_dir.as_deref(), |name| {
@@ -119,11 +136,6 @@ async fn up(args: UpArgs) -> Result<()> {
             route.raw
         );
     }
-    let limits = ServerLimits {
-        request_deadline,
-        max_request_body: args.max_body,
-        header_read_timeout: Duration::from_secs(10),
-    };
     server::serve(
         listener,
         app,
@@ -132,6 +144,20 @@ async fn up(args: UpArgs) -> Result<()> {
         Duration::from_secs(10),
     )
     .await
+}
+
+/// A positive duration in seconds, or an error naming `flag`.
+fn seconds(value: f64, flag: &str) -> Result<Duration> {
+    Duration::try_from_secs_f64(value)
+        .ok()
+        .filter(|duration| !duration.is_zero())
+        .with_context(|| format!("{flag} must be a positive number of seconds"))
+}
+
+/// `value` if it is at least 1, or an error naming `flag`.
+fn positive(value: usize, flag: &str) -> Result<usize> {
+    anyhow::ensure!(value > 0, "{flag} must be at least 1");
+    Ok(value)
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

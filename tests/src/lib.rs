@@ -135,6 +135,9 @@ pub struct Host {
     child: Child,
     /// `http://127.0.0.1:port`.
     pub base: String,
+    /// Its `rate_key_secret`: a fresh one per host unless the test set one,
+    /// so each host's rate counters (the global budget too) are its own.
+    pub rate_key_secret: String,
 }
 
 impl Host {
@@ -146,6 +149,10 @@ impl Host {
 
     /// Starts the host on `manifest` with variable overrides and extra arguments.
     pub async fn start_with(manifest: &Path, variables: &[(&str, &str)], args: &[&str]) -> Self {
+        let rate_key_secret = variables
+            .iter()
+            .find(|(name, _)| *name == "rate_key_secret")
+            .map_or_else(|| random_b64(32), |(_, value)| (*value).to_owned());
         let binary = std::env::var_os("VROOM_HOST_BIN")
             .map(PathBuf::from)
             .unwrap_or_else(|| repo_root().join("target/release/vroom"));
@@ -162,6 +169,7 @@ impl Host {
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
             .env("SPIN_VARIABLE_REDIS_HOST", redis_host_port())
+            .env("SPIN_VARIABLE_RATE_KEY_SECRET", &rate_key_secret)
             .stdout(Stdio::piped())
             .stderr(if std::env::var_os("VROOM_TEST_LOGS").is_some() {
                 Stdio::inherit()
@@ -190,7 +198,11 @@ impl Host {
         .expect("the host serves within 120 s");
         // Keep draining stdout so the host never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Self { child, base }
+        Self {
+            child,
+            base,
+            rate_key_secret,
+        }
     }
 
     /// `base` + `path`.

@@ -8,6 +8,9 @@
 //!   `docs/BENCHMARKS.md` § "Relay vs Socket.IO peer"; `--quick` writes to
 //!   `target/bench/quick/` only.
 //! - `cargo xtask bench api`: the rooms API alone.
+//! - `cargo xtask bench abuse [--scenario memory,join-flood,create-flood]`:
+//!   another room's joins during floods, and Redis bytes per room, on a
+//!   private Redis with the app's default limits.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -46,6 +49,28 @@ enum BenchTarget {
         #[arg(long)]
         json: Option<String>,
     },
+    /// Isolation under abuse: another room's join latency alone and during a
+    /// join flood and a create flood from many addresses; Redis bytes per
+    /// room and member.
+    Abuse {
+        /// Sub-scenarios, in order: memory, join-flood, create-flood
+        /// (bogus-hellos is the relay's half).
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "memory,join-flood,create-flood"
+        )]
+        scenario: Vec<String>,
+        /// Measured seconds per phase.
+        #[arg(long, default_value_t = 20.0)]
+        seconds: f64,
+        /// Requests per second each flood offers.
+        #[arg(long, default_value_t = 300.0)]
+        flood_rate: f64,
+        /// Also write the results as JSON here.
+        #[arg(long)]
+        json: Option<String>,
+    },
 }
 
 /// Runs the chosen benchmark.
@@ -56,6 +81,12 @@ pub fn run_bench(args: BenchArgs) -> Result<()> {
             seconds,
             json,
         }) => bench_api(clients, seconds, json),
+        Some(BenchTarget::Abuse {
+            scenario,
+            seconds,
+            flood_rate,
+            json,
+        }) => bench_abuse(&scenario, seconds, flood_rate, json),
         None => relay_vs_peer(args.quick, args.vroom_only),
     }
 }
@@ -79,26 +110,52 @@ fn build_with_bench() -> Result<()> {
     run(cmd::cargo(&["build", "--release", "-p", "vroom-bench"]))
 }
 
-/// The host on a free port, rate limits lifted, rooms of up to 64.
-fn start_host(redis: &Redis, started: &mut Started) -> Result<String> {
+/// Variables of a host whose rate limits are lifted, rooms of up to 64.
+const LIFTED_LIMITS: [(&str, &str); 4] = [
+    ("RATE_CREATE_PER_MIN", "1000000000"),
+    ("RATE_JOIN_PER_MIN", "1000000000"),
+    ("RATE_CREATE_GLOBAL_PER_MIN", "1000000000"),
+    ("ROOM_MAX_MEMBERS", "64"),
+];
+
+/// The host on a free port with a fresh `rate_key_secret`, these
+/// `SPIN_VARIABLE_*` overrides and extra flags; `what` says how it is set up.
+fn start_host(
+    redis: &Redis,
+    started: &mut Started,
+    variables: &[(&str, &str)],
+    flags: &[&str],
+    what: &str,
+) -> Result<String> {
     let listen = format!("127.0.0.1:{}", redis::free_port()?);
-    step(&format!(
-        "Starting the host on {listen} (rate limits lifted for the benchmark)"
-    ));
-    let host = Command::new(target_dir().join("release/vroom"))
-        .args(["up", "-f", "spin.toml", "--listen", &listen])
+    step(&format!("Starting the host on {listen} ({what})"));
+    let mut host = Command::new(target_dir().join("release/vroom"));
+    host.args(["up", "-f", "spin.toml", "--listen", &listen])
+        .args(flags)
         .current_dir(repo_root())
         .env("SPIN_VARIABLE_REDIS_HOST", &redis.host_port)
-        .env("SPIN_VARIABLE_RATE_CREATE_PER_MIN", "1000000000")
-        .env("SPIN_VARIABLE_RATE_JOIN_PER_MIN", "1000000000")
-        .env("SPIN_VARIABLE_ROOM_MAX_MEMBERS", "64")
+        .env("SPIN_VARIABLE_RATE_KEY_SECRET", cmd::rate_key_secret()?)
         .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .context("cannot start the host")?;
-    started.0.push(host);
+        .stdout(Stdio::null());
+    for (name, value) in variables {
+        host.env(format!("SPIN_VARIABLE_{name}"), value);
+    }
+    started
+        .0
+        .push(host.spawn().context("cannot start the host")?);
     wait_for_port(&listen)?;
     Ok(listen)
+}
+
+/// The host with [`LIFTED_LIMITS`].
+fn start_lifted_host(redis: &Redis, started: &mut Started) -> Result<String> {
+    start_host(
+        redis,
+        started,
+        &LIFTED_LIMITS,
+        &[],
+        "rate limits lifted for the benchmark",
+    )
 }
 
 fn bench_api(clients: usize, seconds: f64, json: Option<String>) -> Result<()> {
@@ -106,7 +163,7 @@ fn bench_api(clients: usize, seconds: f64, json: Option<String>) -> Result<()> {
     step("Finding Redis");
     let redis = Redis::find_or_start()?;
     let mut started = Started::default();
-    let listen = start_host(&redis, &mut started)?;
+    let listen = start_lifted_host(&redis, &mut started)?;
     step(&format!("Running {clients} clients for {seconds} s"));
     let mut bench = Command::new(target_dir().join("release/vroom-bench"));
     bench.args([
@@ -117,6 +174,48 @@ fn bench_api(clients: usize, seconds: f64, json: Option<String>) -> Result<()> {
         &clients.to_string(),
     ]);
     bench.args(["--seconds", &seconds.to_string()]);
+    if let Some(json) = &json {
+        bench.args(["--json", json]);
+    }
+    let result = run(&mut bench);
+    drop(started);
+    drop(redis);
+    result
+}
+
+/// The abuse benchmark: a private Redis (its memory figures are Vroom's
+/// alone), the host with the app's default limits (more connections, so the
+/// flood's thousand addresses are not refused by the host itself), one relay
+/// node.
+fn bench_abuse(
+    scenario: &[String],
+    seconds: f64,
+    flood_rate: f64,
+    json: Option<String>,
+) -> Result<()> {
+    build_with_bench()?;
+    step("Starting a private Redis");
+    let redis = Redis::start_private()?;
+    let mut started = Started::default();
+    // More connections than the default, so the flood's thousand addresses
+    // are not refused by the host itself.
+    let listen = start_host(
+        &redis,
+        &mut started,
+        &[],
+        &["--max-connections", "4096"],
+        "the app's default limits",
+    )?;
+    let relay = start_relay(&redis, 1, &mut started)?;
+    let relay = relay.split('=').next().unwrap_or_default().to_string();
+    step("Running the abuse scenarios");
+    let mut bench = Command::new(target_dir().join("release/vroom-bench"));
+    bench
+        .args(["abuse", "--api", &format!("http://{listen}")])
+        .args(["--redis", &redis.host_port, "--relay", &relay])
+        .args(["--scenario", &scenario.join(",")])
+        .args(["--seconds", &seconds.to_string()])
+        .args(["--flood-rate", &flood_rate.to_string()]);
     if let Some(json) = &json {
         bench.args(["--json", json]);
     }
@@ -212,7 +311,7 @@ fn relay_vs_peer(quick: bool, vroom_only: bool) -> Result<()> {
     step("Finding Redis");
     let redis = Redis::find_or_start()?;
     let mut started = Started::default();
-    let api = start_host(&redis, &mut started)?;
+    let api = start_lifted_host(&redis, &mut started)?;
     step("Starting two relay nodes and two peer nodes");
     let mut nodes = Vec::new();
     for index in 1..=2 {

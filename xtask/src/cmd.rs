@@ -67,3 +67,12 @@ fn show(command: &Command) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+/// A fresh `rate_key_secret` for a host this run starts: 32 random bytes as
+/// hex. Each run gets its own, so its rate counters (the global budget
+/// included) are its own even on a shared Redis.
+pub fn rate_key_secret() -> Result<String> {
+    let mut bytes = [0u8; 32];
+    std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut bytes)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}

@@ -97,6 +97,7 @@ fn up(listen: Option<String>, nodes: usize) -> Result<()> {
         .current_dir(repo_root())
         .env("SPIN_VARIABLE_REDIS_HOST", &redis.host_port)
         .env("SPIN_VARIABLE_RELAY_URL", &relay_url)
+        .env("SPIN_VARIABLE_RATE_KEY_SECRET", cmd::rate_key_secret()?)
         .spawn()
         .context("cannot start the host")?;
     eprintln!("\nVroom is running: open http://{listen} (Ctrl-C stops everything)\n");

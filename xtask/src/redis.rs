@@ -39,7 +39,9 @@ impl Redis {
         Self::start_private()
     }
 
-    fn start_private() -> Result<Self> {
+    /// A private `redis-server` on a free port (no persistence, temporary
+    /// directory), stopped on drop.
+    pub fn start_private() -> Result<Self> {
         if Command::new("redis-server")
             .arg("--version")
             .output()

@@ -1,7 +1,8 @@
 //! Spin HTTP component: the rooms API.
 //!
 //! A thin adapter: maps the Spin request to a [`vroom_rooms_api::ApiRequest`]
-//! (path from the request URI, the headers the API reads, at most
+//! (path from the request URI, every header in the order received — the
+//! client address is read from the right end of them —, at most
 //! `MAX_BODY_BYTES + 1` bytes of body), runs [`vroom_rooms_api::handle`] with
 //! a [`Backend`] on Spin's Redis (`redis_url` variable) and the [`Config`]
 //! read from Spin variables, and writes the answer back.
@@ -15,14 +16,6 @@ use std::collections::HashMap;
 use vroom_rooms_api::{
     ApiRequest, ApiResponse, Backend, BackendError, Config, MAX_BODY_BYTES, Value,
 };
-
-/// Headers the API reads (it ignores all others).
-const API_HEADERS: [&str; 4] = [
-    "content-type",
-    "content-length",
-    "authorization",
-    "spin-client-addr",
-];
 
 /// Handles one HTTP request. Exported as `wasi:http/handler` on wasm32 only:
 /// a native cdylib cannot link that export name, and natively the crate
@@ -64,14 +57,12 @@ async fn config() -> Result<Config, vroom_rooms_api::ConfigError> {
 async fn api_request(request: Request) -> Result<ApiRequest, spin_sdk::http::Error> {
     let (parts, mut body) = request.into_parts();
     let mut api = ApiRequest::new(parts.method.as_str(), parts.uri.path());
-    for name in API_HEADERS {
-        if let Some(value) = parts.headers.get(name) {
-            api.set_header(name, &String::from_utf8_lossy(value.as_bytes()));
-        }
+    // `iter` yields every value of a name in the order received.
+    for (name, value) in &parts.headers {
+        api.add_header(name.as_str(), &String::from_utf8_lossy(value.as_bytes()));
     }
     let declared_too_large = api
-        .content_length
-        .as_deref()
+        .header("content-length")
         .and_then(|n| n.trim().parse::<u64>().ok())
         .is_some_and(|n| n > MAX_BODY_BYTES as u64);
     if !declared_too_large {

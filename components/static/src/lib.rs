@@ -2,7 +2,10 @@
 //!
 //! Serves the files Spin mounts at `/` (see `spin.toml`) through
 //! [`vroom_static_site::serve`], configured by the `relay_url` and `hsts`
-//! variables.
+//! variables. The path comes from the request URI (the component is routed
+//! at `/...`, so that is the site path), never from a header: a
+//! client may send its own `spin-path-info`, and a Spin host passes it on
+//! before (not instead of) its own.
 
 use bytes::Bytes;
 use spin_sdk::http::{
@@ -19,10 +22,7 @@ const MOUNT_ROOT: &str = "/";
 #[cfg_attr(target_arch = "wasm32", spin_sdk::http_service)]
 pub async fn handle(request: Request) -> impl IntoResponse {
     let headers = request.headers();
-    let path = headers
-        .get("spin-path-info")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_else(|| request.uri().path());
+    let path = request.uri().path();
     let if_none_match = joined(headers, "if-none-match");
     let accept_encoding = joined(headers, "accept-encoding");
     let site_request = vroom_static_site::Request {

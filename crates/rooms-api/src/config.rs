@@ -1,5 +1,8 @@
 //! The API's settings, parsed and validated from Spin variables (strings).
 
+use vroom_shared::client_addr::{Bucket, ClientAddrSource};
+use vroom_shared::redis::RateKeySecret;
+
 /// Why the variables do not make a valid [`Config`]. Never contains a value
 /// (the Redis URL may hold a password).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -15,6 +18,33 @@ pub enum ConfigError {
         /// What is wrong with it.
         reason: String,
     },
+}
+
+/// Per-minute limits of one action, per kind of client bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Per IPv4 address and per IPv6 /64.
+    pub address: u32,
+    /// Per IPv6 /56.
+    pub v6_56: u32,
+    /// Per IPv6 /48.
+    pub v6_48: u32,
+    /// All clients without a usable address, together.
+    pub unknown: u32,
+}
+
+impl RateLimits {
+    /// The limit of `bucket`.
+    pub fn of(&self, bucket: &Bucket) -> u32 {
+        match bucket {
+            Bucket::V4(_) | Bucket::V6 { prefix: 64.., .. } => self.address,
+            Bucket::V6 {
+                prefix: 56..=63, ..
+            } => self.v6_56,
+            Bucket::V6 { .. } => self.v6_48,
+            Bucket::Unknown => self.unknown,
+        }
+    }
 }
 
 /// Validated settings of the rooms API.
@@ -37,10 +67,17 @@ pub struct Config {
     /// A new room nobody connects to ends after this long (seconds): its
     /// deadline until a ticket of it is redeemed.
     pub room_claim_secs: u32,
-    /// Creates per client address per minute.
-    pub rate_create_per_min: u32,
-    /// Joins per client address per minute.
-    pub rate_join_per_min: u32,
+    /// Creates per minute, per client bucket.
+    pub rate_create: RateLimits,
+    /// Joins per minute, per client bucket.
+    pub rate_join: RateLimits,
+    /// Creates per minute of all clients together (shared in Redis by every
+    /// instance with the same [`Self::rate_key_secret`]).
+    pub rate_create_global_per_min: u32,
+    /// The key of the rate-limit counters' names.
+    pub rate_key_secret: RateKeySecret,
+    /// Where the client address comes from.
+    pub client_addr: ClientAddrSource,
     /// Publish `ended` with `SPUBLISH` (Redis Cluster sharded pub/sub)
     /// instead of `PUBLISH`.
     pub sharded_pubsub: bool,
@@ -48,7 +85,7 @@ pub struct Config {
 
 impl Config {
     /// Variables that must be set.
-    pub const REQUIRED: [&'static str; 8] = [
+    pub const REQUIRED: [&'static str; 9] = [
         "redis_url",
         "relay_url",
         "room_lifetime_default_secs",
@@ -57,12 +94,43 @@ impl Config {
         "room_max_members",
         "rate_create_per_min",
         "rate_join_per_min",
+        "rate_key_secret",
     ];
 
-    /// Variables that may be absent: `redis_sharded_pubsub` (`true` or
-    /// `false`, default `false`), `room_claim_secs` (default
-    /// [`Self::DEFAULT_CLAIM_SECS`]).
-    pub const OPTIONAL: [&'static str; 2] = ["redis_sharded_pubsub", "room_claim_secs"];
+    /// Variables that may be absent, with their defaults:
+    /// `redis_sharded_pubsub` (`true` or `false`, default `false`),
+    /// `room_claim_secs` ([`Self::DEFAULT_CLAIM_SECS`]), the limits of
+    /// [`Self::DEFAULT_LIMITS`], and the client address source
+    /// (`client_addr_source` `spin` or `header`, default `spin`;
+    /// `client_addr_header`, required with `header` and empty otherwise;
+    /// `client_addr_trusted_hops`, default 1).
+    pub const OPTIONAL: [&'static str; 12] = [
+        "redis_sharded_pubsub",
+        "room_claim_secs",
+        "rate_create_v6_56_per_min",
+        "rate_create_v6_48_per_min",
+        "rate_create_unknown_per_min",
+        "rate_join_v6_56_per_min",
+        "rate_join_v6_48_per_min",
+        "rate_join_unknown_per_min",
+        "rate_create_global_per_min",
+        "client_addr_source",
+        "client_addr_header",
+        "client_addr_trusted_hops",
+    ];
+
+    /// Defaults of the optional limits (as in `spin.toml`): a /56 may do 4
+    /// times, a /48 16 times what one address may; the unknown bucket as
+    /// much as one address; 6,000 creates a minute in all.
+    pub const DEFAULT_LIMITS: [(&'static str, u32); 7] = [
+        ("rate_create_v6_56_per_min", 80),
+        ("rate_create_v6_48_per_min", 320),
+        ("rate_create_unknown_per_min", 20),
+        ("rate_join_v6_56_per_min", 240),
+        ("rate_join_v6_48_per_min", 960),
+        ("rate_join_unknown_per_min", 60),
+        ("rate_create_global_per_min", 6000),
+    ];
 
     /// Default of `room_claim_secs`: long enough for a page to connect after
     /// creating (it does so at once), short enough that rooms nobody uses
@@ -74,6 +142,15 @@ impl Config {
         let get = |name: &'static str| lookup(name).ok_or(ConfigError::Missing(name));
         let number = |name: &'static str, min: u32| -> Result<u32, ConfigError> {
             number_of(name, get(name)?, min)
+        };
+        let limit = |name: &'static str| -> Result<u32, ConfigError> {
+            match lookup(name) {
+                Some(text) => number_of(name, text, 1),
+                None => Ok(Self::DEFAULT_LIMITS
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map_or(1, |(_, default)| *default)),
+            }
         };
 
         let redis_url = url(get("redis_url")?, "redis_url", &["redis://", "rediss://"])?;
@@ -107,8 +184,29 @@ impl Config {
                 None => Self::DEFAULT_CLAIM_SECS,
                 Some(text) => number_of("room_claim_secs", text, 1)?,
             },
-            rate_create_per_min: number("rate_create_per_min", 1)?,
-            rate_join_per_min: number("rate_join_per_min", 1)?,
+            rate_create: RateLimits {
+                address: number("rate_create_per_min", 1)?,
+                v6_56: limit("rate_create_v6_56_per_min")?,
+                v6_48: limit("rate_create_v6_48_per_min")?,
+                unknown: limit("rate_create_unknown_per_min")?,
+            },
+            rate_join: RateLimits {
+                address: number("rate_join_per_min", 1)?,
+                v6_56: limit("rate_join_v6_56_per_min")?,
+                v6_48: limit("rate_join_v6_48_per_min")?,
+                unknown: limit("rate_join_unknown_per_min")?,
+            },
+            rate_create_global_per_min: limit("rate_create_global_per_min")?,
+            rate_key_secret: RateKeySecret::new(get("rate_key_secret")?).ok_or(
+                ConfigError::Invalid {
+                    name: "rate_key_secret",
+                    reason: format!(
+                        "must be at least {} bytes (e.g. `openssl rand -base64 32`)",
+                        RateKeySecret::MIN_LEN
+                    ),
+                },
+            )?,
+            client_addr: client_addr_source(&lookup)?,
             sharded_pubsub,
         })
     }
@@ -120,6 +218,49 @@ impl Config {
         } else {
             "PUBLISH"
         }
+    }
+}
+
+/// `client_addr_source`, `client_addr_header`, `client_addr_trusted_hops`.
+fn client_addr_source(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<ClientAddrSource, ConfigError> {
+    let header = lookup("client_addr_header")
+        .map(|h| h.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let hops = match lookup("client_addr_trusted_hops") {
+        None => 1,
+        Some(text) => number_of("client_addr_trusted_hops", text, 1)?,
+    };
+    let invalid = |name, reason: &str| ConfigError::Invalid {
+        name,
+        reason: reason.into(),
+    };
+    match lookup("client_addr_source").as_deref().map(str::trim) {
+        None | Some("" | "spin") if header.is_empty() => Ok(ClientAddrSource::Spin),
+        None | Some("" | "spin") => Err(invalid(
+            "client_addr_header",
+            "is only read with client_addr_source = \"header\"",
+        )),
+        Some("header") if header.is_empty() => Err(invalid(
+            "client_addr_header",
+            "must name a header when client_addr_source is \"header\"",
+        )),
+        Some("header")
+            if !header
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            Err(invalid("client_addr_header", "is not a header name"))
+        }
+        Some("header") => Ok(ClientAddrSource::Header {
+            name: header,
+            hops: hops as usize,
+        }),
+        Some(_) => Err(invalid(
+            "client_addr_source",
+            "must be \"spin\" or \"header\"",
+        )),
     }
 }
 
@@ -160,25 +301,30 @@ fn url(text: String, name: &'static str, schemes: &[&str]) -> Result<String, Con
     }
 }
 
+/// The required variables as `spin.toml` sets them, with a test secret.
+#[cfg(test)]
+pub(crate) const EXAMPLE_VARS: [(&str, &str); 9] = [
+    ("redis_url", "redis://127.0.0.1:6379"),
+    ("relay_url", "ws://127.0.0.1:3001/ws"),
+    ("room_lifetime_default_secs", "3600"),
+    ("room_lifetime_max_secs", "86400"),
+    ("room_idle_secs", "900"),
+    ("room_max_members", "32"),
+    ("rate_create_per_min", "20"),
+    ("rate_join_per_min", "60"),
+    ("rate_key_secret", "0123456789abcdef0123456789abcdef"),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashMap;
 
     fn vars() -> HashMap<&'static str, String> {
-        [
-            ("redis_url", "redis://127.0.0.1:6379"),
-            ("relay_url", "ws://127.0.0.1:3001/ws"),
-            ("room_lifetime_default_secs", "3600"),
-            ("room_lifetime_max_secs", "86400"),
-            ("room_idle_secs", "900"),
-            ("room_max_members", "32"),
-            ("rate_create_per_min", "20"),
-            ("rate_join_per_min", "60"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k, v.to_owned()))
-        .collect()
+        EXAMPLE_VARS
+            .into_iter()
+            .map(|(k, v)| (k, v.to_owned()))
+            .collect()
     }
 
     fn parse(vars: &HashMap<&'static str, String>) -> Result<Config, ConfigError> {
@@ -192,6 +338,19 @@ mod tests {
         assert_eq!(config.room_lifetime_default_secs, 3600);
         assert_eq!(config.room_max_members, 32);
         assert_eq!(config.room_claim_secs, Config::DEFAULT_CLAIM_SECS);
+        assert_eq!(
+            config.rate_create,
+            RateLimits {
+                address: 20,
+                v6_56: 80,
+                v6_48: 320,
+                unknown: 20
+            }
+        );
+        assert_eq!(config.rate_join.v6_48, 960);
+        assert_eq!(config.rate_create_global_per_min, 6000);
+        assert_eq!(config.client_addr, ClientAddrSource::Spin);
+        assert!(!format!("{config:?}").contains("0123456789abcdef"));
         assert!(!config.sharded_pubsub);
         assert_eq!(config.publish_command(), "PUBLISH");
     }
@@ -223,6 +382,12 @@ mod tests {
             ("room_lifetime_default_secs", "90000"),
             ("rate_join_per_min", "99999999999"),
             ("redis_sharded_pubsub", "yes"),
+            ("rate_key_secret", "too short to key anything with"),
+            ("rate_create_global_per_min", "0"),
+            ("rate_join_v6_48_per_min", "many"),
+            ("client_addr_source", "x-forwarded-for"),
+            ("client_addr_header", "x-forwarded-for"),
+            ("client_addr_trusted_hops", "0"),
         ];
         for (name, value) in cases {
             let mut vars = vars();
@@ -248,5 +413,25 @@ mod tests {
         assert_eq!(parse(&vars).unwrap().publish_command(), "SPUBLISH");
         vars.insert("redis_sharded_pubsub", "false".into());
         assert_eq!(parse(&vars).unwrap().publish_command(), "PUBLISH");
+    }
+
+    #[test]
+    fn the_client_address_may_come_from_a_forwarding_header() {
+        let mut vars = vars();
+        vars.insert("client_addr_source", "header".into());
+        vars.insert("client_addr_header", "X-Forwarded-For".into());
+        vars.insert("client_addr_trusted_hops", "2".into());
+        assert_eq!(
+            parse(&vars).unwrap().client_addr,
+            ClientAddrSource::Header {
+                name: "x-forwarded-for".into(),
+                hops: 2
+            }
+        );
+        for bad in ["", "x forwarded", "x:y"] {
+            vars.insert("client_addr_header", bad.into());
+            let err = parse(&vars).unwrap_err();
+            assert!(err.to_string().contains("client_addr_header"), "{err}");
+        }
     }
 }

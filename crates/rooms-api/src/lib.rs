@@ -20,17 +20,16 @@
 //! tokens or tickets.
 
 mod backend;
-mod client;
 mod config;
 mod error;
+mod limits;
 mod request;
 mod response;
 mod rooms;
 mod route;
 
 pub use backend::{Backend, BackendError, Value};
-pub use client::client_bucket;
-pub use config::{Config, ConfigError};
+pub use config::{Config, ConfigError, RateLimits};
 pub use request::{ApiRequest, MAX_BODY_BYTES};
 pub use response::ApiResponse;
 

@@ -15,14 +15,9 @@ pub struct ApiRequest {
     pub method: String,
     /// Path without query, e.g. `/api/rooms/AAAA…/join`.
     pub path: String,
-    /// `Content-Type`.
-    pub content_type: Option<String>,
-    /// `Content-Length`, unparsed.
-    pub content_length: Option<String>,
-    /// `Authorization`.
-    pub authorization: Option<String>,
-    /// `spin-client-addr`: `ip:port` or `[ipv6]:port`.
-    pub client_addr: Option<String>,
+    /// Every header in the order received, names lowercase; a repeated
+    /// header appears once per value.
+    pub headers: Vec<(String, String)>,
     /// The body (at most `MAX_BODY_BYTES + 1` bytes of it).
     pub body: Vec<u8>,
 }
@@ -37,25 +32,30 @@ impl ApiRequest {
         }
     }
 
-    /// Records a header if the API uses it (name case-insensitive; the first
-    /// of repeated headers wins); ignores any other.
-    pub fn set_header(&mut self, name: &str, value: &str) {
-        let slot = match name.to_ascii_lowercase().as_str() {
-            "content-type" => &mut self.content_type,
-            "content-length" => &mut self.content_length,
-            "authorization" => &mut self.authorization,
-            "spin-client-addr" => &mut self.client_addr,
-            _ => return,
-        };
-        if slot.is_none() {
-            *slot = Some(value.to_owned());
-        }
+    /// Appends a header value (name case-insensitive), after any received
+    /// before it: the host adds headers in the order it received them.
+    pub fn add_header(&mut self, name: &str, value: &str) {
+        self.headers
+            .push((name.to_ascii_lowercase(), value.to_owned()));
     }
 
-    /// Builder form of [`Self::set_header`].
+    /// Builder form of [`Self::add_header`].
     pub fn with_header(mut self, name: &str, value: &str) -> Self {
-        self.set_header(name, value);
+        self.add_header(name, value);
         self
+    }
+
+    /// Every value of header `name` (lowercase), in the order received.
+    pub fn header_values(&self, name: &str) -> impl Iterator<Item = &str> {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The first value of header `name` (lowercase).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.header_values(name).next()
     }
 
     /// Builder: sets the body.
@@ -67,7 +67,7 @@ impl ApiRequest {
     /// `413` if `Content-Length` or the body exceeds [`MAX_BODY_BYTES`],
     /// `400` if `Content-Length` is not a number.
     pub(crate) fn check_size(&self) -> Result<(), ApiError> {
-        if let Some(declared) = &self.content_length {
+        if let Some(declared) = self.header("content-length") {
             let declared = declared.trim();
             if declared.is_empty() || !declared.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(ApiError::new(
@@ -92,7 +92,7 @@ impl ApiRequest {
     /// `415` unless the body is declared `application/json` (with at most a
     /// `charset=utf-8` parameter).
     pub(crate) fn check_json_content_type(&self) -> Result<(), ApiError> {
-        let ok = self.content_type.as_deref().is_some_and(|value| {
+        let ok = self.header("content-type").is_some_and(|value| {
             let mut parts = value.split(';').map(str::trim);
             let essence = parts.next().unwrap_or_default();
             essence.eq_ignore_ascii_case("application/json")
@@ -115,7 +115,7 @@ impl ApiRequest {
 
     /// The token of `Authorization: Bearer <token>`, if that is the header.
     pub(crate) fn bearer_token(&self) -> Option<&str> {
-        let value = self.authorization.as_deref()?.trim();
+        let value = self.header("authorization")?.trim();
         let (scheme, token) = value.split_once(' ')?;
         scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
     }
@@ -137,15 +137,18 @@ mod tests {
     }
 
     #[test]
-    fn headers_are_matched_case_insensitively_and_first_wins() {
+    fn headers_keep_every_value_in_order() {
         let req = ApiRequest::new("POST", "/api/rooms")
             .with_header("Content-Type", "application/json")
             .with_header("content-type", "text/plain")
-            .with_header("SPIN-CLIENT-ADDR", "127.0.0.1:5000")
-            .with_header("X-Other", "ignored");
-        assert_eq!(req.content_type.as_deref(), Some("application/json"));
-        assert_eq!(req.client_addr.as_deref(), Some("127.0.0.1:5000"));
-        assert_eq!(req.authorization, None);
+            .with_header("SPIN-CLIENT-ADDR", "10.0.0.1:1")
+            .with_header("spin-client-addr", "127.0.0.1:5000");
+        assert_eq!(req.header("content-type"), Some("application/json"));
+        assert_eq!(
+            req.header_values("spin-client-addr").collect::<Vec<_>>(),
+            ["10.0.0.1:1", "127.0.0.1:5000"]
+        );
+        assert_eq!(req.header("authorization"), None);
     }
 
     #[test]

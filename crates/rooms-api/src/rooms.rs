@@ -2,9 +2,9 @@
 //! each (plus one for the rate limit on create and join).
 
 use crate::backend::{Backend, Value};
-use crate::client::client_bucket;
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::limits::rate_limit;
 use crate::request::ApiRequest;
 use crate::response::ApiResponse;
 use serde::de::DeserializeOwned;
@@ -12,12 +12,10 @@ use vroom_shared::api::{
     CreateMode, CreateRoomRequest, CreateRoomResponse, ErrorCode, HealthResponse, JoinRoomRequest,
     JoinRoomResponse, MIN_LIFETIME_SECS,
 };
-use vroom_shared::redis::scripts::{
-    CREATE_ROOM, END_ROOM, EndOutcome, JOIN_ROOM, RATE_LIMIT, RoomOutcome,
-};
+use vroom_shared::redis::scripts::{CREATE_ROOM, END_ROOM, EndOutcome, JOIN_ROOM, RoomOutcome};
 use vroom_shared::redis::{
-    RATE_WINDOW_SECS, RateAction, TICKET_TTL_SECS, TICKETS_PER_SEAT, channel, presence_key,
-    rate_key, room_key, ticket_key, tickets_key,
+    RateAction, TICKET_TTL_SECS, TICKETS_PER_SEAT, channel, presence_key, room_key, ticket_key,
+    tickets_key,
 };
 use vroom_shared::{CreatorToken, JoinKey, RoomId, Ticket};
 
@@ -52,7 +50,7 @@ pub(crate) async fn create(
         }
     };
     let mode = body.mode.unwrap_or_default();
-    rate_limit(req, backend, RateAction::Create, config.rate_create_per_min).await?;
+    rate_limit(req, backend, config, RateAction::Create).await?;
 
     let creator = CreatorToken::from_bytes(random(backend)?);
     let ticket = Ticket::from_bytes(random(backend)?);
@@ -113,7 +111,7 @@ pub(crate) async fn join(
     let room = path_room_id(room_id)?;
     let body: JoinRoomRequest = json_body(req)?;
     check_binding(&room, &body.join_key)?;
-    rate_limit(req, backend, RateAction::Join, config.rate_join_per_min).await?;
+    rate_limit(req, backend, config, RateAction::Join).await?;
 
     let ticket = Ticket::from_bytes(random(backend)?);
     let reply = backend
@@ -182,34 +180,6 @@ pub(crate) async fn end(
         EndOutcome::Ended => Ok(ApiResponse::no_content()),
         EndOutcome::NotFound | EndOutcome::WrongCreator => Err(ApiError::no_such_room()),
     }
-}
-
-/// Counts the request against the client's bucket; `429` with
-/// `Retry-After` past `limit` per window.
-async fn rate_limit(
-    req: &ApiRequest,
-    backend: &impl Backend,
-    action: RateAction,
-    limit: u32,
-) -> Result<(), ApiError> {
-    let key = rate_key(action, &client_bucket(req.client_addr.as_deref()));
-    let reply = backend
-        .eval(
-            RATE_LIMIT,
-            &[key],
-            &[RATE_WINDOW_SECS.to_string().into_bytes()],
-        )
-        .await?;
-    let [Value::Int(count), Value::Int(ttl)] = reply.as_slice() else {
-        return Err(ApiError::unexpected_reply("RATE_LIMIT"));
-    };
-    if *count > i64::from(limit) {
-        return Err(
-            ApiError::new(ErrorCode::RateLimited, "too many requests, slow down")
-                .with_header("retry-after", (*ttl).max(1).to_string()),
-        );
-    }
-    Ok(())
 }
 
 /// KEYS of CREATE_ROOM and JOIN_ROOM.

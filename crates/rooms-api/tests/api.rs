@@ -8,7 +8,8 @@ use serde_json::{Value as Json, json};
 use std::time::Duration;
 use tokio::sync::OnceCell;
 use vroom_rooms_api::{
-    ApiRequest, ApiResponse, Backend, BackendError, Config, MAX_BODY_BYTES, Value, handle,
+    ApiRequest, ApiResponse, Backend, BackendError, Config, MAX_BODY_BYTES, RateLimits, Value,
+    handle,
 };
 use vroom_shared::redis::{TicketGrant, presence_key, room_pattern, ticket_key};
 use vroom_shared::{CreatorToken, JoinKey, RoomId, Ticket};
@@ -100,6 +101,10 @@ impl Backend for RedisBackend {
     }
 }
 
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn config() -> Config {
     let vars = [
         ("redis_url", redis_url()),
@@ -110,6 +115,9 @@ fn config() -> Config {
         ("room_max_members", "32".to_owned()),
         ("rate_create_per_min", "20".to_owned()),
         ("rate_join_per_min", "60".to_owned()),
+        // A secret per test: its rate counters are its own, the global
+        // budget included.
+        ("rate_key_secret", hex(&random::<32>())),
     ];
     Config::from_lookup(|name| {
         vars.iter()
@@ -154,6 +162,16 @@ impl Client {
             backend: RedisBackend::new(config.redis_url.clone()),
             config,
             redis,
+        }
+    }
+
+    /// Another client with the same config and Redis (set `addr` after).
+    fn clone_with_addr(&self) -> Self {
+        Self {
+            addr: self.addr.clone(),
+            backend: RedisBackend::new(self.config.redis_url.clone()),
+            config: self.config.clone(),
+            redis: self.redis.clone(),
         }
     }
 
@@ -208,7 +226,7 @@ impl Client {
     async fn end(&self, room: &RoomId, authorization: Option<&str>) -> Reply {
         let mut req = ApiRequest::new("DELETE", format!("/api/rooms/{room}"));
         if let Some(value) = authorization {
-            req.set_header("authorization", value);
+            req.add_header("authorization", value);
         }
         self.send(req).await
     }
@@ -491,8 +509,8 @@ async fn a_full_room_refuses_joins() {
 #[tokio::test]
 async fn joins_and_creates_are_rate_limited_per_client_64() {
     let mut config = config();
-    config.rate_join_per_min = 2;
-    config.rate_create_per_min = 1;
+    config.rate_join.address = 2;
+    config.rate_create.address = 1;
     let client = Client::new(config).await;
     let (room, key) = new_room();
     let created = client.create(&room, &key, json!({})).await;
@@ -527,6 +545,112 @@ async fn joins_and_creates_are_rate_limited_per_client_64() {
     // Ending is not rate-limited.
     assert_eq!(client.end(&room, Some(&bearer(&creator))).await.status, 204);
     assert!(client.keys(&room).await.is_empty());
+}
+
+#[tokio::test]
+async fn ipv6_prefixes_have_their_own_limits() {
+    let mut config = config();
+    config.rate_join = RateLimits {
+        address: 2,
+        v6_56: 3,
+        v6_48: 5,
+        unknown: 1,
+    };
+    let client = Client::new(config).await;
+    let (room, key) = new_room();
+    let created = client.create(&room, &key, json!({})).await;
+    assert_eq!(created.status, 201);
+    let creator = created.json["creator_token"].as_str().unwrap().to_owned();
+    // client.addr is [2001:db8:a:b:c:d::1]: /48 2001:db8:a, /56 2001:db8:a:b00.
+    let groups: Vec<u16> = client.addr[1..client.addr.find("::").unwrap()]
+        .split(':')
+        .map(|g| u16::from_str_radix(g, 16).unwrap())
+        .collect();
+    let at = |group3: u16, group4: u16| Client {
+        addr: format!("[2001:db8:{:x}:{group3:x}:{group4:x}::1]:1", groups[2]),
+        ..client.clone_with_addr()
+    };
+    let in_56 = |n: u16| at(groups[3] & 0xff00 | (groups[3].wrapping_add(n) & 0xff), 0);
+    let other_56 = |n: u16| at(groups[3] ^ 0x8000 ^ (n << 8), 0);
+    let mut statuses = Vec::new();
+    for n in 0..4 {
+        statuses.push(in_56(n).join(&room, &key, None).await.status);
+    }
+    assert_eq!(statuses, [200, 200, 200, 429], "a /56 may join 3 times");
+    let mut statuses = Vec::new();
+    for n in 0..3 {
+        statuses.push(other_56(n).join(&room, &key, None).await.status);
+    }
+    assert_eq!(statuses, [200, 200, 429], "the /48 may join 5 times");
+    // Refused joins counted nowhere: the /48 is spent, not past it.
+    let other_48 = Client::new(client.config.clone()).await;
+    assert_eq!(other_48.join(&room, &key, None).await.status, 200);
+    assert_eq!(client.end(&room, Some(&bearer(&creator))).await.status, 204);
+}
+
+#[tokio::test]
+async fn the_global_create_budget_holds_across_addresses() {
+    let mut tight = config();
+    tight.rate_create_global_per_min = 3;
+    let first = Client::new(tight).await;
+    let mut created = Vec::new();
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let client = Client::new(first.config.clone()).await;
+        let (room, key) = new_room();
+        let reply = client.create(&room, &key, json!({})).await;
+        statuses.push(reply.status);
+        if reply.status == 201 {
+            let token = reply.json["creator_token"].as_str().unwrap().to_owned();
+            created.push((client, room, token));
+        } else {
+            assert!(reply.raw.header("retry-after").is_some());
+            assert!(client.keys(&room).await.is_empty());
+        }
+    }
+    assert_eq!(statuses, [201, 201, 201, 429, 429]);
+    // Another deployment (another secret) has its own budget.
+    let other = Client::new(config()).await;
+    let (room, key) = new_room();
+    let reply = other.create(&room, &key, json!({})).await;
+    assert_eq!(reply.status, 201);
+    let token = reply.json["creator_token"].as_str().unwrap().to_owned();
+    created.push((other, room, token));
+    for (client, room, token) in created {
+        assert_eq!(client.end(&room, Some(&bearer(&token))).await.status, 204);
+    }
+}
+
+#[tokio::test]
+async fn rate_keys_are_keyed_hashes() {
+    let client = Client::new(config()).await;
+    let (room, key) = new_room();
+    let created = client.create(&room, &key, json!({})).await;
+    assert_eq!(created.status, 201);
+    let mut con = client.redis.clone();
+    let ip = client.addr.parse::<std::net::SocketAddr>().unwrap().ip();
+    let bucket = vroom_shared::client_addr::Bucket::of(Some(ip))[0].name();
+    assert!(bucket.starts_with("v6/64:2001:db8:"), "{bucket}");
+    let mine = vroom_shared::redis::rate_key(
+        vroom_shared::redis::RateAction::Create,
+        &client.config.rate_key_secret,
+        &bucket,
+    );
+    let plain = hex(&vroom_shared::ids::sha256(bucket.as_bytes()));
+    for (key, expected) in [
+        (mine, 1),
+        (format!("vroom:{{rate}}:create:{plain}"), 0),
+        (format!("vroom:rate:create:{plain}"), 0),
+    ] {
+        let exists: i64 = redis::cmd("EXISTS")
+            .arg(&key)
+            .query_async(&mut con)
+            .await
+            .unwrap();
+        assert_eq!(exists, expected, "{key}");
+    }
+    let creator = created.json["creator_token"].as_str().unwrap();
+    assert_eq!(client.end(&room, Some(&bearer(creator))).await.status, 204);
 }
 
 #[tokio::test]
@@ -759,8 +883,14 @@ async fn an_idle_room_expires_without_a_trace() {
 #[tokio::test]
 async fn arbitrary_input_never_gets_a_5xx() {
     let mut config = config();
-    config.rate_create_per_min = 100_000;
-    config.rate_join_per_min = 100_000;
+    let unlimited = RateLimits {
+        address: 100_000,
+        v6_56: 100_000,
+        v6_48: 100_000,
+        unknown: 100_000,
+    };
+    config.rate_create = unlimited;
+    config.rate_join = unlimited;
     let client = Client::new(config).await;
     let (room, key) = new_room();
     let valid = json!({"room_id": room.to_base64(), "join_key": key.to_base64()}).to_string();
@@ -805,11 +935,11 @@ async fn arbitrary_input_never_gets_a_5xx() {
         )
         .with_body(body);
         if let Some(ct) = content_types[usize::from(pick[6]) % content_types.len()] {
-            req.set_header("content-type", ct);
+            req.add_header("content-type", ct);
         }
         match pick[7] % 4 {
-            0 => req.set_header("content-length", &String::from_utf8_lossy(&random::<3>())),
-            1 => req.set_header("authorization", &format!("Bearer {}", key.to_base64())),
+            0 => req.add_header("content-length", &String::from_utf8_lossy(&random::<3>())),
+            1 => req.add_header("authorization", &format!("Bearer {}", key.to_base64())),
             _ => {}
         }
         let what = format!("round {round}: {} {:?}", req.method, req.path);

@@ -3,6 +3,7 @@
 //! `wasm32-unknown-unknown`.
 
 pub mod api;
+pub mod client_addr;
 pub mod ids;
 pub mod redis;
 pub mod relay;

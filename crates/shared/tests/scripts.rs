@@ -9,8 +9,8 @@ use vroom_shared::redis::scripts::{
     CREATE_ROOM, END_ROOM, EndOutcome, JOIN_ROOM, RATE_LIMIT, RoomOutcome,
 };
 use vroom_shared::redis::{
-    ENDED, RateAction, TICKET_TTL_SECS, TICKETS_PER_SEAT, TicketGrant, channel, presence_key,
-    rate_key, room_key, room_pattern, ticket_key, tickets_key,
+    ENDED, GLOBAL_BUCKET, RateAction, RateKeySecret, TICKET_TTL_SECS, TICKETS_PER_SEAT,
+    TicketGrant, channel, presence_key, rate_key, room_key, room_pattern, ticket_key, tickets_key,
 };
 use vroom_shared::{CreatorToken, JoinKey, RoomId, Ticket};
 use vroom_test_support::{random, redis_url};
@@ -730,34 +730,54 @@ async fn create_wipes_leftovers_of_an_earlier_room() {
 }
 
 #[tokio::test]
-async fn rate_limit_counts_per_key_within_a_window() {
+async fn rate_limit_counts_all_buckets_or_none() {
     let mut con = connect().await;
-    let bucket = format!("test:{}", RoomId::from_bytes(random()));
-    let key = rate_key(RateAction::Create, &bucket);
-    let other = rate_key(RateAction::Join, &bucket);
+    let secret = RateKeySecret::new(random::<32>()).unwrap();
+    let address = rate_key(RateAction::Create, &secret, "v4:203.0.113.9");
+    let neighbour = rate_key(RateAction::Create, &secret, "v4:203.0.113.10");
+    let global = rate_key(RateAction::Create, &secret, GLOBAL_BUCKET);
     let shared = con.clone();
-    let hit = |key: String, window: u32| {
+    let hit = |keys: Vec<&String>, limits: Vec<u32>, window: u32| {
         let mut con = shared.clone();
+        let keys: Vec<String> = keys.into_iter().cloned().collect();
         async move {
-            let reply: Vec<i64> = Script::new(RATE_LIMIT)
-                .key(key)
-                .arg(window)
-                .invoke_async(&mut con)
-                .await
-                .expect("RATE_LIMIT");
-            assert_eq!(reply.len(), 2);
-            (reply[0], reply[1])
+            let script = Script::new(RATE_LIMIT);
+            let mut invocation = script.prepare_invoke();
+            for key in keys {
+                invocation.key(key);
+            }
+            invocation.arg(window);
+            for limit in limits {
+                invocation.arg(limit);
+            }
+            let reply: Vec<i64> = invocation.invoke_async(&mut con).await.expect("RATE_LIMIT");
+            assert_eq!(reply.len(), 1);
+            reply[0]
         }
     };
-    assert_eq!(hit(key.clone(), 1).await, (1, 1));
-    assert_eq!(hit(key.clone(), 1).await.0, 2);
-    assert_eq!(hit(other.clone(), 60).await, (1, 60));
-    assert!(pttl(&mut con, &key).await <= 1000);
+    // Address limit 2, global budget 3.
+    assert_eq!(hit(vec![&address, &global], vec![2, 3], 60).await, 0);
+    assert_eq!(hit(vec![&address, &global], vec![2, 3], 60).await, 0);
+    let wait = hit(vec![&address, &global], vec![2, 3], 60).await;
+    assert!((1..=60).contains(&wait), "{wait}");
+    // The refused request counted nowhere: the budget has one left.
+    assert_eq!(get(&mut con, &global).await.as_deref(), Some(&b"2"[..]));
+    assert_eq!(hit(vec![&neighbour, &global], vec![2, 3], 60).await, 0);
+    assert!(hit(vec![&neighbour, &global], vec![2, 3], 60).await > 0);
+    assert_eq!(get(&mut con, &neighbour).await.as_deref(), Some(&b"1"[..]));
+    assert_eq!(get(&mut con, &global).await.as_deref(), Some(&b"3"[..]));
+    // Windows expire.
+    let short = rate_key(RateAction::Join, &secret, "v4:203.0.113.9");
+    assert_eq!(hit(vec![&short], vec![1], 1).await, 0);
+    assert!(pttl(&mut con, &short).await <= 1000);
+    assert_eq!(hit(vec![&short], vec![1], 1).await, 1);
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_eq!(hit(key.clone(), 1).await.0, 1, "a new window");
+    assert_eq!(hit(vec![&short], vec![1], 1).await, 0, "a new window");
     let _: () = redis::cmd("DEL")
-        .arg(&key)
-        .arg(&other)
+        .arg(&address)
+        .arg(&neighbour)
+        .arg(&global)
+        .arg(&short)
         .query_async(&mut con)
         .await
         .unwrap();

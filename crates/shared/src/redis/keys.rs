@@ -1,6 +1,9 @@
 //! Key and channel names. All keys of one room share the hash tag `{R}`.
 
-use crate::ids::{RoomId, Ticket, sha256, to_hex};
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
+use crate::ids::{RoomId, Ticket, to_hex};
 
 /// `vroom:{R}:room` — the room hash.
 pub fn room_key(room: &RoomId) -> String {
@@ -53,14 +56,47 @@ impl RateAction {
     }
 }
 
-/// `vroom:rate:<action>:<hex sha256(bucket)>` — a per-client counter. The
-/// bucket names the client (e.g. an IPv4 address or an IPv6 /64); only its
-/// hash reaches Redis.
-pub fn rate_key(action: RateAction, bucket: &str) -> String {
+/// The server secret rate-limit keys are keyed with (the `rate_key_secret`
+/// setting): at least [`RateKeySecret::MIN_LEN`] bytes. Its `Debug` shows
+/// nothing of it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RateKeySecret(Vec<u8>);
+
+impl RateKeySecret {
+    /// Fewest bytes a secret may have.
+    pub const MIN_LEN: usize = 32;
+
+    /// The secret, or `None` when it is shorter than [`Self::MIN_LEN`].
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Option<Self> {
+        let bytes = bytes.into();
+        (bytes.len() >= Self::MIN_LEN).then_some(Self(bytes))
+    }
+}
+
+impl std::fmt::Debug for RateKeySecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RateKeySecret(..)")
+    }
+}
+
+/// The bucket name of the budget every client shares ([`rate_key`]).
+pub const GLOBAL_BUCKET: &str = "global";
+
+/// `vroom:{rate}:<action>:<hex HMAC-SHA256(secret, bucket)>` — one counter
+/// of a rate limit. The bucket names a set of clients (e.g.
+/// `v4:203.0.113.9` or `v6/48:2001:db8:1::`, see
+/// [`crate::client_addr::Bucket::name`]) or [`GLOBAL_BUCKET`]; only its keyed
+/// hash reaches Redis, so nobody without the secret can test an address
+/// against the keys, and deployments with different secrets never share a
+/// counter. Every rate key carries the hash tag `{rate}`, so one script may
+/// check them all (they live in one Redis Cluster slot).
+pub fn rate_key(action: RateAction, secret: &RateKeySecret, bucket: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(&secret.0).expect("HMAC takes any key length");
+    mac.update(bucket.as_bytes());
     format!(
-        "vroom:rate:{}:{}",
+        "vroom:{{rate}}:{}:{}",
         action.as_str(),
-        to_hex(&sha256(bucket.as_bytes()))
+        to_hex(&mac.finalize().into_bytes())
     )
 }
 
@@ -81,18 +117,32 @@ mod tests {
         let key = ticket_key(&room, &ticket);
         assert_eq!(
             key,
-            format!("vroom:{{{r}}}:ticket:{}", to_hex(&sha256(&[1; 32])))
+            format!(
+                "vroom:{{{r}}}:ticket:{}",
+                to_hex(&crate::ids::sha256(&[1; 32]))
+            )
         );
         assert!(!key.contains(&ticket.to_base64()));
     }
 
     #[test]
-    fn rate_keys_hide_the_bucket() {
-        let key = rate_key(RateAction::Join, "v4:203.0.113.9");
-        assert!(key.starts_with("vroom:rate:join:"));
+    fn rate_keys_are_keyed_hashes_of_the_bucket() {
+        let secret = RateKeySecret::new([7; 32]).unwrap();
+        let key = rate_key(RateAction::Join, &secret, "v4:203.0.113.9");
+        assert!(key.starts_with("vroom:{rate}:join:"));
         assert!(!key.contains("203.0.113.9"));
-        assert_eq!(key.len(), "vroom:rate:join:".len() + 64);
-        assert_ne!(key, rate_key(RateAction::Create, "v4:203.0.113.9"));
-        assert_ne!(key, rate_key(RateAction::Join, "v4:203.0.113.10"));
+        assert_eq!(key.len(), "vroom:{rate}:join:".len() + 64);
+        assert!(!key.ends_with(&to_hex(&crate::ids::sha256(b"v4:203.0.113.9"))));
+        assert_ne!(key, rate_key(RateAction::Create, &secret, "v4:203.0.113.9"));
+        assert_ne!(key, rate_key(RateAction::Join, &secret, "v4:203.0.113.10"));
+        let other = RateKeySecret::new([8; 32]).unwrap();
+        assert_ne!(key, rate_key(RateAction::Join, &other, "v4:203.0.113.9"));
+    }
+
+    #[test]
+    fn short_secrets_are_refused_and_never_printed() {
+        assert_eq!(RateKeySecret::new([1; 31]), None);
+        let secret = RateKeySecret::new(*b"a secret nobody may ever read!!!").unwrap();
+        assert_eq!(format!("{secret:?}"), "RateKeySecret(..)");
     }
 }

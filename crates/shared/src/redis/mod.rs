@@ -10,15 +10,16 @@
 //! | [`presence_key`] `vroom:{R}:presence` | sorted set | member id → last seen (Unix ms); filled by the relay | deadline |
 //! | [`ticket_key`] `vroom:{R}:ticket:<hex sha256(ticket)>` | string | [`TicketGrant`] encoding | min([`TICKET_TTL_SECS`], deadline) |
 //! | [`tickets_key`] `vroom:{R}:tickets` | sorted set | full *key names* of the outstanding ticket keys → their expiry (Unix ms); at most `max_members ×` [`TICKETS_PER_SEAT`] | deadline |
-//! | [`rate_key`] `vroom:rate:<action>:<hex sha256(bucket)>` | string | counter | [`RATE_WINDOW_SECS`] |
+//! | [`rate_key`] `vroom:{rate}:<action>:<hex HMAC-SHA256(secret, bucket)>` | string | counter | [`RATE_WINDOW_SECS`] |
 //!
 //! A new room's deadline is short (the *claim* deadline, about a minute)
 //! until a ticket of it is redeemed: a room nobody connects to is gone soon.
 //! After that the *deadline* of a room is `min(now + idle_secs, expires_at)` with `now`
 //! the time of the last activity, read from Redis `TIME` inside scripts so
 //! every party shares one clock. Activity (relay traffic) moves it forward,
-//! never past `expires_at`. Rate-limit keys are per client, not per room, and
-//! hold only a hash of the client's address bucket.
+//! never past `expires_at`. Rate-limit keys are per client bucket (or global),
+//! not per room; they share the hash tag `{rate}` and hold only a keyed hash
+//! of the bucket ([`rate_key`]).
 //!
 //! Room `R` has the pub/sub channel [`channel`] `vroom:{R}` (same hash tag, so
 //! it may be a sharded channel): relay frames, and [`ENDED`] when the room
@@ -38,7 +39,8 @@ pub mod scripts;
 
 pub use grant::TicketGrant;
 pub use keys::{
-    RateAction, channel, presence_key, rate_key, room_key, room_pattern, ticket_key, tickets_key,
+    GLOBAL_BUCKET, RateAction, RateKeySecret, channel, presence_key, rate_key, room_key,
+    room_pattern, ticket_key, tickets_key,
 };
 
 /// How long a ticket may wait to be redeemed, in seconds.

@@ -270,23 +270,40 @@ return {existed}
 "#
 );
 
-/// Counts one hit of a fixed-window rate limit.
+/// Checks every rate limit a request counts against, and counts it in all
+/// of them only if none is spent: one round trip for the client's buckets
+/// and the global budget. A refused request counts nowhere, so a client
+/// past its own limit cannot spend the budget every client shares.
 ///
-/// - `KEYS[1]` [`super::rate_key`].
-/// - `ARGV[1]` window in seconds ([`super::RATE_WINDOW_SECS`]).
-/// - Reply `[count, ttl]`: hits in the current window including this one, and
-///   seconds until the window resets (≥ 1). The caller compares `count` with
-///   its limit.
+/// - `KEYS[1..n]` [`super::rate_key`]s (fixed windows).
+/// - `ARGV[1]` window in seconds ([`super::RATE_WINDOW_SECS`]); `ARGV[1 + i]`
+///   the limit of `KEYS[i]` per window.
+/// - Reply `[retry_after]`: `0` when admitted (every counter went up by
+///   one; a new counter expires after the window), else the seconds until
+///   the latest of the spent windows resets (≥ 1), and nothing changed.
 pub const RATE_LIMIT: &str = r#"
-local count = redis.call('INCR', KEYS[1])
-local ttl = redis.call('TTL', KEYS[1])
-if count == 1 or ttl < 0 then
-  ttl = tonumber(ARGV[1])
-  redis.call('EXPIRE', KEYS[1], ttl)
-elseif ttl == 0 then
-  ttl = 1
+local window = tonumber(ARGV[1])
+local wait = 0
+for i, key in ipairs(KEYS) do
+  local count = tonumber(redis.call('GET', key) or '0')
+  if count >= tonumber(ARGV[i + 1]) then
+    local ttl = redis.call('TTL', key)
+    if ttl < 0 then
+      redis.call('EXPIRE', key, window)
+      ttl = window
+    end
+    wait = math.max(wait, ttl, 1)
+  end
 end
-return {count, ttl}
+if wait > 0 then
+  return {wait}
+end
+for _, key in ipairs(KEYS) do
+  if redis.call('INCR', key) == 1 then
+    redis.call('EXPIRE', key, window)
+  end
+end
+return {0}
 "#;
 
 /// First element of the [`CREATE_ROOM`] and [`JOIN_ROOM`] replies.
