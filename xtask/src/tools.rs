@@ -101,21 +101,26 @@ pub fn build_components() -> Result<()> {
     ]))
 }
 
-/// Builds every native binary and test of the workspace (release) exactly as
-/// `cargo test --release --workspace` runs them: the host `vroom`, the relay
-/// `edge-ws-bridge`, the bench and every test binary. `up`, `bench` and
-/// `test` share this one build: with one package selection and one profile,
-/// dependencies resolve to the same features, so wasmtime is compiled once.
+/// Builds every native binary, test and example of the workspace (release):
+/// the host `vroom`, the relay `edge-ws-bridge`, the bench and every test
+/// binary. `up`, `bench` and `test` share this one build: with one package
+/// selection, one profile and the dev-dependencies in (as `cargo test
+/// --release --workspace` has them), dependencies resolve to the same
+/// features, so wasmtime is compiled once and `cargo test` builds nothing
+/// more. (`cargo test --no-run` alone would not build a package's binary
+/// when no integration test of that package needs it, e.g. `vroom`.)
 pub fn build_workspace() -> Result<()> {
     step(
         "Building the workspace: host `vroom`, relay, tests \
          (release; the first build compiles wasmtime, ~15 min on 2 cores)",
     );
     run(cmd::cargo(&[
-        "test",
+        "build",
         "--release",
         "--workspace",
-        "--no-run",
+        "--bins",
+        "--tests",
+        "--examples",
     ]))
 }
 
