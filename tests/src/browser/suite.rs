@@ -144,11 +144,13 @@ impl Suite {
     /// Runs the trials the command line selects, then stops the app.
     pub fn run(self) -> ExitCode {
         let conclusion = libtest_mimic::run(&Arguments::from_args(), self.trials);
-        if let Ok(shared) = Arc::try_unwrap(self.shared) {
-            let Shared { runtime, app } = shared;
-            let _in_runtime = runtime.enter();
-            drop(app);
-        }
+        // Every trial has run and dropped its context: stop the app's
+        // processes inside the runtime that spawned them.
+        let Shared { runtime, app } =
+            Arc::into_inner(self.shared).expect("no trial outlives the run");
+        let in_runtime = runtime.enter();
+        drop(app);
+        drop(in_runtime);
         conclusion.exit_code()
     }
 }
