@@ -167,18 +167,7 @@ async fn mixed_room_by_link(t: Ctx) {
         ours.sort();
         assert_eq!(theirs, ours, "{} sees other safety codes", x.engine());
     }
-    for (speaker, text) in [
-        (&fx, "from firefox"),
-        (&wk, "from webkit"),
-        (&cr, "from chromium"),
-    ] {
-        speaker.say(text).await;
-        for x in [&fx, &wk, &cr] {
-            if x.engine() != speaker.engine() {
-                x.wait_text(".line.other .text", text).await;
-            }
-        }
-    }
+    everyone_hears_everyone(&[&fx, &wk, &cr], "by link").await;
     wk.close().await;
     fx.wait_text(".line.system", "Keys rotated").await;
     fx.wait_members(2).await;
@@ -189,6 +178,19 @@ async fn mixed_room_by_link(t: Ctx) {
     wait_no_keys(&room).await;
     fx.close().await;
     cr.close().await;
+}
+
+/// Each member in turn says "<engine> <tag>"; every other member reads it.
+async fn everyone_hears_everyone(members: &[&Browser], tag: &str) {
+    for speaker in members {
+        let text = format!("{} {tag}", speaker.engine());
+        speaker.say(&text).await;
+        for x in members {
+            if x.engine() != speaker.engine() {
+                x.wait_text(".line.other .text", &text).await;
+            }
+        }
+    }
 }
 
 /// One member per engine in a named room: WebKit creates it, Chromium and
@@ -209,18 +211,7 @@ async fn mixed_room_by_name(t: Ctx) {
         x.wait_text("#conn", "Connected").await;
         x.wait_members(3).await;
     }
-    for (speaker, text) in [
-        (&cr, "chromium by name"),
-        (&fx, "firefox by name"),
-        (&wk, "webkit by name"),
-    ] {
-        speaker.say(text).await;
-        for x in [&wk, &cr, &fx] {
-            if x.engine() != speaker.engine() {
-                x.wait_text(".line.other .text", text).await;
-            }
-        }
-    }
+    everyone_hears_everyone(&[&cr, &fx, &wk], "by name").await;
     wk.close().await;
     for x in [&cr, &fx] {
         x.wait_text("#ended", "This room has ended.").await;
@@ -237,29 +228,37 @@ async fn mixed_room_by_name(t: Ctx) {
 async fn argon2id_leaves_the_page_responsive(t: Ctx) {
     let app = t.app().await;
     let [a] = t.browsers().await;
-    a.goto(&app.url("/")).await;
-    a.wait("#named-create").await;
-    a.type_into("#named-name", &unique_name("responsive")).await;
-    a.type_into("#named-pass", "correct horse battery staple")
-        .await;
-    count_ticks_while_busy(&a).await;
-    a.click("#named-create").await;
-    a.wait_text("#conn", "Connected").await;
-    let (seen_busy, ticks) = ticks_while_busy(&a).await;
-    assert!(seen_busy, "{}: the progress message never showed", t.engine);
+    let busy = create_named_room_counting_ticks(&a, app).await;
+    assert!(busy.seen, "{}: the progress message never showed", t.engine);
     assert!(
-        ticks >= 50,
-        "{}: only {ticks} timer ticks while Argon2id ran: the page froze",
-        t.engine
+        busy.ticks >= 50,
+        "{}: only {} timer ticks while Argon2id ran: the page froze",
+        t.engine,
+        busy.ticks
     );
     a.end_room().await;
     a.wait("#ended").await;
     a.close().await;
 }
 
-/// Starts counting, in the page, 10 ms timer ticks during which the landing
-/// page's progress message (`.busy`) shows, and the milliseconds it shows.
-async fn count_ticks_while_busy(x: &Browser) {
+/// What the page saw of the landing page's progress message (`.busy`).
+struct Busy {
+    /// It showed.
+    seen: bool,
+    /// 10 ms timer ticks that ran while it showed.
+    ticks: u64,
+    /// Milliseconds it showed.
+    ms: f64,
+}
+
+/// Creates a fresh named room from the landing page while the page counts,
+/// every 10 ms, whether the progress message shows; returns what it saw
+/// once the room is connected.
+async fn create_named_room_counting_ticks(x: &Browser, app: &App) -> Busy {
+    x.goto(&app.url("/")).await;
+    x.type_into("#named-name", &unique_name("ticks")).await;
+    x.type_into("#named-pass", "correct horse battery staple")
+        .await;
     x.client
         .execute(
             "window.vroomBusy = { seen: false, ticks: 0, since: 0, ms: 0 };
@@ -273,22 +272,18 @@ async fn count_ticks_while_busy(x: &Browser) {
         )
         .await
         .expect("tick counter");
-}
-
-/// Whether the progress message showed and how many ticks arrived meanwhile.
-async fn ticks_while_busy(x: &Browser) -> (bool, u64) {
-    let busy = busy_record(x).await;
-    (
-        busy["seen"].as_bool().unwrap_or(false),
-        busy["ticks"].as_u64().unwrap_or(0),
-    )
-}
-
-async fn busy_record(x: &Browser) -> Value {
-    x.client
+    x.click("#named-create").await;
+    x.wait_text("#conn", "Connected").await;
+    let busy: Value = x
+        .client
         .execute("return window.vroomBusy", vec![])
         .await
-        .expect("tick record")
+        .expect("tick record");
+    Busy {
+        seen: busy["seen"].as_bool().unwrap_or(false),
+        ticks: busy["ticks"].as_u64().unwrap_or(0),
+        ms: busy["ms"].as_f64().unwrap_or(f64::NAN),
+    }
 }
 
 /// Benchmark, not a test: `cargo test --release -p vroom-system-tests --test
@@ -301,15 +296,7 @@ async fn argon2id_timings(t: Ctx) {
     let [a] = t.browsers().await;
     let mut times = Vec::new();
     for _ in 0..5 {
-        a.goto(&app.url("/")).await;
-        a.type_into("#named-name", &unique_name("bench")).await;
-        a.type_into("#named-pass", "correct horse battery staple")
-            .await;
-        count_ticks_while_busy(&a).await;
-        a.click("#named-create").await;
-        a.wait_text("#conn", "Connected").await;
-        let busy = busy_record(&a).await;
-        times.push(busy["ms"].as_f64().expect("a duration"));
+        times.push(create_named_room_counting_ticks(&a, app).await.ms);
         a.end_room().await;
         a.wait("#ended").await;
     }

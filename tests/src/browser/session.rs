@@ -211,11 +211,15 @@ impl Browser {
             if codes.len() == n {
                 return codes;
             }
-            assert!(
-                started.elapsed() < PATIENCE,
-                "{}: expected {n} members with safety codes, saw {codes:?}",
-                self.engine
-            );
+            if started.elapsed() > PATIENCE {
+                panic!(
+                    "{}: expected {n} members with safety codes, saw {codes:?} in {:?}; \
+                     the room said {:?}",
+                    self.engine,
+                    self.texts("#members li").await,
+                    self.texts(".line.system").await
+                );
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
