@@ -29,13 +29,17 @@ pub fn derive_named_room_secret(name: &str, passphrase: &str) -> Option<Vec<u8>>
         .map(|secret| secret.as_bytes().to_vec())
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// The worker script's Blob URL, made by the loader.
+    #[wasm_bindgen(thread_local_v2, js_namespace = globalThis, js_name = vroomArgon2Worker)]
+    static WORKER_URL: Option<String>;
+}
+
 /// Page side: derives the secret of the named room `name` with
 /// `passphrase` in a fresh worker, which is stopped afterwards.
 pub async fn named_room_secret(name: &str, passphrase: &str) -> Result<RoomSecret, DeriveError> {
-    let url = Reflect::get(&js_sys::global(), &"vroomArgon2Worker".into())
-        .ok()
-        .and_then(|url| url.as_string())
-        .ok_or(DeriveError::Worker)?;
+    let url = WORKER_URL.with(Clone::clone).ok_or(DeriveError::Worker)?;
     let options = WorkerOptions::new();
     options.set_type(WorkerType::Module);
     let worker = Worker::new_with_options(&url, &options).map_err(|_| DeriveError::Worker)?;
