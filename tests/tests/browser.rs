@@ -14,6 +14,8 @@ use tokio::net::TcpStream;
 use vroom_system_tests::browser::{
     App, Browser, Ctx, ENTER, Engine, SHIFT, Screen, Suite, dist, open, room_of, wait_no_keys,
 };
+
+const PHONE: (u32, u32) = Screen::PHONE_VIEWPORT;
 use vroom_system_tests::{TempDir, random, redis_url, room_keys};
 
 fn main() -> ExitCode {
@@ -29,15 +31,15 @@ fn main() -> ExitCode {
             "argon2id_leaves_the_page_responsive",
             argon2id_leaves_the_page_responsive,
         )
-        .test("mixed_room_by_link", mixed_room_by_link)
-        .test("mixed_room_by_name", mixed_room_by_name)
-        .test(
+        .once("mixed_room_by_link", mixed_room_by_link)
+        .once("mixed_room_by_name", mixed_room_by_name)
+        .once(
             "no_plaintext_reaches_the_server_side",
             no_plaintext_reaches_the_server_side,
         )
-        .test("tampered_wasm_is_refused", tampered_wasm_is_refused)
-        .benchmark("site_timings", site_timings)
-        .benchmark_each_engine("argon2id_timings", argon2id_timings)
+        .once("tampered_wasm_is_refused", tampered_wasm_is_refused)
+        .ignored("site_timings", site_timings)
+        .ignored_each_engine("argon2id_timings", argon2id_timings)
         .run()
 }
 
@@ -55,7 +57,7 @@ async fn chat_rotate_and_end(t: Ctx) {
 
     a.goto(&app.url("/")).await;
     a.wait("#quick-create").await;
-    a.screenshot("landing").await;
+    a.screenshot("landing-desktop", 1280, 900).await;
 
     let link = a.create_quick_room(app, "Alice").await;
     let room = room_of(&link);
@@ -85,7 +87,7 @@ async fn chat_rotate_and_end(t: Ctx) {
     b.wait_text(".line.other .text", "Carol here").await;
     a.say("welcome Carol").await;
     c.wait_text(".line.other .text", "welcome Carol").await;
-    a.screenshot("room").await;
+    a.screenshot("room-desktop", 1280, 900).await;
 
     // Carol leaves: the others rotate keys and keep talking.
     c.click("#leave-room").await;
@@ -113,7 +115,7 @@ async fn chat_rotate_and_end(t: Ctx) {
             .await;
     }
     assert!(a.texts(".line").await.is_empty());
-    a.screenshot("ended").await;
+    a.screenshot("ended-desktop", 1280, 900).await;
     wait_no_keys(&room).await;
     for x in [a, b, c] {
         x.close().await;
@@ -131,7 +133,7 @@ async fn phone_joins_by_link(t: Ctx) {
     );
     phone.goto(&app.url("/")).await;
     phone.wait("#quick-create").await;
-    phone.screenshot("landing").await;
+    phone.screenshot("landing-phone", PHONE.0, PHONE.1).await;
 
     let link = desk.create_quick_room(app, "Desk").await;
     phone.join_by_link(&link).await;
@@ -140,11 +142,11 @@ async fn phone_joins_by_link(t: Ctx) {
     phone.wait_text(".line.other .text", "hello phone").await;
     phone.say("hello desk").await;
     desk.wait_text(".line.other .text", "hello desk").await;
-    phone.screenshot("room").await;
+    phone.screenshot("room-phone", PHONE.0, PHONE.1).await;
 
     desk.end_room().await;
     phone.wait_text("#ended", "This room has ended.").await;
-    phone.screenshot("ended").await;
+    phone.screenshot("ended-phone", PHONE.0, PHONE.1).await;
     wait_no_keys(&room_of(&link)).await;
     desk.close().await;
     phone.close().await;

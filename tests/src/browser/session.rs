@@ -233,18 +233,24 @@ impl Browser {
             .expect("own code")
     }
 
-    /// Saves a screenshot of the viewport as
-    /// `test-artifacts/browser/<engine>/<name>-<desktop|phone>.png`.
-    pub async fn screenshot(&self, name: &str) {
+    /// Saves a screenshot of a `width`×`height` viewport as
+    /// `test-artifacts/browser/<engine>/<name>.png`, then gives the window
+    /// its size back. Firefox and WebKit desktop windows cannot be narrower
+    /// than 500 and 447 px: for a phone, open a [`Screen::Phone`] browser
+    /// and use its own viewport, [`Screen::PHONE_VIEWPORT`].
+    pub async fn screenshot(&self, name: &str, width: u32, height: u32) {
+        let window = self.client.get_window_size().await.expect("window size");
+        self.fit_viewport((width, height)).await;
         // Let the last change paint.
         tokio::time::sleep(Duration::from_millis(300)).await;
         let png = self.client.screenshot().await.expect("screenshot");
-        let screen = match self.screen {
-            Screen::Desktop => "desktop",
-            Screen::Phone => "phone",
-        };
         let dir = artifacts(self.engine);
-        std::fs::write(dir.join(format!("{name}-{screen}.png")), png).expect("write screenshot");
+        std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
+        let (width, height) = (window.0 as u32, window.1 as u32);
+        self.client
+            .set_window_size(width, height)
+            .await
+            .expect("resize back");
     }
 
     /// Creates a quick room as `name` and returns its invite link.

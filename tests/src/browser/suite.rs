@@ -76,7 +76,7 @@ impl Suite {
     /// Adds `test`, run once as `name` with [`Ctx::engine`] Chromium: for
     /// audits of the server side, Chromium-only diagnostics, and tests that
     /// open browsers of several engines themselves.
-    pub fn test<F, Fut>(self, name: &str, test: F) -> Self
+    pub fn once<F, Fut>(self, name: &str, test: F) -> Self
     where
         F: Fn(Ctx) -> Fut + Clone + Send + 'static,
         Fut: Future<Output = ()>,
@@ -86,7 +86,7 @@ impl Suite {
 
     /// Like [`Suite::each_engine`], but run only with `--ignored`
     /// (benchmarks that print numbers).
-    pub fn benchmark_each_engine<F, Fut>(self, name: &str, test: F) -> Self
+    pub fn ignored_each_engine<F, Fut>(self, name: &str, test: F) -> Self
     where
         F: Fn(Ctx) -> Fut + Clone + Send + 'static,
         Fut: Future<Output = ()>,
@@ -94,8 +94,8 @@ impl Suite {
         self.add(name, &Engine::ALL, true, test)
     }
 
-    /// Like [`Suite::test`], but run only with `--ignored`.
-    pub fn benchmark<F, Fut>(self, name: &str, test: F) -> Self
+    /// Like [`Suite::once`], but run only with `--ignored`.
+    pub fn ignored<F, Fut>(self, name: &str, test: F) -> Self
     where
         F: Fn(Ctx) -> Fut + Clone + Send + 'static,
         Fut: Future<Output = ()>,
