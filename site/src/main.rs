@@ -8,9 +8,10 @@ mod web;
 #[cfg(target_arch = "wasm32")]
 fn main() {
     // The Argon2id worker runs this same module without a page (web/derive.rs).
-    if web_sys::window().is_some() {
-        leptos::mount::mount_to_body(web::app::App);
+    if web_sys::window().is_none() {
+        return;
     }
+    leptos::mount::mount_to_body(web::app::App);
 }
 
 #[cfg(not(target_arch = "wasm32"))]
