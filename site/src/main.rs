@@ -7,6 +7,10 @@ mod web;
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
+    // The Argon2id worker runs this same module without a page (web/derive.rs).
+    if web_sys::window().is_none() {
+        return;
+    }
     // Before anything renders: the invite secret leaves the address bar.
     web::room::take_link_from_address_bar();
     leptos::mount::mount_to_body(web::app::App);

@@ -170,7 +170,7 @@ fn wait_for_port(address: &str) -> Result<()> {
 fn test(clippy: bool) -> Result<()> {
     step("Checking formatting");
     run(cmd::cargo(&["fmt", "--all", "--check"]))?;
-    tools::ensure_chromium()?;
+    tools::ensure_browsers()?;
     tools::build_all()?;
     step("Finding Redis");
     let redis = Redis::find_or_start()?;

@@ -67,19 +67,57 @@ pub fn ensure_wasm_bindgen_cli() -> Result<()> {
     ]))
 }
 
-/// Installs Debian's Chromium and ChromeDriver when missing.
-pub fn ensure_chromium() -> Result<()> {
-    if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
-        return Ok(());
+/// The browser engines the tests drive and their WebDriver servers: a file
+/// each Debian package installs, and the package.
+const BROWSER_PACKAGES: [(&str, &str); 5] = [
+    ("/usr/bin/chromium", "chromium"),
+    ("/usr/bin/chromedriver", "chromium-driver"),
+    ("/usr/bin/firefox-esr", "firefox-esr"),
+    ("/usr/bin/WebKitWebDriver", "webkit2gtk-driver"),
+    ("/usr/bin/Xvfb", "xvfb"),
+];
+
+/// geckodriver version, from crates.io (Debian does not package it).
+pub const GECKODRIVER_VERSION: &str = "0.37.1";
+
+/// Installs what the browser tests drive when missing: Chromium with
+/// ChromeDriver, Firefox ESR, WebKitGTK's WebKitWebDriver and Xvfb from
+/// Debian packages, and geckodriver from crates.io.
+pub fn ensure_browsers() -> Result<()> {
+    let missing: Vec<&str> = BROWSER_PACKAGES
+        .into_iter()
+        .filter(|(file, _)| !Path::new(file).exists())
+        .map(|(_, package)| package)
+        .collect();
+    if !missing.is_empty() {
+        let packages = missing.join(" ");
+        step(&format!("Installing {packages} from Debian packages"));
+        if !is_root() {
+            bail!("browsers are missing: run `sudo apt-get install {packages}`");
+        }
+        run(Command::new("apt-get").args(["update", "-qq"]))?;
+        run(Command::new("apt-get")
+            .args(["install", "-y", "-qq"])
+            .args(&missing)
+            .env("DEBIAN_FRONTEND", "noninteractive"))?;
     }
-    step("Installing Chromium and ChromeDriver from Debian packages");
-    if !is_root() {
-        bail!("Chromium is missing: run `sudo apt-get install chromium chromium-driver`");
+    let geckodriver = output(Command::new("geckodriver").arg("--version")).unwrap_or_default();
+    if !geckodriver
+        .split_whitespace()
+        .any(|word| word == GECKODRIVER_VERSION)
+    {
+        step(&format!(
+            "Installing geckodriver {GECKODRIVER_VERSION} from crates.io (once; a few minutes)"
+        ));
+        run(Command::new("cargo").args([
+            "install",
+            "geckodriver",
+            "--locked",
+            "--version",
+            GECKODRIVER_VERSION,
+        ]))?;
     }
-    run(Command::new("apt-get").args(["update", "-qq"]))?;
-    run(Command::new("apt-get")
-        .args(["install", "-y", "-qq", "chromium", "chromium-driver"])
-        .env("DEBIAN_FRONTEND", "noninteractive"))
+    Ok(())
 }
 
 fn is_root() -> bool {

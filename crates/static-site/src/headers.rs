@@ -4,8 +4,9 @@
 pub type Header = (&'static str, String);
 
 /// The `Content-Security-Policy`: same-origin everything, WebAssembly
-/// allowed, no inline script or style, and WebSocket connections to
-/// `relay_origin` besides same-origin ones.
+/// allowed, no inline script or style, WebSocket connections to
+/// `relay_origin` besides same-origin ones, and workers only from Blob URLs
+/// (the Argon2id worker, whose script the integrity-pinned loader carries).
 pub fn content_security_policy(relay_origin: Option<&str>) -> String {
     let connect = match relay_origin {
         Some(origin) => format!("'self' {origin}"),
@@ -14,7 +15,7 @@ pub fn content_security_policy(relay_origin: Option<&str>) -> String {
     format!(
         "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
          img-src 'self' data:; font-src 'self'; connect-src {connect}; manifest-src 'self'; \
-         base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+         worker-src blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     )
 }
 
@@ -65,7 +66,8 @@ mod tests {
             csp,
             "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
              img-src 'self' data:; font-src 'self'; connect-src 'self' ws://127.0.0.1:3001; \
-             manifest-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+             manifest-src 'self'; worker-src blob:; base-uri 'none'; form-action 'none'; \
+             frame-ancestors 'none'"
         );
         assert!(!csp.contains("unsafe-inline"));
         assert!(content_security_policy(None).contains("connect-src 'self';"));

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use vroom_e2e::{RoomSecret, SystemRng};
 
+use super::derive::{self, DeriveError};
 use super::names::random_name;
 use super::room::ROOM_PATH;
 use super::store::{self, Entry, Intent};
@@ -110,7 +111,7 @@ pub fn Landing() -> impl IntoView {
         });
     };
 
-    // Argon2id blocks for a moment: show the progress state, let it paint, then derive.
+    // Argon2id takes seconds: show the progress state while a worker derives.
     let named = move |create: bool| {
         error.set(None);
         if !check_name() {
@@ -133,8 +134,7 @@ pub fn Landing() -> impl IntoView {
                 .into(),
         ));
         wasm_bindgen_futures::spawn_local(async move {
-            util::after_paint().await;
-            let result = RoomSecret::from_name_and_passphrase(&room, &pass);
+            let result = derive::named_room_secret(&room, &pass).await;
             busy.set(None);
             match result {
                 Ok(secret) => {
@@ -144,8 +144,12 @@ pub fn Landing() -> impl IntoView {
                         e.room_name = Some(room.trim().to_owned());
                     });
                 }
-                Err(_) => error.set(Some(
+                Err(DeriveError::Input) => error.set(Some(
                     "That room name or passphrase cannot be used (too long, or with control characters)."
+                        .into(),
+                )),
+                Err(DeriveError::Worker) => error.set(Some(
+                    "Your browser could not run the key derivation. Reload the page and try again."
                         .into(),
                 )),
             }

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod app;
+pub mod derive;
 pub mod landing;
 pub mod names;
 pub mod room;

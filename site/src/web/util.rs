@@ -21,19 +21,6 @@ pub async fn sleep(ms: i32) {
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
-/// Waits until the browser has painted the current state (two animation
-/// frames), so a progress message is visible before blocking work starts.
-pub async fn after_paint() {
-    for _ in 0..2 {
-        let promise = js_sys::Promise::new(&mut |resolve, _| {
-            let _ = window().request_animation_frame(&resolve);
-        });
-        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-    }
-    // Headless or hidden tabs may not run animation frames promptly.
-    sleep(16).await;
-}
-
 /// Seconds since the Unix epoch.
 pub fn now_secs() -> u64 {
     (js_sys::Date::now() / 1000.0) as u64

@@ -24,8 +24,32 @@ pub enum Engine {
     WebKit,
 }
 
-/// The window size of every session (and of Xvfb's screen).
-pub(super) const WINDOW: (u32, u32) = (1280, 900);
+/// What a browser window stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Screen {
+    /// A 1280×900 desktop window.
+    Desktop,
+    /// A phone: a 390×844 CSS-pixel viewport; Chromium emulates a phone
+    /// with two device pixels per CSS pixel and touch, WebKit zooms its
+    /// page by two (its window cannot be narrower than 447 px), Firefox
+    /// draws at scale 1.
+    Phone,
+}
+
+impl Screen {
+    /// The window size a desktop session starts with.
+    pub(super) const DESKTOP_WINDOW: (u32, u32) = (1280, 900);
+    /// The phone's viewport in CSS pixels.
+    pub const PHONE_VIEWPORT: (u32, u32) = (390, 844);
+    /// Device pixels per CSS pixel on Chromium's and WebKit's phone.
+    const PHONE_SCALE: u32 = 2;
+}
+
+/// Firefox window styles that let a window be as narrow as a phone.
+const FIREFOX_NARROW_CHROME: &str = "#main-window, :root, toolbar, #nav-bar, #urlbar-container, #urlbar { min-width: 0 !important; }";
+
+/// Xvfb's screen: room for a desktop window and a scaled phone window.
+const XVFB_SCREEN: &str = "1600x1800x24";
 
 impl Engine {
     /// Every engine, in the order tests run them.
@@ -55,11 +79,22 @@ impl Engine {
         }
     }
 
-    /// Capabilities of a fresh headless session; `profile` is an empty
-    /// directory the session may use.
-    pub(super) fn capabilities(self, profile: &Path) -> Map<String, Value> {
-        let (width, height) = WINDOW;
-        let caps = match self {
+    /// Device pixels per CSS pixel that the window size is given in: the
+    /// factor [`Browser::fit_viewport`](super::Browser::fit_viewport) scales
+    /// viewport differences by. Only WebKit's phone scales its window.
+    pub(super) fn window_scale(self, screen: Screen) -> u32 {
+        match (self, screen) {
+            (Engine::WebKit, Screen::Phone) => Screen::PHONE_SCALE,
+            _ => 1,
+        }
+    }
+
+    /// Capabilities of a fresh headless session on `screen`; `profile` is
+    /// an empty directory the session may use (Firefox's phone gets its
+    /// window styles written there).
+    pub(super) fn capabilities(self, screen: Screen, profile: &Path) -> Map<String, Value> {
+        let (width, height) = Screen::DESKTOP_WINDOW;
+        let mut caps = match self {
             Engine::Chromium => json!({
                 "browserName": "chrome",
                 "goog:loggingPrefs": { "browser": "ALL" },
@@ -98,6 +133,30 @@ impl Engine {
                 "webkitgtk:browserOptions": { "args": ["--automation"] }
             }),
         };
+        if screen == Screen::Phone {
+            let (width, height) = Screen::PHONE_VIEWPORT;
+            match self {
+                Engine::Chromium => {
+                    caps["goog:chromeOptions"]["mobileEmulation"] = json!({ "deviceMetrics": {
+                        "width": width, "height": height,
+                        "pixelRatio": Screen::PHONE_SCALE, "touch": true,
+                    }});
+                }
+                // Headless Firefox ignores `layout.css.devPixelsPerPx`; at
+                // scale 1 its window may be as narrow as a phone once its
+                // toolbars stop asking for 500 px.
+                Engine::Firefox => {
+                    caps["moz:firefoxOptions"]["prefs"]["toolkit.legacyUserProfileCustomizations.stylesheets"] =
+                        json!(true);
+                    let chrome = profile.join("chrome");
+                    std::fs::create_dir_all(&chrome).expect("profile chrome folder");
+                    std::fs::write(chrome.join("userChrome.css"), FIREFOX_NARROW_CHROME)
+                        .expect("userChrome.css");
+                }
+                // Scaled by its driver's environment (see `Driver::start`).
+                Engine::WebKit => {}
+            }
+        }
         let Value::Object(caps) = caps else {
             unreachable!("capabilities are an object")
         };
@@ -147,8 +206,9 @@ pub(super) struct Driver {
 }
 
 impl Driver {
-    /// Starts `engine`'s WebDriver server on a free port and waits until it listens.
-    pub async fn start(engine: Engine) -> Self {
+    /// Starts `engine`'s WebDriver server for a session on `screen`, on a
+    /// free port, and waits until it listens.
+    pub async fn start(engine: Engine, screen: Screen) -> Self {
         let (program, install) = engine.driver_program();
         let port = free_port();
         let mut command = Command::new(program);
@@ -167,6 +227,9 @@ impl Driver {
                 display = Some(xvfb);
                 command.args([format!("--port={port}"), "--host=127.0.0.1".into()]);
                 command.env("DISPLAY", format!(":{number}"));
+                // WebKitGTK zooms pages by GTK's DPI scale.
+                let scale = engine.window_scale(screen);
+                command.env("GDK_DPI_SCALE", scale.to_string());
             }
         }
         let server = Group::spawn(&mut command, &format!("{program} ({install})"));
@@ -188,11 +251,17 @@ impl Driver {
 
 /// Starts Xvfb on the first free display; returns it and the display number.
 async fn start_xvfb() -> (Group, u32) {
-    let (width, height) = WINDOW;
     let mut xvfb = Group::spawn(
         Command::new("Xvfb")
-            .args(["-displayfd", "1", "-nolisten", "tcp", "-screen", "0"])
-            .arg(format!("{width}x{height}x24"))
+            .args([
+                "-displayfd",
+                "1",
+                "-nolisten",
+                "tcp",
+                "-screen",
+                "0",
+                XVFB_SCREEN,
+            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::null()),
         "Xvfb (apt-get install xvfb)",

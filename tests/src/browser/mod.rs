@@ -19,7 +19,7 @@ mod session;
 mod suite;
 
 pub use app::App;
-pub use engine::Engine;
+pub use engine::{Engine, Screen};
 pub use session::{Browser, open};
 pub use suite::{Ctx, Suite};
 

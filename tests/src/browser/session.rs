@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::ENTER;
 use super::app::App;
-use super::engine::{Driver, Engine, WINDOW};
+use super::engine::{Driver, Engine, Screen};
 use crate::{TempDir, repo_root};
 
 /// How long a test waits for something to appear in a page.
@@ -22,6 +22,7 @@ pub struct Browser {
     /// The WebDriver session, for what the helpers below do not cover.
     pub client: Client,
     engine: Engine,
+    screen: Screen,
     _driver: Driver,
     profile: TempDir,
 }
@@ -36,21 +37,70 @@ pub async fn open<const N: usize>(engines: [Engine; N]) -> [Browser; N] {
 }
 
 impl Browser {
-    /// Starts `engine`'s driver and a fresh headless session in it.
+    /// Starts `engine`'s driver and a fresh headless desktop session in it.
     pub async fn open(engine: Engine) -> Self {
-        let driver = Driver::start(engine).await;
+        Self::open_on(engine, Screen::Desktop).await
+    }
+
+    /// Starts `engine`'s driver and a fresh session on `screen`.
+    pub async fn open_on(engine: Engine, screen: Screen) -> Self {
+        let driver = Driver::start(engine, screen).await;
         let profile = TempDir::new(&format!("vroom-{engine}"));
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(engine.capabilities(profile.path()))
+            .capabilities(engine.capabilities(screen, profile.path()))
             .connect(&driver.url)
             .await
             .unwrap_or_else(|e| panic!("a {engine} session: {e}"));
-        Self {
+        let browser = Self {
             client,
             engine,
+            screen,
             _driver: driver,
             profile,
+        };
+        match screen {
+            Screen::Desktop => {
+                let (width, height) = Screen::DESKTOP_WINDOW;
+                browser
+                    .client
+                    .set_window_size(width, height)
+                    .await
+                    .expect("resize");
+            }
+            // Chromium's mobile emulation sets the phone's viewport itself.
+            Screen::Phone if engine == Engine::Chromium => {}
+            Screen::Phone => browser.fit_viewport(Screen::PHONE_VIEWPORT).await,
         }
+        browser
+    }
+
+    /// Resizes the window until the page's viewport (`innerWidth` ×
+    /// `innerHeight`, CSS pixels) is exactly `viewport`.
+    pub async fn fit_viewport(&self, viewport: (u32, u32)) {
+        let scale = i64::from(self.engine.window_scale(self.screen));
+        for _ in 0..4 {
+            let sizes = self
+                .client
+                .execute("return [innerWidth, innerHeight]", vec![])
+                .await
+                .expect("viewport size");
+            let inner = (
+                sizes[0].as_i64().unwrap_or(0),
+                sizes[1].as_i64().unwrap_or(0),
+            );
+            let target = (i64::from(viewport.0), i64::from(viewport.1));
+            if inner == target {
+                return;
+            }
+            let (width, height) = self.client.get_window_size().await.expect("window size");
+            let width = width as i64 + (target.0 - inner.0) * scale;
+            let height = height as i64 + (target.1 - inner.1) * scale;
+            self.client
+                .set_window_size(width as u32, height as u32)
+                .await
+                .expect("resize");
+        }
+        panic!("{}: the viewport never became {viewport:?}", self.engine);
     }
 
     /// The engine this browser runs.
@@ -161,11 +211,15 @@ impl Browser {
             if codes.len() == n {
                 return codes;
             }
-            assert!(
-                started.elapsed() < PATIENCE,
-                "{}: expected {n} members with safety codes, saw {codes:?}",
-                self.engine
-            );
+            if started.elapsed() > PATIENCE {
+                panic!(
+                    "{}: expected {n} members with safety codes, saw {codes:?} in {:?}; \
+                     the room said {:?}",
+                    self.engine,
+                    self.texts("#members li").await,
+                    self.texts(".line.system").await
+                );
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -179,18 +233,20 @@ impl Browser {
             .expect("own code")
     }
 
-    /// Saves a screenshot at `width`×`height` as
-    /// `test-artifacts/browser/<engine>/<name>.png`, then restores the window.
+    /// Saves a screenshot of a `width`×`height` viewport as
+    /// `test-artifacts/browser/<engine>/<name>.png`, then gives the window
+    /// its size back. Firefox and WebKit desktop windows cannot be narrower
+    /// than 500 and 447 px: for a phone, open a [`Screen::Phone`] browser
+    /// and use its own viewport, [`Screen::PHONE_VIEWPORT`].
     pub async fn screenshot(&self, name: &str, width: u32, height: u32) {
-        self.client
-            .set_window_size(width, height)
-            .await
-            .expect("resize");
+        let window = self.client.get_window_size().await.expect("window size");
+        self.fit_viewport((width, height)).await;
+        // Let the last change paint.
         tokio::time::sleep(Duration::from_millis(300)).await;
         let png = self.client.screenshot().await.expect("screenshot");
         let dir = artifacts(self.engine);
         std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
-        let (width, height) = WINDOW;
+        let (width, height) = (window.0 as u32, window.1 as u32);
         self.client
             .set_window_size(width, height)
             .await

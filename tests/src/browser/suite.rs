@@ -63,51 +63,65 @@ impl Suite {
         }
     }
 
-    /// Adds `test` once per engine, as `name::chromium`, `name::firefox`, `name::webkit`.
+    /// Adds `test`, run once per engine as `name::chromium`,
+    /// `name::firefox`, `name::webkit`.
     pub fn each_engine<F, Fut>(self, name: &str, test: F) -> Self
     where
         F: Fn(Ctx) -> Fut + Clone + Send + 'static,
         Fut: Future<Output = ()>,
     {
-        self.engines(name, &Engine::ALL, test)
+        self.add(name, &Engine::ALL, false, test)
     }
 
-    /// Adds `test` once per engine in `engines`, as `name::<engine>`.
-    pub fn engines<F, Fut>(mut self, name: &str, engines: &[Engine], test: F) -> Self
+    /// Adds `test`, run once as `name` with [`Ctx::engine`] Chromium: for
+    /// audits of the server side, Chromium-only diagnostics, and tests that
+    /// open browsers of several engines themselves.
+    pub fn once<F, Fut>(self, name: &str, test: F) -> Self
     where
         F: Fn(Ctx) -> Fut + Clone + Send + 'static,
         Fut: Future<Output = ()>,
     {
-        for &engine in engines {
-            let trial = self.trial(format!("{name}::{engine}"), engine, test.clone());
-            self.trials.push(trial);
-        }
-        self
+        self.add(name, &[], false, test)
     }
 
-    /// Adds `test` once, in Chromium, as `name` (for tests about the server
-    /// side or Chromium-only diagnostics, where other engines add nothing).
-    pub fn once<F, Fut>(mut self, name: &str, test: F) -> Self
-    where
-        F: FnOnce(Ctx) -> Fut + Send + 'static,
-        Fut: Future<Output = ()>,
-    {
-        let trial = self.trial(name.to_owned(), Engine::Chromium, test);
-        self.trials.push(trial);
-        self
-    }
-
-    /// Adds `test` like [`Suite::once`], run only with `--ignored`
+    /// Like [`Suite::each_engine`], but run only with `--ignored`
     /// (benchmarks that print numbers).
-    pub fn ignored<F, Fut>(mut self, name: &str, test: F) -> Self
+    pub fn ignored_each_engine<F, Fut>(self, name: &str, test: F) -> Self
     where
-        F: FnOnce(Ctx) -> Fut + Send + 'static,
+        F: Fn(Ctx) -> Fut + Clone + Send + 'static,
         Fut: Future<Output = ()>,
     {
-        let trial = self
-            .trial(name.to_owned(), Engine::Chromium, test)
-            .with_ignored_flag(true);
-        self.trials.push(trial);
+        self.add(name, &Engine::ALL, true, test)
+    }
+
+    /// Like [`Suite::once`], but run only with `--ignored`.
+    pub fn ignored<F, Fut>(self, name: &str, test: F) -> Self
+    where
+        F: Fn(Ctx) -> Fut + Clone + Send + 'static,
+        Fut: Future<Output = ()>,
+    {
+        self.add(name, &[], true, test)
+    }
+
+    /// One trial per engine of `engines` (`name::engine`), or one trial
+    /// `name` in Chromium if `engines` is empty.
+    fn add<F, Fut>(mut self, name: &str, engines: &[Engine], ignored: bool, test: F) -> Self
+    where
+        F: Fn(Ctx) -> Fut + Clone + Send + 'static,
+        Fut: Future<Output = ()>,
+    {
+        let runs: Vec<(String, Engine)> = if engines.is_empty() {
+            vec![(name.to_owned(), Engine::Chromium)]
+        } else {
+            engines
+                .iter()
+                .map(|&engine| (format!("{name}::{engine}"), engine))
+                .collect()
+        };
+        for (name, engine) in runs {
+            let trial = self.trial(name, engine, test.clone());
+            self.trials.push(trial.with_ignored_flag(ignored));
+        }
         self
     }
 
@@ -130,11 +144,13 @@ impl Suite {
     /// Runs the trials the command line selects, then stops the app.
     pub fn run(self) -> ExitCode {
         let conclusion = libtest_mimic::run(&Arguments::from_args(), self.trials);
-        if let Ok(shared) = Arc::try_unwrap(self.shared) {
-            let Shared { runtime, app } = shared;
-            let _in_runtime = runtime.enter();
-            drop(app);
-        }
+        // Every trial has run and dropped its context: stop the app's
+        // processes inside the runtime that spawned them.
+        let Shared { runtime, app } =
+            Arc::into_inner(self.shared).expect("no trial outlives the run");
+        let in_runtime = runtime.enter();
+        drop(app);
+        drop(in_runtime);
         conclusion.exit_code()
     }
 }
