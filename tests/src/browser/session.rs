@@ -124,12 +124,39 @@ impl Browser {
 
     /// Waits for the first element matching `css`.
     pub async fn wait(&self, css: &str) -> Element {
-        self.client
+        match self
+            .client
             .wait()
             .at_most(PATIENCE)
             .for_element(Locator::Css(css))
             .await
-            .unwrap_or_else(|e| panic!("{}: {css} never appeared: {e}", self.engine))
+        {
+            Ok(element) => element,
+            Err(e) => panic!(
+                "{}: {css} never appeared: {e}; {}",
+                self.engine,
+                self.page_state().await
+            ),
+        }
+    }
+
+    /// What the page shows, for a failure message: its address (without
+    /// the fragment) and the start of its visible text.
+    pub async fn page_state(&self) -> String {
+        let url = self.current_url().await;
+        let url = url.split('#').next().unwrap_or_default();
+        let text = self
+            .client
+            .execute(
+                "return document.body ? document.body.innerText : ''",
+                vec![],
+            )
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let text: String = text.chars().take(600).collect();
+        format!("page {url} shows {text:?}")
     }
 
     /// Whether an element matches `css` right now.
@@ -173,12 +200,14 @@ impl Browser {
             if self.texts(css).await.iter().any(|t| t.contains(text)) {
                 return;
             }
-            assert!(
-                started.elapsed() < PATIENCE,
-                "{}: no {css} ever contained {text:?}; saw {:?}",
-                self.engine,
-                self.texts(css).await
-            );
+            if started.elapsed() > PATIENCE {
+                panic!(
+                    "{}: no {css} ever contained {text:?}; saw {:?}; {}",
+                    self.engine,
+                    self.texts(css).await,
+                    self.page_state().await
+                );
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -214,10 +243,11 @@ impl Browser {
             if started.elapsed() > PATIENCE {
                 panic!(
                     "{}: expected {n} members with safety codes, saw {codes:?} in {:?}; \
-                     the room said {:?}",
+                     the room said {:?}; {}",
                     self.engine,
                     self.texts("#members li").await,
-                    self.texts(".line.system").await
+                    self.texts(".line.system").await,
+                    self.page_state().await
                 );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
