@@ -20,9 +20,15 @@ pub fn target_dir() -> PathBuf {
     repo_root().join("target")
 }
 
-/// Prints a step heading.
+/// Prints a step heading with the time since this command started, so a
+/// CI log shows where its minutes went.
 pub fn step(what: &str) {
-    eprintln!("\n==> {what}");
+    static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let elapsed = STARTED
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_secs();
+    eprintln!("\n==> [{:02}:{:02}] {what}", elapsed / 60, elapsed % 60);
 }
 
 /// A `cargo` command run from the repository root, building into [`target_dir`].
