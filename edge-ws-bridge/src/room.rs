@@ -549,6 +549,11 @@ impl Room {
             Some(RemoveAction::CreatorGrace) => {
                 tracing::info!(room = self.serial, "creator gone: grace period started");
                 self.grace_watch = true;
+                // A MAINTAIN_ROOM in flight saw the creator still present:
+                // its answer must not end the watch, the next one decides.
+                if self.maintain_in_flight {
+                    self.maintain_again = true;
+                }
             }
             Some(RemoveAction::RoomGone) => {
                 if !self.ending {
@@ -727,6 +732,9 @@ impl Room {
                 self.end_room();
             }
             3 => self.grace_watch = true,
+            // Unless a grace period started while this call ran (then the
+            // next call, made below, decides).
+            _ if self.maintain_again => {}
             _ => self.grace_watch = false,
         }
         if std::mem::take(&mut self.maintain_again) {
