@@ -81,7 +81,12 @@ pub(crate) async fn serve_metrics(node: Arc<Node>, listener: TcpListener) {
 /// upgrades, else dropped with the connection.
 type PermitSlot = Arc<Mutex<Option<OwnedSemaphorePermit>>>;
 
-async fn connection(node: Arc<Node>, stream: TcpStream, peer: SocketAddr, permit: OwnedSemaphorePermit) {
+async fn connection(
+    node: Arc<Node>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    permit: OwnedSemaphorePermit,
+) {
     let _ = stream.set_nodelay(true);
     let slot: PermitSlot = Arc::new(Mutex::new(Some(permit)));
     let header_timeout = Duration::from_millis(node.config.hello_timeout_ms);
@@ -134,9 +139,7 @@ fn handle(
             }
         }
         (&Method::GET, "/ws") => upgrade(node, req, peer, slot),
-        (_, "/ws" | "/healthz") => {
-            text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
-        }
+        (_, "/ws" | "/healthz") => text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n"),
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
     }
 }
@@ -180,10 +183,8 @@ fn upgrade(
             StatusCode::TOO_MANY_REQUESTS,
             "too many connections from this address\n",
         );
-        res.headers_mut().insert(
-            header::RETRY_AFTER,
-            header::HeaderValue::from_static("10"),
-        );
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("10"));
         return res;
     };
     let permits = Permits {

@@ -172,7 +172,12 @@ async fn bogus_hellos_start_no_room_task_and_another_room_does_not_notice() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_socket_over_the_per_address_cap_is_refused_with_429() {
     let (url, mut r) = setup().await;
-    let extra = ["--max-connections-per-addr", "3", "--hello-timeout-ms", "20000"];
+    let extra = [
+        "--max-connections-per-addr",
+        "3",
+        "--hello-timeout-ms",
+        "20000",
+    ];
     // The TCP peer's address: every test socket comes from 127.0.0.1.
     let relay = Relay::start(&url, &extra);
     let mut held = Vec::new();
@@ -199,14 +204,26 @@ async fn the_socket_over_the_per_address_cap_is_refused_with_429() {
     let relay = Relay::start(&url, &extra);
     let xff = |value: &'static str| [("x-forwarded-for", value)];
     let mut held = Vec::new();
-    for value in ["203.0.113.7", "6.6.6.6, 203.0.113.7", "1.1.1.1, 203.0.113.7"] {
-        held.push(upgrade(relay.addr, &xff(value)).await.expect("under the cap"));
+    for value in [
+        "203.0.113.7",
+        "6.6.6.6, 203.0.113.7",
+        "1.1.1.1, 203.0.113.7",
+    ] {
+        held.push(
+            upgrade(relay.addr, &xff(value))
+                .await
+                .expect("under the cap"),
+        );
     }
     for forged in ["203.0.113.7", "203.0.113.8, 203.0.113.7"] {
         assert_eq!(upgrade(relay.addr, &xff(forged)).await.err(), Some(429));
     }
     for value in ["2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff::3"] {
-        held.push(upgrade(relay.addr, &xff(value)).await.expect("under the cap"));
+        held.push(
+            upgrade(relay.addr, &xff(value))
+                .await
+                .expect("under the cap"),
+        );
     }
     assert_eq!(
         upgrade(relay.addr, &xff("2001:db8:1:2::99")).await.err(),
@@ -222,7 +239,9 @@ async fn the_socket_over_the_per_address_cap_is_refused_with_429() {
         room: room.id.clone(),
         ticket: room.creator_ticket.clone(),
     };
-    ws.send(Message::Binary(hello.encode().into())).await.unwrap();
+    ws.send(Message::Binary(hello.encode().into()))
+        .await
+        .unwrap();
     assert!(matches!(
         next_got(&mut ws, S5).await,
         Some(Got::Welcome { .. })
@@ -246,7 +265,9 @@ async fn the_node_cap_and_the_handshake_deadline_bound_idle_connections() {
     let mut slow = Vec::new();
     for _ in 0..4 {
         let mut s = TcpStream::connect(relay.addr).await.unwrap();
-        s.write_all(b"GET /ws HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+        s.write_all(b"GET /ws HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
         slow.push(s);
     }
     // The fifth connection is closed before anything is read.
@@ -260,7 +281,9 @@ async fn the_node_cap_and_the_handshake_deadline_bound_idle_connections() {
         0
     );
     assert_eq!(
-        relay.metric("relay_refused_total{reason=\"node_full\"}").await,
+        relay
+            .metric("relay_refused_total{reason=\"node_full\"}")
+            .await,
         1
     );
     // The handshake deadline cuts the slow ones (maybe after a 408) and
@@ -321,7 +344,9 @@ async fn the_frame_limit_is_the_protocols_largest_frame() {
         .await;
     a.wait_for(&Got::Left(b.member), S5).await;
     assert_eq!(
-        relay.metric("relay_dropped_total{reason=\"too_large\"}").await,
+        relay
+            .metric("relay_dropped_total{reason=\"too_large\"}")
+            .await,
         1
     );
     room.api_end(&mut r).await;

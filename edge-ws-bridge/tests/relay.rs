@@ -74,7 +74,11 @@ async fn one_node_welcome_broadcast_direct_ping() {
 
     let (status, body) = relay.http_get("/healthz").await;
     assert_eq!((status, body.as_str()), (200, "ok\n"));
-    assert_eq!(relay.http_get("/metrics").await.0, 404, "not on the public port");
+    assert_eq!(
+        relay.http_get("/metrics").await.0,
+        404,
+        "not on the public port"
+    );
     let body = relay.metrics().await;
     assert!(body.contains("relay_members 2\n"), "{body}");
     assert!(
