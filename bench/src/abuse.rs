@@ -8,9 +8,10 @@
 //!   while many loopback addresses (`127.2.x.y`) flood one other room with
 //!   joins at a fixed offered rate.
 //! - `create-flood`: the same victim while those addresses create rooms.
-//! - `bogus-hellos`: a victim room on a relay node (join latency, delivery
-//!   latency) alone and while many addresses send Hellos with forged
-//!   tickets (`crate::hellos`).
+//! - `bogus-hellos`, `connection-flood`: a victim room on a relay node (join
+//!   latency, delivery latency) alone and while many addresses send Hellos
+//!   with forged tickets, or open WebSockets that never say Hello
+//!   (`crate::hellos`).
 //!
 //! Floods are paced (a fixed offered rate, not "as fast as possible") so the
 //! host keeps spare CPU on a shared two-core machine: what is compared is
@@ -29,6 +30,7 @@ use serde::Serialize;
 use vroom_shared::RoomId;
 
 use crate::conn::{Member, RoomRef, System};
+use crate::hellos::{self, HelloPhase, RelayTarget};
 use crate::http::{HttpClient, client_from, new_room_credentials, send};
 use crate::stats::{self, Latency};
 
@@ -50,14 +52,16 @@ pub struct AbuseArgs {
     /// counts the room tasks it started).
     #[arg(long)]
     relay_metrics: Option<SocketAddr>,
-    /// Scenarios, in order: memory, join-flood, create-flood, bogus-hellos.
+    /// Scenarios, in order: memory, join-flood, create-flood, bogus-hellos,
+    /// connection-flood.
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "memory,join-flood,create-flood,bogus-hellos"
+        default_value = "memory,join-flood,create-flood,bogus-hellos,connection-flood"
     )]
     scenario: Vec<String>,
-    /// Bogus Hellos the `bogus-hellos` flood sends over its phase.
+    /// Connections the `bogus-hellos` and `connection-flood` floods open
+    /// over their phase.
     #[arg(long, default_value_t = 10_000)]
     hellos: u64,
     /// Measured seconds per phase.
@@ -135,7 +139,7 @@ struct AbuseReport {
     unclaimed_ceiling_bytes: Option<u64>,
     phases: Vec<Phase>,
     /// The victim room on a relay node, alone and beside bogus Hellos.
-    relay_phases: Vec<crate::hellos::HelloPhase>,
+    relay_phases: Vec<HelloPhase>,
 }
 
 /// Runs the chosen scenarios.
@@ -179,23 +183,36 @@ pub async fn abuse(args: AbuseArgs) -> Result<()> {
                 measured.p50_ratio = measured.victim.p50_ms / report.phases[0].victim.p50_ms;
                 report.phases.push(measured);
             }
-            "bogus-hellos" => {
-                let relay = args.relay.context("bogus-hellos needs --relay")?;
-                let metrics = args
-                    .relay_metrics
-                    .context("bogus-hellos needs --relay-metrics")?;
+            "bogus-hellos" | "connection-flood" => {
                 // Addresses of their own (127.0.0.42–57).
                 let victim = Victim::new(&base, 40, 16)?;
-                report.relay_phases = crate::hellos::bogus_hellos(
-                    &victim,
-                    relay,
-                    metrics,
+                let target = RelayTarget {
+                    victim: &victim,
+                    relay: args.relay.context("the relay scenarios need --relay")?,
+                    metrics: args
+                        .relay_metrics
+                        .context("the relay scenarios need --relay-metrics")?,
+                    seconds: args.seconds,
+                    connections: args.hellos,
+                    victim_rate: args.victim_rate,
+                };
+                if report.relay_phases.is_empty() {
+                    let baseline = hellos::phase(&target, &mut redis, None, None).await?;
+                    report.relay_phases.push(baseline);
+                }
+                let flood = if scenario == "bogus-hellos" {
+                    hellos::Flood::BogusHello
+                } else {
+                    hellos::Flood::Silent
+                };
+                let measured = hellos::phase(
+                    &target,
                     &mut redis,
-                    args.seconds,
-                    args.hellos,
-                    args.victim_rate,
+                    Some(flood),
+                    report.relay_phases.first(),
                 )
                 .await?;
+                report.relay_phases.push(measured);
             }
             other => bail!("unknown scenario {other}"),
         }
@@ -247,7 +264,7 @@ fn print(report: &AbuseReport) {
 }
 
 /// Relay phases: the victim's join p50 and delivery p99, and the flood.
-fn print_relay(phases: &[crate::hellos::HelloPhase]) {
+fn print_relay(phases: &[HelloPhase]) {
     if phases.is_empty() {
         return;
     }
@@ -259,8 +276,8 @@ fn print_relay(phases: &[crate::hellos::HelloPhase]) {
         "deliv p50",
         "deliv p99",
         "×base",
-        "hellos",
-        "4001",
+        "conns",
+        "closed",
         "other",
         "tasks",
         "Redis max"
@@ -274,9 +291,9 @@ fn print_relay(phases: &[crate::hellos::HelloPhase]) {
             p.victim_delivery.p50_ms,
             p.victim_delivery.p99_ms,
             p.delivery_p99_ratio,
-            p.hellos_sent,
-            p.hellos_refused_4001,
-            p.hellos_other,
+            p.flood_sent,
+            p.flood_closed_as_expected,
+            p.flood_other,
             p.relay_room_tasks_started,
             p.redis_used_memory_max
         );

@@ -1,15 +1,20 @@
-//! `vroom-bench abuse --scenario bogus-hellos`: does a flood of Hellos with
-//! forged tickets reach another room on the same relay node?
+//! `vroom-bench abuse --scenario bogus-hellos,connection-flood`: does a
+//! flood of connections reach another room on the same relay node?
 //!
 //! A victim room lives on the node: its creator sends a timestamped
 //! broadcast every 20 ms to a second member (relay delivery latency), and
 //! newcomers join it at a steady pace (ticket from the API, Hello, Welcome:
-//! join latency). It is measured alone, then while the flood offers
-//! `--hellos` Hellos spread over the phase from many loopback addresses
-//! (`127.4.x.y`), each naming a random room, a live room nobody joined, or
-//! the victim's own room, with a random ticket. The relay's own counters
-//! (`/metrics` on its metrics address) tell how many room tasks the flood
-//! started: none, if tickets are redeemed before anything room-scoped runs.
+//! join latency). It is measured alone (once), then while a flood offers
+//! `--hellos` connections spread over the phase from many loopback
+//! addresses (`127.4.x.y`):
+//!
+//! - `bogus-hellos`: each sends a Hello naming a random room, a live room
+//!   nobody joined, or the victim's own room, with a random ticket (close
+//!   4001 expected). The relay's own counters (`/metrics` on its metrics
+//!   address) tell how many room tasks the flood started: none, if tickets
+//!   are redeemed before anything room-scoped runs.
+//! - `connection-flood`: each opens a WebSocket and never says Hello, so
+//!   the node holds it until the handshake deadline (close 4007).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::Arc;
@@ -33,7 +38,7 @@ use crate::stats::{self, Latency};
 /// One phase of the victim room, alone or beside the flood.
 #[derive(Debug, Serialize)]
 pub struct HelloPhase {
-    /// `baseline` or `bogus-hellos`.
+    /// `baseline`, `bogus-hellos` or `connection-flood`.
     pub name: String,
     /// Ticket from the API, Hello, Welcome.
     pub victim_join: Latency,
@@ -45,12 +50,13 @@ pub struct HelloPhase {
     pub join_p50_ratio: f64,
     /// Victim delivery p99 over the baseline's.
     pub delivery_p99_ratio: f64,
-    /// Bogus Hellos sent.
-    pub hellos_sent: u64,
-    /// Bogus Hellos closed with 4001 (invalid ticket).
-    pub hellos_refused_4001: u64,
-    /// Bogus Hellos that ended otherwise (refused upgrade, other close).
-    pub hellos_other: u64,
+    /// Flood connections made.
+    pub flood_sent: u64,
+    /// Flood connections closed with the expected code (4001 for bogus
+    /// Hellos, 4007 for silent sockets).
+    pub flood_closed_as_expected: u64,
+    /// Flood connections that ended otherwise (refused upgrade, other close).
+    pub flood_other: u64,
     /// Room tasks the relay started during the phase
     /// (`relay_room_tasks_started_total`).
     pub relay_room_tasks_started: i64,
@@ -58,52 +64,65 @@ pub struct HelloPhase {
     pub redis_used_memory_max: u64,
 }
 
-/// Baseline, then the flood.
-pub async fn bogus_hellos(
-    victim: &Victim,
-    relay: SocketAddr,
-    relay_metrics: SocketAddr,
+/// What each connection of a flood does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Flood {
+    /// Says Hello with a random ticket.
+    BogusHello,
+    /// Never says anything.
+    Silent,
+}
+
+/// Where the relay scenario runs and how hard.
+pub struct RelayTarget<'a> {
+    /// The API clients of the victim.
+    pub victim: &'a Victim,
+    /// The relay node's public address.
+    pub relay: SocketAddr,
+    /// The relay node's metrics address.
+    pub metrics: SocketAddr,
+    /// Measured seconds per phase.
+    pub seconds: f64,
+    /// Connections a flood offers over its phase.
+    pub connections: u64,
+    /// Victim joins per second.
+    pub victim_rate: f64,
+}
+
+/// One phase: the victim alone (`flood` None) or beside `flood`; ratios
+/// against `baseline` when given.
+pub async fn phase(
+    target: &RelayTarget<'_>,
     redis: &mut redis::aio::MultiplexedConnection,
-    seconds: f64,
-    hellos: u64,
-    victim_rate: f64,
-) -> Result<Vec<HelloPhase>> {
-    let mut phases = Vec::new();
-    for flood in [false, true] {
-        let mut phase = run_phase(
-            victim,
-            relay,
-            relay_metrics,
-            redis,
-            seconds,
-            flood.then_some(hellos),
-            victim_rate,
-        )
-        .await?;
-        if let Some(base) = phases.first() {
-            let base: &HelloPhase = base;
-            phase.join_p50_ratio = phase.victim_join.p50_ms / base.victim_join.p50_ms;
-            phase.delivery_p99_ratio = phase.victim_delivery.p99_ms / base.victim_delivery.p99_ms;
-        }
-        eprintln!("  · {phase:?}");
-        phases.push(phase);
+    flood: Option<Flood>,
+    baseline: Option<&HelloPhase>,
+) -> Result<HelloPhase> {
+    let mut phase = run_phase(target, redis, flood).await?;
+    if let Some(base) = baseline {
+        phase.join_p50_ratio = phase.victim_join.p50_ms / base.victim_join.p50_ms;
+        phase.delivery_p99_ratio = phase.victim_delivery.p99_ms / base.victim_delivery.p99_ms;
     }
-    Ok(phases)
+    eprintln!("  · {phase:?}");
+    Ok(phase)
 }
 
 async fn run_phase(
-    victim: &Victim,
-    relay: SocketAddr,
-    relay_metrics: SocketAddr,
+    target: &RelayTarget<'_>,
     redis: &mut redis::aio::MultiplexedConnection,
-    seconds: f64,
-    hellos: Option<u64>,
-    victim_rate: f64,
+    flood: Option<Flood>,
 ) -> Result<HelloPhase> {
-    let name = if hellos.is_some() {
-        "bogus-hellos"
-    } else {
-        "baseline"
+    let RelayTarget {
+        victim,
+        relay,
+        metrics: relay_metrics,
+        seconds,
+        connections,
+        victim_rate,
+    } = *target;
+    let name = match flood {
+        None => "baseline",
+        Some(Flood::BogusHello) => "bogus-hellos",
+        Some(Flood::Silent) => "connection-flood",
     };
     eprintln!("  · phase {name}: {seconds} s");
     // The victim room, its chat, and a live room nobody joins.
@@ -155,9 +174,16 @@ async fn run_phase(
             max
         })
     };
-    let flood = hellos.map(|total| {
+    let flood = flood.map(|kind| {
         let targets = [room.id.clone(), unjoined.id.clone()];
-        tokio::spawn(run_flood(relay, total, seconds, targets, stop.clone()))
+        tokio::spawn(run_flood(
+            kind,
+            relay,
+            connections,
+            seconds,
+            targets,
+            stop.clone(),
+        ))
     });
 
     // Newcomers join the victim room at a steady pace, and leave.
@@ -199,9 +225,9 @@ async fn run_phase(
         victim_delivery: Latency::of(&delivery),
         join_p50_ratio: 1.0,
         delivery_p99_ratio: 1.0,
-        hellos_sent: counts.sent,
-        hellos_refused_4001: counts.refused,
-        hellos_other: counts.other,
+        flood_sent: counts.sent,
+        flood_closed_as_expected: counts.expected,
+        flood_other: counts.other,
         // The victim's own newcomers start no task: the room has one.
         relay_room_tasks_started: tasks_after - tasks_before,
         redis_used_memory_max: sampler.await?,
@@ -211,13 +237,14 @@ async fn run_phase(
 #[derive(Default)]
 struct FloodCounts {
     sent: u64,
-    refused: u64,
+    expected: u64,
     other: u64,
 }
 
-/// Offers `total` bogus Hellos evenly over `seconds`, each from the next of
-/// 2,000 loopback addresses, at most 256 in flight.
+/// Offers `total` connections evenly over `seconds`, each from the next of
+/// 2,000 loopback addresses, at most 4,096 in flight.
 async fn run_flood(
+    kind: Flood,
     relay: SocketAddr,
     total: u64,
     seconds: f64,
@@ -227,7 +254,8 @@ async fn run_flood(
     let counters: Arc<[AtomicU64; 3]> = Arc::new(Default::default());
     let mut tick = tokio::time::interval(Duration::from_secs_f64(seconds / total as f64));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let in_flight = Arc::new(tokio::sync::Semaphore::new(256));
+    const IN_FLIGHT: u32 = 4096;
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT as usize));
     for n in 0..total {
         if stop.load(Ordering::Relaxed) {
             break;
@@ -242,13 +270,18 @@ async fn run_flood(
         tokio::spawn(async move {
             let [_, _, x, y] = u32::try_from(n % 2000 + 1).unwrap_or(1).to_be_bytes();
             let source = Ipv4Addr::new(127, 4, x, y);
+            let expected = match kind {
+                Flood::BogusHello => close::INVALID_TICKET,
+                Flood::Silent => close::TIMEOUT,
+            };
+            let hello = (kind == Flood::BogusHello).then_some(room);
             let slot = match tokio::time::timeout(
-                Duration::from_secs(10),
-                bogus_hello(relay, source, room),
+                Duration::from_secs(15),
+                connection(relay, source, hello),
             )
             .await
             {
-                Ok(Ok(Some(close::INVALID_TICKET))) => 1,
+                Ok(Ok(Some(code))) if code == expected => 1,
                 _ => 2,
             };
             counters[0].fetch_add(1, Ordering::Relaxed);
@@ -256,27 +289,34 @@ async fn run_flood(
             drop(permit);
         });
     }
-    let _ = in_flight.acquire_many(256).await?;
+    let _ = in_flight.acquire_many(IN_FLIGHT).await?;
     let read = |i: usize| counters[i].load(Ordering::Relaxed);
     Ok(FloodCounts {
         sent: read(0),
-        refused: read(1),
+        expected: read(1),
         other: read(2),
     })
 }
 
-/// One Hello with a random ticket from `source`: the close code it got.
-async fn bogus_hello(relay: SocketAddr, source: Ipv4Addr, room: RoomId) -> Result<Option<u16>> {
+/// One WebSocket from `source`, with a Hello of a random ticket for `hello`
+/// or silent: the close code it got.
+async fn connection(
+    relay: SocketAddr,
+    source: Ipv4Addr,
+    hello: Option<RoomId>,
+) -> Result<Option<u16>> {
     let socket = TcpSocket::new_v4()?;
     socket.bind(SocketAddr::V4(SocketAddrV4::new(source, 0)))?;
     let tcp = socket.connect(relay).await?;
     let request = format!("ws://{relay}/ws").into_client_request()?;
     let (mut ws, _) = tokio_tungstenite::client_async(request, tcp).await?;
-    let hello = ClientFrame::Hello {
-        room,
-        ticket: Ticket::from_bytes(random()?),
-    };
-    ws.send(Message::Binary(hello.encode().into())).await?;
+    if let Some(room) = hello {
+        let hello = ClientFrame::Hello {
+            room,
+            ticket: Ticket::from_bytes(random()?),
+        };
+        ws.send(Message::Binary(hello.encode().into())).await?;
+    }
     while let Some(message) = ws.next().await {
         if let Message::Close(frame) = message? {
             return Ok(frame.map(|f| u16::from(f.code)));

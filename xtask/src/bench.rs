@@ -8,10 +8,10 @@
 //!   `docs/BENCHMARKS.md` § "Relay vs Socket.IO peer"; `--quick` writes to
 //!   `target/bench/quick/` only.
 //! - `cargo xtask bench api`: the rooms API alone.
-//! - `cargo xtask bench abuse [--scenario memory,join-flood,create-flood,bogus-hellos]`:
-//!   another room's joins (and, beside bogus relay Hellos, its relay
-//!   delivery) during floods, and Redis bytes per room, on a private Redis
-//!   with the app's and the relay's default limits.
+//! - `cargo xtask bench abuse [--scenario memory,join-flood,create-flood,bogus-hellos,connection-flood]`:
+//!   another room's joins (and, beside bogus relay Hellos or silent relay
+//!   connections, its relay delivery) during floods, and Redis bytes per
+//!   room, on a private Redis with the app's and the relay's default limits.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -51,16 +51,16 @@ enum BenchTarget {
         json: Option<String>,
     },
     /// Isolation under abuse: another room's join latency alone and during a
-    /// join flood, a create flood and a flood of bogus relay Hellos from many
-    /// addresses (and its relay delivery latency beside the Hellos); Redis
-    /// bytes per room and member.
+    /// join flood, a create flood, and floods of bogus relay Hellos and of
+    /// silent relay connections from many addresses (and its relay delivery
+    /// latency beside those); Redis bytes per room and member.
     Abuse {
         /// Sub-scenarios, in order: memory, join-flood, create-flood,
-        /// bogus-hellos.
+        /// bogus-hellos, connection-flood.
         #[arg(
             long,
             value_delimiter = ',',
-            default_value = "memory,join-flood,create-flood,bogus-hellos"
+            default_value = "memory,join-flood,create-flood,bogus-hellos,connection-flood"
         )]
         scenario: Vec<String>,
         /// Measured seconds per phase.
