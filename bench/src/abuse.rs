@@ -241,11 +241,20 @@ fn print(report: &AbuseReport) {
     if let Some(ceiling) = report.unclaimed_ceiling_bytes {
         println!("ceiling of unclaimed rooms: {ceiling} B");
     }
+    print_api(&report.phases);
+    print_relay(&report.relay_phases);
+}
+
+/// API phases: the victim's join latency, and the flood's answers.
+fn print_api(phases: &[Phase]) {
+    if phases.is_empty() {
+        return;
+    }
     println!(
         "{:<14}{:>9}{:>9}{:>9}{:>7}{:>8}{:>9}{:>9}{:>7}{:>12}",
         "phase", "p50 ms", "p99 ms", "×base", "errs", "flood/s", "2xx", "429", "503", "Redis max"
     );
-    for p in &report.phases {
+    for p in phases {
         println!(
             "{:<14}{:>9.2}{:>9.2}{:>9.2}{:>7}{:>8.0}{:>9}{:>9}{:>7}{:>12}",
             p.name,
@@ -260,7 +269,6 @@ fn print(report: &AbuseReport) {
             p.redis_used_memory_max
         );
     }
-    print_relay(&report.relay_phases);
 }
 
 /// Relay phases: the victim's join p50 and delivery p99, and the flood.
