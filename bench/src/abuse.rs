@@ -8,6 +8,10 @@
 //!   while many loopback addresses (`127.2.x.y`) flood one other room with
 //!   joins at a fixed offered rate.
 //! - `create-flood`: the same victim while those addresses create rooms.
+//! - `bogus-hellos`, `connection-flood`: a victim room on a relay node (join
+//!   latency, delivery latency) alone and while many addresses send Hellos
+//!   with forged tickets, or open WebSockets that never say Hello
+//!   (`crate::hellos`).
 //!
 //! Floods are paced (a fixed offered rate, not "as fast as possible") so the
 //! host keeps spare CPU on a shared two-core machine: what is compared is
@@ -26,6 +30,7 @@ use serde::Serialize;
 use vroom_shared::RoomId;
 
 use crate::conn::{Member, RoomRef, System};
+use crate::hellos::{self, HelloPhase, RelayTarget};
 use crate::http::{HttpClient, client_from, new_room_credentials, send};
 use crate::stats::{self, Latency};
 
@@ -39,16 +44,26 @@ pub struct AbuseArgs {
     /// private one: the figures are of the whole server).
     #[arg(long)]
     redis: String,
-    /// A relay node, `host:port` (the `memory` scenario connects members).
+    /// A relay node, `host:port` (the `memory` and `bogus-hellos` scenarios
+    /// connect members).
     #[arg(long)]
     relay: Option<SocketAddr>,
-    /// Scenarios, in order: memory, join-flood, create-flood.
+    /// The relay node's metrics address, `host:port` (`bogus-hellos`
+    /// counts the room tasks it started).
+    #[arg(long)]
+    relay_metrics: Option<SocketAddr>,
+    /// Scenarios, in order: memory, join-flood, create-flood, bogus-hellos,
+    /// connection-flood.
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "memory,join-flood,create-flood"
+        default_value = "memory,join-flood,create-flood,bogus-hellos,connection-flood"
     )]
     scenario: Vec<String>,
+    /// Connections the `bogus-hellos` and `connection-flood` floods open
+    /// over their phase.
+    #[arg(long, default_value_t = 10_000)]
+    hellos: u64,
     /// Measured seconds per phase.
     #[arg(long, default_value_t = 20.0)]
     seconds: f64,
@@ -123,6 +138,8 @@ struct AbuseReport {
     /// one-minute windows of the budget).
     unclaimed_ceiling_bytes: Option<u64>,
     phases: Vec<Phase>,
+    /// The victim room on a relay node, alone and beside bogus Hellos.
+    relay_phases: Vec<HelloPhase>,
 }
 
 /// Runs the chosen scenarios.
@@ -137,6 +154,7 @@ pub async fn abuse(args: AbuseArgs) -> Result<()> {
         footprint: None,
         unclaimed_ceiling_bytes: None,
         phases: Vec::new(),
+        relay_phases: Vec::new(),
     };
     for scenario in &args.scenario {
         match scenario.as_str() {
@@ -165,7 +183,37 @@ pub async fn abuse(args: AbuseArgs) -> Result<()> {
                 measured.p50_ratio = measured.victim.p50_ms / report.phases[0].victim.p50_ms;
                 report.phases.push(measured);
             }
-            "bogus-hellos" => bail!("bogus-hellos is the relay's half: not in this build"),
+            "bogus-hellos" | "connection-flood" => {
+                // Addresses of their own (127.0.0.42–57).
+                let victim = Victim::new(&base, 40, 16)?;
+                let target = RelayTarget {
+                    victim: &victim,
+                    relay: args.relay.context("the relay scenarios need --relay")?,
+                    metrics: args
+                        .relay_metrics
+                        .context("the relay scenarios need --relay-metrics")?,
+                    seconds: args.seconds,
+                    connections: args.hellos,
+                    victim_rate: args.victim_rate,
+                };
+                if report.relay_phases.is_empty() {
+                    let baseline = hellos::phase(&target, &mut redis, None, None).await?;
+                    report.relay_phases.push(baseline);
+                }
+                let flood = if scenario == "bogus-hellos" {
+                    hellos::Flood::BogusHello
+                } else {
+                    hellos::Flood::Silent
+                };
+                let measured = hellos::phase(
+                    &target,
+                    &mut redis,
+                    Some(flood),
+                    report.relay_phases.first(),
+                )
+                .await?;
+                report.relay_phases.push(measured);
+            }
             other => bail!("unknown scenario {other}"),
         }
     }
@@ -193,11 +241,20 @@ fn print(report: &AbuseReport) {
     if let Some(ceiling) = report.unclaimed_ceiling_bytes {
         println!("ceiling of unclaimed rooms: {ceiling} B");
     }
+    print_api(&report.phases);
+    print_relay(&report.relay_phases);
+}
+
+/// API phases: the victim's join latency, and the flood's answers.
+fn print_api(phases: &[Phase]) {
+    if phases.is_empty() {
+        return;
+    }
     println!(
         "{:<14}{:>9}{:>9}{:>9}{:>7}{:>8}{:>9}{:>9}{:>7}{:>12}",
         "phase", "p50 ms", "p99 ms", "×base", "errs", "flood/s", "2xx", "429", "503", "Redis max"
     );
-    for p in &report.phases {
+    for p in phases {
         println!(
             "{:<14}{:>9.2}{:>9.2}{:>9.2}{:>7}{:>8.0}{:>9}{:>9}{:>7}{:>12}",
             p.name,
@@ -209,6 +266,43 @@ fn print(report: &AbuseReport) {
             p.flood_accepted,
             p.flood_429,
             p.flood_503,
+            p.redis_used_memory_max
+        );
+    }
+}
+
+/// Relay phases: the victim's join p50 and delivery p99, and the flood.
+fn print_relay(phases: &[HelloPhase]) {
+    if phases.is_empty() {
+        return;
+    }
+    println!(
+        "{:<14}{:>10}{:>8}{:>10}{:>10}{:>8}{:>8}{:>8}{:>8}{:>7}{:>12}",
+        "relay phase",
+        "join p50",
+        "×base",
+        "deliv p50",
+        "deliv p99",
+        "×base",
+        "conns",
+        "closed",
+        "other",
+        "tasks",
+        "Redis max"
+    );
+    for p in phases {
+        println!(
+            "{:<14}{:>10.2}{:>8.2}{:>10.2}{:>10.2}{:>8.2}{:>8}{:>8}{:>8}{:>7}{:>12}",
+            p.name,
+            p.victim_join.p50_ms,
+            p.join_p50_ratio,
+            p.victim_delivery.p50_ms,
+            p.victim_delivery.p99_ms,
+            p.delivery_p99_ratio,
+            p.flood_sent,
+            p.flood_closed_as_expected,
+            p.flood_other,
+            p.relay_room_tasks_started,
             p.redis_used_memory_max
         );
     }
@@ -256,7 +350,8 @@ async fn room_bytes(redis: &mut redis::aio::MultiplexedConnection, room: &RoomId
     Ok(total)
 }
 
-async fn used_memory(redis: &mut redis::aio::MultiplexedConnection) -> Result<u64> {
+/// Redis `used_memory`.
+pub(crate) async fn used_memory(redis: &mut redis::aio::MultiplexedConnection) -> Result<u64> {
     let info: String = redis::cmd("INFO").arg("memory").query_async(redis).await?;
     info.lines()
         .find_map(|l| l.strip_prefix("used_memory:"))
@@ -333,21 +428,21 @@ enum Flood {
 
 /// A room the bench created: its id and base64 join key.
 #[derive(Clone)]
-struct Room {
-    id: RoomId,
+pub(crate) struct Room {
+    pub(crate) id: RoomId,
     id_text: String,
     join_key: String,
 }
 
 /// HTTP clients on addresses of their own: the victim's are 127.0.0.2–17.
-struct Victim {
+pub(crate) struct Victim {
     base: String,
     clients: Vec<HttpClient>,
 }
 
 impl Victim {
     /// Clients on 127.0.0.(2 + first) and the `addresses - 1` after it.
-    fn new(base: &str, first: u8, addresses: u8) -> Result<Self> {
+    pub(crate) fn new(base: &str, first: u8, addresses: u8) -> Result<Self> {
         ensure!(addresses > 0 && first.checked_add(addresses + 2).is_some());
         Ok(Self {
             base: base.to_string(),
@@ -362,7 +457,7 @@ impl Victim {
     }
 
     /// Creates a room from address `n`; returns it and the creator ticket.
-    async fn create(&self, n: usize) -> Result<(Room, RoomRef)> {
+    pub(crate) async fn create(&self, n: usize) -> Result<(Room, RoomRef)> {
         let (status, body) = create(self.client(n), &self.base).await?;
         let (room, ticket) = match (status, body) {
             (201, Some(created)) => created,
@@ -378,7 +473,7 @@ impl Victim {
     }
 
     /// A member ticket for `room` from address `n`.
-    async fn join(&self, room: &Room, n: usize) -> Result<RoomRef> {
+    pub(crate) async fn join(&self, room: &Room, n: usize) -> Result<RoomRef> {
         let (status, body) = join(self.client(n), &self.base, room).await?;
         ensure!(status == 200, "join: HTTP {status}");
         let joined: vroom_shared::api::JoinRoomResponse = serde_json::from_slice(&body)?;

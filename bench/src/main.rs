@@ -18,6 +18,7 @@ mod chart;
 mod churn;
 mod conn;
 mod fanout;
+mod hellos;
 mod http;
 mod idle;
 mod report;

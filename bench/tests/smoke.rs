@@ -62,7 +62,17 @@ async fn compare_runs_on_tiny_settings() {
         ("rate_join_per_min", "1000000000"),
     ])
     .await;
-    let lifted = ["--rate-per-sec", "1000000", "--rate-burst", "1000000"];
+    // As `cargo xtask bench` lifts them: the peer has no such limits.
+    let lifted = [
+        "--rate-per-sec",
+        "1000000",
+        "--rate-burst",
+        "1000000",
+        "--room-publish-bytes-per-sec",
+        "1000000000000",
+        "--room-publish-burst-bytes",
+        "1000000000000",
+    ];
     let a = RelayNode::start("smoke-bench-1", &lifted).await;
     let b = RelayNode::start("smoke-bench-2", &lifted).await;
     let peers = peers().await;

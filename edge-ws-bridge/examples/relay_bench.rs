@@ -92,8 +92,16 @@ fn start_node(bin: &std::path::Path, redis_url: &str, i: usize, extra: &[String]
     let mut child = Command::new(bin)
         .args(["--listen", "127.0.0.1:0", "--redis-url", redis_url])
         .args(["--node-id", &format!("bench-{i}")])
+        .args(["--metrics-listen", "127.0.0.1:0", "--allow-any-origin"])
         .args(["--rate-per-sec", "100000", "--rate-burst", "100000"])
-        .args(["--max-connections", "19500"])
+        .args(["--room-publish-bytes-per-sec", "1000000000000"])
+        .args(["--room-publish-burst-bytes", "1000000000000"])
+        .args([
+            "--max-connections",
+            "19500",
+            "--max-connections-per-addr",
+            "19500",
+        ])
         .args(extra)
         .env("RELAY_LOG", "warn")
         .stdout(Stdio::piped())

@@ -2,6 +2,7 @@
 
 use clap::Parser;
 use std::net::SocketAddr;
+use vroom_shared::client_addr::ClientAddrSource;
 
 /// Settings of one relay node. Every flag has an environment variable (shown
 /// by `--help`); durations are in milliseconds so tests can shrink them.
@@ -12,11 +13,16 @@ use std::net::SocketAddr;
     about = "Vroom's WebSocket relay node"
 )]
 pub struct Config {
-    /// Address to listen on (HTTP/1.1: `/ws` WebSocket, `/healthz`,
-    /// `/metrics`). Port 0 picks a free port; the first line on stdout tells
-    /// which.
+    /// Address to listen on (HTTP/1.1: `/ws` WebSocket, `/healthz`). Port 0
+    /// picks a free port; the first line on stdout tells which.
     #[arg(long, env = "RELAY_LISTEN", default_value = "127.0.0.1:3001")]
     pub listen: SocketAddr,
+
+    /// Address of the Prometheus `GET /metrics` endpoint, kept off the
+    /// public port (loopback by default). Port 0 picks a free port; the
+    /// second line on stdout tells which.
+    #[arg(long, env = "RELAY_METRICS_LISTEN", default_value = "127.0.0.1:9091")]
+    pub metrics_listen: SocketAddr,
 
     /// Redis URL (`redis://[user:pass@]host:port[/db]`, no TLS); with
     /// `--redis-cluster`, comma-separated seed nodes. Never logged.
@@ -34,14 +40,39 @@ pub struct Config {
     pub node_id: Option<String>,
 
     /// Allowed `Origin` of WebSocket clients (exact match, e.g.
-    /// `https://vroom.example`); repeat or comma-separate. When none is
-    /// given every origin is allowed (development only).
+    /// `https://vroom.example`); repeat or comma-separate. Required: the
+    /// node refuses to start without one unless `--allow-any-origin` is
+    /// given.
     #[arg(
         long = "allowed-origin",
         env = "RELAY_ALLOWED_ORIGINS",
         value_delimiter = ','
     )]
     pub allowed_origins: Vec<String>,
+
+    /// Accept WebSocket clients of any `Origin`, or none (development and
+    /// tests only; exclusive with `--allowed-origin`).
+    #[arg(long, env = "RELAY_ALLOW_ANY_ORIGIN")]
+    pub allow_any_origin: bool,
+
+    /// Where a client's address comes from for the per-address connection
+    /// cap: a forwarding header that trusted proxies in front append to
+    /// (`X-Forwarded-For`, `Forwarded`, `CF-Connecting-IP`, …), read from
+    /// its right end (`vroom_shared::client_addr`). Default: the TCP peer
+    /// address. A request whose header lacks a usable entry counts in one
+    /// shared "unknown" bucket.
+    #[arg(long, env = "RELAY_CLIENT_IP_HEADER")]
+    pub client_ip_header: Option<String>,
+
+    /// Proxies in front that append to `--client-ip-header`: the client's
+    /// address is the entry this many places from the right.
+    #[arg(long, env = "RELAY_TRUSTED_PROXY_HOPS", default_value_t = 1)]
+    pub trusted_proxy_hops: usize,
+
+    /// Most WebSocket connections from one client address (an IPv4 address
+    /// or an IPv6 /64); beyond, the upgrade is answered 429.
+    #[arg(long, env = "RELAY_MAX_CONNECTIONS_PER_ADDR", default_value_t = 64)]
+    pub max_connections_per_addr: usize,
 
     /// Use Redis sharded pub/sub (`SPUBLISH`/`SSUBSCRIBE`, Redis 7+). Must
     /// match the rooms API's `redis_sharded_pubsub`.
@@ -56,7 +87,9 @@ pub struct Config {
     pub redis_cluster: bool,
 
     /// Largest WebSocket message accepted, in bytes (close 4003 beyond).
-    #[arg(long, env = "RELAY_MAX_FRAME", default_value_t = vroom_shared::relay::DEFAULT_MAX_FRAME)]
+    /// The default is the protocol's largest legitimate client frame
+    /// (`vroom_shared::relay::MAX_CLIENT_FRAME`, 16,487 bytes).
+    #[arg(long, env = "RELAY_MAX_FRAME", default_value_t = vroom_shared::relay::MAX_CLIENT_FRAME)]
     pub max_frame: usize,
 
     /// Frames per second a socket may send on average (refill rate).
@@ -77,6 +110,17 @@ pub struct Config {
     #[arg(long, env = "RELAY_PUBLISH_QUEUE_BYTES", default_value_t = 16 << 20)]
     pub publish_queue_bytes: usize,
 
+    /// Bytes per second one room may publish to Redis on average (its
+    /// members' frames for other nodes); beyond, they are dropped (counted)
+    /// so one busy room cannot use up the node's publish queue.
+    #[arg(long, env = "RELAY_ROOM_PUBLISH_BYTES_PER_SEC", default_value_t = 1 << 20)]
+    pub room_publish_bytes_per_sec: u64,
+
+    /// Bytes one room may publish in a burst. The default is a quarter of
+    /// the default `--publish-queue-bytes`.
+    #[arg(long, env = "RELAY_ROOM_PUBLISH_BURST_BYTES", default_value_t = 4 << 20)]
+    pub room_publish_burst_bytes: u64,
+
     /// WebSocket read buffer per socket, in bytes (allocated eagerly; grows
     /// only while a larger frame arrives). 512 holds the smallest E2E
     /// message (354 bytes) in one read and keeps idle sockets small
@@ -88,8 +132,10 @@ pub struct Config {
     #[arg(long, env = "RELAY_WRITE_BUFFER", default_value_t = 4096)]
     pub write_buffer: usize,
 
-    /// Most WebSocket connections this node holds (503 beyond). A process
-    /// here may hold at most 20,000 file descriptors.
+    /// Most connections this node holds on its public port, WebSockets and
+    /// connections still in their HTTP handshake alike: beyond, a new
+    /// connection is closed at once, before anything is read from it. A
+    /// process here may hold at most 20,000 file descriptors.
     #[arg(long, env = "RELAY_MAX_CONNECTIONS", default_value_t = 19_000)]
     pub max_connections: usize,
 
@@ -101,8 +147,10 @@ pub struct Config {
     #[arg(long, env = "RELAY_PING_TIMEOUT_MS", default_value_t = 20_000)]
     pub ping_timeout_ms: u64,
 
-    /// Time a new connection has to send its hello frame (ms; close 4007).
-    #[arg(long, env = "RELAY_HELLO_TIMEOUT_MS", default_value_t = 10_000)]
+    /// Handshake deadline (ms): a new connection has this long to send its
+    /// HTTP request headers (else it is cut), and again, once upgraded, to
+    /// send its hello frame (else close 4007).
+    #[arg(long, env = "RELAY_HELLO_TIMEOUT_MS", default_value_t = 5_000)]
     pub hello_timeout_ms: u64,
 
     /// A write to a client blocked this long cuts it off (ms).
@@ -168,6 +216,30 @@ impl Config {
                 vroom_shared::relay::HELLO_LEN
             );
         }
+        if self.allowed_origins.is_empty() && !self.allow_any_origin {
+            anyhow::bail!(
+                "no --allowed-origin given: list the site's origin(s), or pass \
+                 --allow-any-origin (development only)"
+            );
+        }
+        if self.allow_any_origin && !self.allowed_origins.is_empty() {
+            anyhow::bail!("--allow-any-origin and --allowed-origin exclude each other");
+        }
+        if self.client_ip_header.is_some() && self.trusted_proxy_hops == 0 {
+            anyhow::bail!("--trusted-proxy-hops must be at least 1");
+        }
+        if self.max_connections == 0 || self.max_connections_per_addr == 0 {
+            anyhow::bail!("--max-connections and --max-connections-per-addr must be positive");
+        }
+        if self.room_publish_bytes_per_sec == 0
+            || self.room_publish_burst_bytes < vroom_shared::relay::MAX_CLIENT_FRAME as u64
+        {
+            anyhow::bail!(
+                "--room-publish-bytes-per-sec must be positive and \
+                 --room-publish-burst-bytes at least {}",
+                vroom_shared::relay::MAX_CLIENT_FRAME
+            );
+        }
         if self.rate_per_sec == 0 || self.rate_burst == 0 {
             anyhow::bail!("--rate-per-sec and --rate-burst must be positive");
         }
@@ -185,6 +257,16 @@ impl Config {
             anyhow::bail!("several --redis-url seeds need --redis-cluster");
         }
         Ok(())
+    }
+
+    /// Where the client address is read from: `None` for the TCP peer.
+    pub fn client_addr_source(&self) -> Option<ClientAddrSource> {
+        self.client_ip_header
+            .as_ref()
+            .map(|name| ClientAddrSource::Header {
+                name: name.trim().to_ascii_lowercase(),
+                hops: self.trusted_proxy_hops,
+            })
     }
 
     /// Whether room channels use sharded pub/sub.

@@ -8,14 +8,23 @@
 //! grace period live in Redis; every way a room ends runs the shared
 //! `END_ROOM` script. The wire format is [`vroom_shared::relay`].
 //!
-//! Modules: [`config`] (flags), `server` (HTTP, upgrade), `socket` (one task
-//! per connection), `room` (one task per room per node), `bus` (Redis
-//! connections), `pubsub` (a minimal RESP2 pub/sub client), [`metrics`].
+//! Nothing room-scoped runs before a client is authenticated: a connection
+//! takes the node's permit and its client address's before the upgrade, and
+//! a hello's ticket is redeemed (one `GETDEL`) before any room task,
+//! subscription or room script.
+//!
+//! Modules: [`config`] (flags), `server` (HTTP, upgrade, metrics address),
+//! `limits` (connection permits), `socket` (one task per connection),
+//! `room` (one task per room per node), `budget` (token buckets), `bus`
+//! (Redis connections), `pubsub` (a minimal RESP2 pub/sub client),
+//! [`metrics`].
 
 pub mod config;
 pub mod metrics;
 
+mod budget;
 mod bus;
+mod limits;
 mod pubsub;
 mod queue;
 mod room;
@@ -34,6 +43,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
 use vroom_shared::RoomId;
+use vroom_shared::client_addr::ClientAddrSource;
 use vroom_shared::redis::scripts::{END_ROOM, MAINTAIN_ROOM, REDEEM_TICKET, REMOVE_MEMBER};
 
 /// The scripts, loaded once (`EVALSHA`, falling back to `EVAL`).
@@ -51,6 +61,8 @@ pub(crate) struct Node {
     metrics: Arc<Metrics>,
     bus: bus::Bus,
     scripts: Scripts,
+    limits: Arc<limits::Limits>,
+    addr_source: Option<ClientAddrSource>,
     rooms: Mutex<HashMap<RoomId, queue::Sender<room::RoomCmd>>>,
     next_serial: AtomicU64,
     shutdown: watch::Sender<bool>,
@@ -79,10 +91,10 @@ impl Node {
     }
 
     fn origin_allowed(&self, origin: Option<&http::HeaderValue>) -> bool {
-        let allowed = &self.config.allowed_origins;
-        if allowed.is_empty() {
+        if self.config.allow_any_origin {
             return true;
         }
+        let allowed = &self.config.allowed_origins;
         origin
             .and_then(|o| o.to_str().ok())
             .is_some_and(|o| allowed.iter().any(|a| a == o))
@@ -97,7 +109,9 @@ impl Node {
 pub struct Relay {
     node: Arc<Node>,
     addr: SocketAddr,
+    metrics_addr: SocketAddr,
     server: tokio::task::JoinHandle<()>,
+    metrics_server: tokio::task::JoinHandle<()>,
 }
 
 impl Relay {
@@ -117,9 +131,15 @@ impl Relay {
         .await?;
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
+        let metrics_listener = tokio::net::TcpListener::bind(config.metrics_listen).await?;
+        let metrics_addr = metrics_listener.local_addr()?;
         let (shutdown, _) = watch::channel(false);
+        let limits = limits::Limits::new(config.max_connections, config.max_connections_per_addr);
+        let addr_source = config.client_addr_source();
         let node = Arc::new(Node {
             config,
+            limits,
+            addr_source,
             node_id: Bytes::from(node_id.into_bytes()),
             metrics,
             bus,
@@ -134,17 +154,30 @@ impl Relay {
             shutdown,
         });
         let server = tokio::spawn(server::serve(node.clone(), listener));
+        let metrics_server = tokio::spawn(server::serve_metrics(node.clone(), metrics_listener));
         tracing::info!(
             %addr,
+            %metrics_addr,
             node = %String::from_utf8_lossy(&node.node_id),
             "relay listening"
         );
-        Ok(Self { node, addr, server })
+        Ok(Self {
+            node,
+            addr,
+            metrics_addr,
+            server,
+            metrics_server,
+        })
     }
 
     /// The address the listener is bound to.
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The address `GET /metrics` is served on.
+    pub fn metrics_addr(&self) -> SocketAddr {
+        self.metrics_addr
     }
 
     /// This node's id.
@@ -178,6 +211,7 @@ impl Relay {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         self.server.abort();
+        self.metrics_server.abort();
     }
 }
 

@@ -1,5 +1,6 @@
 //! `edge-ws-bridge`: one relay node. Prints `Listening on ws://ADDR/ws` as
-//! its first line on stdout once it serves; logs go to stderr.
+//! its first line on stdout once it serves, and `Metrics on
+//! http://ADDR/metrics` as its second; logs go to stderr.
 
 use clap::Parser as _;
 use edge_ws_bridge::{Config, Relay};
@@ -32,6 +33,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "Listening on ws://{}/ws", relay.local_addr())?;
+        writeln!(out, "Metrics on http://{}/metrics", relay.metrics_addr())?;
         out.flush()?;
     }
     wait_for_signal().await;

@@ -80,6 +80,14 @@ metrics! {
     drop_origin: counter = "relay_dropped_total{reason=\"bad_origin\"}", "Frames or sockets dropped by reason";
     /// Connections dropped for silence.
     drop_timeout: counter = "relay_dropped_total{reason=\"timeout\"}", "Frames or sockets dropped by reason";
+    /// Frames not published: their room was over its publish budget.
+    drop_room_budget: counter = "relay_dropped_total{reason=\"room_publish_budget\"}", "Frames or sockets dropped by reason";
+    /// Room tasks started (only for redeemed tickets).
+    room_tasks: counter = "relay_room_tasks_started_total", "Room tasks started on this node (each after a redeemed ticket)";
+    /// Connections closed at accept: the node held as many as it may.
+    refused_node_full: counter = "relay_refused_total{reason=\"node_full\"}", "Connections refused before the upgrade by reason";
+    /// Upgrades answered 429: the client address held as many sockets as it may.
+    refused_addr_cap: counter = "relay_refused_total{reason=\"address_cap\"}", "Connections refused before the upgrade by reason";
     /// Rooms that ended while this node held them.
     rooms_ended: counter = "relay_rooms_ended_total", "Rooms closed on this node because they ended";
     /// END_ROOM runs by this node.

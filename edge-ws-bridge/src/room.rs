@@ -1,8 +1,11 @@
 //! One task per room per node: the room's local members, fan-out to them,
-//! publishing to the room's channel, and the Redis upkeep that keeps
-//! presence, the idle deadline and the creator's grace period (DESIGN §3).
+//! publishing to the room's channel (within the room's publish budget), and
+//! the Redis upkeep that keeps presence, the idle deadline and the creator's
+//! grace period (DESIGN §3). A room task starts only for a ticket already
+//! redeemed ([`take_ticket`]).
 
 use crate::Node;
+use crate::budget::TokenBucket;
 use crate::metrics;
 use crate::queue;
 use crate::socket::SocketHandle;
@@ -17,6 +20,27 @@ use vroom_shared::redis::scripts::{RedeemOutcome, RemoveAction};
 use vroom_shared::redis::{ENDED, channel, presence_key, room_key, ticket_key, tickets_key};
 use vroom_shared::relay::{Envelope, RelayFrame, close, frame_type};
 use vroom_shared::{RoomId, Ticket};
+
+/// What a redeemed ticket granted (its stored value), for `REDEEM_TICKET`.
+pub(crate) type Grant = Vec<u8>;
+
+/// Redeems a hello's ticket: one `GETDEL` on the command connection, before
+/// any room task, subscription or room script. `Ok(None)`: no such ticket
+/// (forged, used, expired, or of another room); `Err`: Redis failed.
+pub(crate) async fn take_ticket(
+    node: &Node,
+    room: &RoomId,
+    ticket: &Ticket,
+) -> Result<Option<Grant>, ()> {
+    let mut conn = node.bus.conn.clone();
+    redis::cmd("GETDEL")
+        .arg(ticket_key(room, ticket))
+        .query_async(&mut conn)
+        .await
+        .map_err(|err| {
+            tracing::warn!(error = %err_text(&err), "GETDEL of a ticket failed");
+        })
+}
 
 /// How a join ended, for the socket.
 #[derive(Debug)]
@@ -51,8 +75,10 @@ impl Departure {
 
 /// Messages to a room task.
 pub(crate) enum RoomCmd {
+    /// A member with a redeemed ticket.
     Join {
         ticket: Ticket,
+        grant: Grant,
         socket: SocketHandle,
         reply: oneshot::Sender<JoinReply>,
     },
@@ -110,13 +136,21 @@ pub(crate) struct Room {
     shutting_down: bool,
     redis_down_since: Option<Instant>,
     done: bool,
+    /// Bytes per second the room may publish for other nodes.
+    publish_budget: TokenBucket,
 }
 
 /// Starts the task of `room` on this node.
 pub(crate) fn spawn(node: Arc<Node>, id: RoomId) -> queue::Sender<RoomCmd> {
     let (tx, rx) = queue::unbounded();
     let serial = node.next_serial.fetch_add(1, Relaxed);
+    metrics::inc(&node.metrics.room_tasks);
+    let publish_budget = TokenBucket::new(
+        node.config.room_publish_bytes_per_sec as f64,
+        node.config.room_publish_burst_bytes as f64,
+    );
     let mut room = Room {
+        publish_budget,
         serial,
         channel: Bytes::from(channel(&id)),
         id,
@@ -188,9 +222,9 @@ impl Room {
             }
             tokio::select! {
                 cmd = self.rx.recv() => match cmd {
-                    Some(RoomCmd::Join { ticket, socket, reply }) => {
+                    Some(RoomCmd::Join { ticket, grant, socket, reply }) => {
                         // Boxed: the Redis call's state lives only while it runs.
-                        let result = Box::pin(self.admit(ticket, socket, subscribed)).await;
+                        let result = Box::pin(self.admit(&ticket, grant, socket, subscribed)).await;
                         let _ = reply.send(result);
                     }
                     Some(cmd) => self.handle(cmd),
@@ -243,13 +277,19 @@ impl Room {
     }
 
     /// A join, unless the room is closing or cut off from Redis.
-    async fn admit(&mut self, ticket: Ticket, socket: SocketHandle, subscribed: bool) -> JoinReply {
+    async fn admit(
+        &mut self,
+        ticket: &Ticket,
+        grant: Grant,
+        socket: SocketHandle,
+        subscribed: bool,
+    ) -> JoinReply {
         if self.ending || self.shutting_down || self.done {
             JoinReply::Retry
         } else if !subscribed || self.redis_down_since.is_some() {
             JoinReply::Unavailable
         } else {
-            self.join(&ticket, socket).await
+            self.join(ticket, grant, socket).await
         }
     }
 
@@ -292,7 +332,9 @@ impl Room {
         }
     }
 
-    async fn join(&mut self, ticket: &Ticket, socket: SocketHandle) -> JoinReply {
+    /// Admits the holder of a redeemed ticket (`REDEEM_TICKET`). The ticket
+    /// key is only named (taken out of the tickets set): it is gone already.
+    async fn join(&mut self, ticket: &Ticket, grant: Grant, socket: SocketHandle) -> JoinReply {
         let keys = [
             room_key(&self.id),
             presence_key(&self.id),
@@ -300,21 +342,6 @@ impl Room {
             ticket_key(&self.id, ticket),
         ];
         let mut conn = self.node.bus.conn.clone();
-        // Redeem first: one GETDEL; only a ticket that existed goes on.
-        let grant: Option<Vec<u8>> = match redis::cmd("GETDEL")
-            .arg(&keys[3])
-            .query_async(&mut conn)
-            .await
-        {
-            Ok(grant) => grant,
-            Err(err) => {
-                tracing::warn!(room = self.serial, error = %err_text(&err), "GETDEL of a ticket failed");
-                return JoinReply::Unavailable;
-            }
-        };
-        let Some(grant) = grant else {
-            return JoinReply::Invalid;
-        };
         let reply: Result<Vec<Value>, _> = self
             .node
             .scripts
@@ -431,7 +458,7 @@ impl Room {
         match to {
             None => {
                 self.deliver_all(&bytes.slice(header..), Some(from));
-                self.node.bus.publish(&self.channel, bytes);
+                self.publish_frame(bytes);
             }
             Some(to) if to == from => {}
             Some(to) => match self.local.get(&to) {
@@ -440,8 +467,20 @@ impl Room {
                         self.depart(to, Departure::Drop);
                     }
                 }
-                None => self.node.bus.publish(&self.channel, bytes),
+                None => self.publish_frame(bytes),
             },
+        }
+    }
+
+    /// Publishes a member's frame for other nodes within the room's budget:
+    /// over it the frame is dropped (counted), so one busy room cannot fill
+    /// the node's shared publish queue. Joined, Left and ended notices are
+    /// never budgeted.
+    fn publish_frame(&mut self, bytes: Bytes) {
+        if self.publish_budget.try_take(bytes.len() as f64) {
+            self.node.bus.publish(&self.channel, bytes);
+        } else {
+            metrics::inc(&self.node.metrics.drop_room_budget);
         }
     }
 
@@ -510,6 +549,11 @@ impl Room {
             Some(RemoveAction::CreatorGrace) => {
                 tracing::info!(room = self.serial, "creator gone: grace period started");
                 self.grace_watch = true;
+                // A MAINTAIN_ROOM in flight saw the creator still present:
+                // its answer must not end the watch, the next one decides.
+                if self.maintain_in_flight {
+                    self.maintain_again = true;
+                }
             }
             Some(RemoveAction::RoomGone) => {
                 if !self.ending {
@@ -688,6 +732,9 @@ impl Room {
                 self.end_room();
             }
             3 => self.grace_watch = true,
+            // Unless a grace period started while this call ran (then the
+            // next call, made below, decides).
+            _ if self.maintain_again => {}
             _ => self.grace_watch = false,
         }
         if std::mem::take(&mut self.maintain_again) {

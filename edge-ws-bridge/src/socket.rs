@@ -1,10 +1,12 @@
-//! One task per WebSocket: hello and ticket, then reading client frames
-//! (limits, rate) and writing what the room queues for it.
+//! One task per WebSocket: hello and ticket (redeemed before any room task
+//! exists), then reading client frames (limits, rate) and writing what the
+//! room queues for it.
 
 use crate::Node;
+use crate::budget::TokenBucket;
 use crate::metrics;
 use crate::queue;
-use crate::room::{Departure, JoinReply, RoomCmd};
+use crate::room::{self, Departure, JoinReply, RoomCmd};
 use bytes::Bytes;
 use futures_util::{SinkExt as _, StreamExt as _};
 use std::collections::VecDeque;
@@ -52,40 +54,11 @@ impl Drop for SocketGuard {
     }
 }
 
-/// Token bucket for frames per second.
-struct Bucket {
-    tokens: f64,
-    rate: f64,
-    burst: f64,
-    at: Instant,
+/// The socket's rate limit: frames per second, WebSocket pings and pongs
+/// included, and when it last warned the client.
+struct Rate {
+    bucket: TokenBucket,
     warned: Option<Instant>,
-}
-
-impl Bucket {
-    fn new(rate: u32, burst: u32) -> Self {
-        Self {
-            tokens: f64::from(burst),
-            rate: f64::from(rate),
-            burst: f64::from(burst),
-            at: Instant::now(),
-            warned: None,
-        }
-    }
-
-    /// Takes a token; `Err(over)` when empty, with how deep in debt the
-    /// socket is.
-    fn take(&mut self) -> Result<(), f64> {
-        let now = Instant::now();
-        self.tokens =
-            (self.tokens + now.duration_since(self.at).as_secs_f64() * self.rate).min(self.burst);
-        self.at = now;
-        self.tokens -= 1.0;
-        if self.tokens >= 0.0 {
-            Ok(())
-        } else {
-            Err(-self.tokens)
-        }
-    }
 }
 
 /// Why the read/write loop stopped.
@@ -162,7 +135,7 @@ where
         return None;
     }
 
-    // Hello: which room, which ticket.
+    // Hello: which room, which ticket. Nothing else is read first.
     let first = timeout(
         Duration::from_millis(node.config.hello_timeout_ms),
         ws.next(),
@@ -190,6 +163,22 @@ where
         }
     };
 
+    // Redeem the ticket before anything room-scoped: one GETDEL. A forged,
+    // used or expired ticket costs that command and nothing else — no room
+    // task, no subscription, no script.
+    let grant = match room::take_ticket(node, &room, &ticket).await {
+        Ok(Some(grant)) => grant,
+        Ok(None) => {
+            metrics::inc(&node.metrics.joins_invalid);
+            close_with(ws, close::INVALID_TICKET, "invalid ticket").await;
+            return None;
+        }
+        Err(()) => {
+            metrics::inc(&node.metrics.joins_unavailable);
+            close_with(ws, close::TRY_AGAIN_LATER, "try again later").await;
+            return None;
+        }
+    };
     let handle = SocketHandle {
         shared: shared.clone(),
     };
@@ -198,6 +187,7 @@ where
         let (reply_tx, reply_rx) = oneshot::channel();
         let cmd = RoomCmd::Join {
             ticket: ticket.clone(),
+            grant: grant.clone(),
             socket: handle.clone(),
             reply: reply_tx,
         };
@@ -313,7 +303,10 @@ where
     let ping_every = Duration::from_millis(config.ping_interval_ms);
     let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
     let mut last_heard = Instant::now();
-    let mut bucket = Bucket::new(config.rate_per_sec, config.rate_burst);
+    let mut rate = Rate {
+        bucket: TokenBucket::new(f64::from(config.rate_per_sec), f64::from(config.rate_burst)),
+        warned: None,
+    };
     loop {
         tokio::select! {
             _ = shared.wake.notified() => {
@@ -347,7 +340,7 @@ where
             }
             msg = ws.next() => {
                 last_heard = Instant::now();
-                match on_message(node, &mut bucket, member, room_tx, msg) {
+                match on_message(node, &mut rate, member, room_tx, msg) {
                     Next::Continue => {}
                     Next::Reply(frame) => {
                         if Box::pin(ws.send(Message::Binary(frame.into()))).await.is_err() {
@@ -377,7 +370,7 @@ where
 /// frame handed to the room.
 fn on_message(
     node: &Node,
-    bucket: &mut Bucket,
+    rate: &mut Rate,
     member: u32,
     room_tx: &queue::Sender<RoomCmd>,
     msg: Option<Result<Message, WsError>>,
@@ -390,26 +383,29 @@ fn on_message(
             return Next::Exit(Exit::Violation(close::FRAME_TOO_LARGE, "frame too large"));
         }
         Some(Err(_)) => return Next::Exit(Exit::Gone),
-        Some(Ok(Message::Binary(bytes))) => bytes,
+        Some(Ok(Message::Binary(bytes))) => Some(bytes),
+        // WebSocket pings and pongs cost a token like any frame: the
+        // WebSocket layer answers each ping with a pong.
+        Some(Ok(Message::Ping(_) | Message::Pong(_))) => None,
         Some(Ok(Message::Text(_))) => {
             metrics::inc(&metrics.drop_protocol);
             return Next::Exit(Exit::Violation(close::PROTOCOL_ERROR, "binary frames only"));
         }
         Some(Ok(Message::Close(_))) => return Next::Exit(Exit::Gone),
-        Some(Ok(_)) => return Next::Continue,
+        Some(Ok(Message::Frame(_))) => return Next::Continue,
     };
     metrics::inc(&metrics.frames_in);
-    if let Err(debt) = bucket.take() {
+    if let Err(debt) = rate.bucket.take(1.0) {
         metrics::inc(&metrics.drop_rate);
-        if debt > bucket.burst {
+        if debt > rate.bucket.burst() {
             return Next::Exit(Exit::Violation(close::RATE_LIMITED, "rate limited"));
         }
         let now = Instant::now();
-        if bucket
+        if rate
             .warned
             .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1))
         {
-            bucket.warned = Some(now);
+            rate.warned = Some(now);
             return Next::Reply(
                 RelayFrame::Error {
                     code: close::RATE_LIMITED,
@@ -420,6 +416,9 @@ fn on_message(
         }
         return Next::Continue;
     }
+    let Some(bytes) = bytes else {
+        return Next::Continue;
+    };
     let frame = match ClientFrame::decode(&bytes) {
         Ok(frame) => frame,
         Err(

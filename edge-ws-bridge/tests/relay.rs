@@ -74,8 +74,12 @@ async fn one_node_welcome_broadcast_direct_ping() {
 
     let (status, body) = relay.http_get("/healthz").await;
     assert_eq!((status, body.as_str()), (200, "ok\n"));
-    let (status, body) = relay.http_get("/metrics").await;
-    assert_eq!(status, 200);
+    assert_eq!(
+        relay.http_get("/metrics").await.0,
+        404,
+        "not on the public port"
+    );
+    let body = relay.metrics().await;
     assert!(body.contains("relay_members 2\n"), "{body}");
     assert!(
         body.contains("relay_joins_total{result=\"ok\"} 3\n"),
@@ -775,7 +779,7 @@ async fn a_slow_reader_is_cut_off_and_memory_stays_bounded() {
         sender.broadcast(&payload).await;
     }
     let _fast = reader.await.unwrap();
-    let body = relay.http_get("/metrics").await.1;
+    let body = relay.metrics().await;
     assert!(
         body.contains("relay_dropped_total{reason=\"slow_reader\"} 1\n"),
         "{body}"

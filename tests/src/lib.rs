@@ -240,7 +240,9 @@ pub struct RelayNode {
 }
 
 impl RelayNode {
-    /// Starts a node against the tests' Redis with extra flags.
+    /// Starts a node against the tests' Redis with extra flags, a metrics
+    /// address of its own and, unless `args` lists origins,
+    /// `--allow-any-origin`.
     pub async fn start(node_id: &str, args: &[&str]) -> Self {
         let binary = std::env::var_os("VROOM_RELAY_BIN")
             .map(PathBuf::from)
@@ -253,6 +255,12 @@ impl RelayNode {
         let mut child = Command::new(binary)
             .args(["--listen", "127.0.0.1:0", "--node-id", node_id])
             .args(["--redis-url", &redis_url()])
+            .args(["--metrics-listen", "127.0.0.1:0"])
+            .args(if args.contains(&"--allowed-origin") {
+                &[][..]
+            } else {
+                &["--allow-any-origin"][..]
+            })
             .args(args)
             .stdout(Stdio::piped())
             .stderr(if std::env::var_os("VROOM_TEST_LOGS").is_some() {

@@ -8,9 +8,10 @@
 //!   `docs/BENCHMARKS.md` § "Relay vs Socket.IO peer"; `--quick` writes to
 //!   `target/bench/quick/` only.
 //! - `cargo xtask bench api`: the rooms API alone.
-//! - `cargo xtask bench abuse [--scenario memory,join-flood,create-flood]`:
-//!   another room's joins during floods, and Redis bytes per room, on a
-//!   private Redis with the app's default limits.
+//! - `cargo xtask bench abuse [--scenario memory,join-flood,create-flood,bogus-hellos,connection-flood]`:
+//!   another room's joins (and, beside bogus relay Hellos or silent relay
+//!   connections, its relay delivery) during floods, and Redis bytes per
+//!   room, on a private Redis with the app's and the relay's default limits.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -50,15 +51,16 @@ enum BenchTarget {
         json: Option<String>,
     },
     /// Isolation under abuse: another room's join latency alone and during a
-    /// join flood and a create flood from many addresses; Redis bytes per
-    /// room and member.
+    /// join flood, a create flood, and floods of bogus relay Hellos and of
+    /// silent relay connections from many addresses (and its relay delivery
+    /// latency beside those); Redis bytes per room and member.
     Abuse {
-        /// Sub-scenarios, in order: memory, join-flood, create-flood
-        /// (bogus-hellos is the relay's half).
+        /// Sub-scenarios, in order: memory, join-flood, create-flood,
+        /// bogus-hellos, connection-flood.
         #[arg(
             long,
             value_delimiter = ',',
-            default_value = "memory,join-flood,create-flood"
+            default_value = "memory,join-flood,create-flood,bogus-hellos,connection-flood"
         )]
         scenario: Vec<String>,
         /// Measured seconds per phase.
@@ -186,7 +188,7 @@ fn bench_api(clients: usize, seconds: f64, json: Option<String>) -> Result<()> {
 /// The abuse benchmark: a private Redis (its memory figures are Vroom's
 /// alone), the host with the app's default limits (more connections, so the
 /// flood's thousand addresses are not refused by the host itself), one relay
-/// node.
+/// node with its default limits.
 fn bench_abuse(
     scenario: &[String],
     seconds: f64,
@@ -206,13 +208,14 @@ fn bench_abuse(
         &["--max-connections", "4096"],
         "the app's default limits",
     )?;
-    let relay = start_relay(&redis, 1, &mut started)?;
+    let (relay, relay_metrics) = start_relay(&redis, 1, &[], &mut started)?;
     let relay = relay.split('=').next().unwrap_or_default().to_string();
     step("Running the abuse scenarios");
     let mut bench = Command::new(target_dir().join("release/vroom-bench"));
     bench
         .args(["abuse", "--api", &format!("http://{listen}")])
         .args(["--redis", &redis.host_port, "--relay", &relay])
+        .args(["--relay-metrics", &relay_metrics.to_string()])
         .args(["--scenario", &scenario.join(",")])
         .args(["--seconds", &seconds.to_string()])
         .args(["--flood-rate", &flood_rate.to_string()]);
@@ -225,15 +228,37 @@ fn bench_abuse(
     result
 }
 
-/// Starts relay node `index`; returns `ADDR=PID`. The per-socket rate limit
-/// is lifted (the peer has none), as the API's are. Each node runs on one
-/// thread, as each peer node (Node.js) does: two nodes on a two-core
-/// machine, one per core, with no cross-thread wake-ups.
-fn start_relay(redis: &Redis, index: usize, started: &mut Started) -> Result<String> {
+/// The relay's limits lifted for the comparison with the peer, which has
+/// none: the per-socket rate, the per-room publish budget, the per-address
+/// cap (the bench's members come from many loopback addresses anyway).
+const UNLIMITED_RELAY: &[&str] = &[
+    "--rate-per-sec",
+    "1000000",
+    "--rate-burst",
+    "1000000",
+    "--room-publish-bytes-per-sec",
+    "1000000000000",
+    "--room-publish-burst-bytes",
+    "1000000000000",
+    "--max-connections-per-addr",
+    "19500",
+];
+
+/// Starts relay node `index` with `limits` (flags); returns `ADDR=PID` and
+/// its metrics address. Each node runs on one thread, as each peer node
+/// (Node.js) does: two nodes on a two-core machine, one per core, with no
+/// cross-thread wake-ups.
+fn start_relay(
+    redis: &Redis,
+    index: usize,
+    limits: &[&str],
+    started: &mut Started,
+) -> Result<(String, std::net::SocketAddr)> {
     let child = Command::new(target_dir().join("release/edge-ws-bridge"))
         .args(["--listen", "127.0.0.1:0", "--redis-url", &redis.url()])
+        .args(["--metrics-listen", "127.0.0.1:0", "--allow-any-origin"])
         .args(["--node-id", &format!("bench-{index}")])
-        .args(["--rate-per-sec", "1000000", "--rate-burst", "1000000"])
+        .args(limits)
         .args(["--max-connections", "19500", "--threads", "1"])
         .env("RELAY_LOG", "warn")
         .stdout(Stdio::piped())
@@ -241,13 +266,13 @@ fn start_relay(redis: &Redis, index: usize, started: &mut Started) -> Result<Str
         .context("cannot start edge-ws-bridge")?;
     let pid = child.id();
     started.0.push(child);
-    let addr = started
+    let (addr, metrics) = started
         .0
         .last_mut()
-        .map(fleet::read_listen_addr)
+        .map(fleet::read_listen_addrs)
         .context("the relay just started")??;
     eprintln!("    relay bench-{index} on ws://{addr}/ws (pid {pid})");
-    Ok(format!("{addr}={pid}"))
+    Ok((format!("{addr}={pid}"), metrics))
 }
 
 /// Copies the peer into a temporary directory and installs it.
@@ -315,7 +340,8 @@ fn relay_vs_peer(quick: bool, vroom_only: bool) -> Result<()> {
     step("Starting two relay nodes and two peer nodes");
     let mut nodes = Vec::new();
     for index in 1..=2 {
-        nodes.push(("--vroom", start_relay(&redis, index, &mut started)?));
+        let (node, _) = start_relay(&redis, index, UNLIMITED_RELAY, &mut started)?;
+        nodes.push(("--vroom", node));
     }
     if let Some(dir) = &peer_dir {
         for _ in 1..=2 {

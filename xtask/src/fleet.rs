@@ -33,13 +33,16 @@ impl Fleet {
             command
                 .args(["--listen", "127.0.0.1:0", "--redis-url", redis_url])
                 .args(["--node-id", &format!("node-{index}")])
+                .args(["--metrics-listen", "127.0.0.1:0"])
                 .stdout(Stdio::piped());
             for origin in origins {
                 command.args(["--allowed-origin", origin]);
             }
             let mut child = command.spawn().context("cannot start edge-ws-bridge")?;
-            let addr = read_listen_addr(&mut child)?;
-            eprintln!("    relay node-{index} on ws://{addr}/ws");
+            let (addr, metrics) = read_listen_addrs(&mut child)?;
+            eprintln!(
+                "    relay node-{index} on ws://{addr}/ws, metrics on http://{metrics}/metrics"
+            );
             nodes.push(child);
             node_addrs.push(addr);
         }
@@ -53,23 +56,28 @@ impl Fleet {
     }
 }
 
-/// Reads a node's first stdout line, `Listening on ws://ADDR/ws`, and keeps
-/// draining its stdout.
-pub fn read_listen_addr(child: &mut Child) -> Result<SocketAddr> {
+/// Reads a node's first two stdout lines, `Listening on ws://ADDR/ws` and
+/// `Metrics on http://ADDR/metrics`, and keeps draining its stdout.
+pub fn read_listen_addrs(child: &mut Child) -> Result<(SocketAddr, SocketAddr)> {
     let stdout = child.stdout.take().context("relay stdout is not piped")?;
     let mut reader = BufReader::new(stdout);
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
+    let mut line = |prefix: &str, suffix: &str| -> Result<SocketAddr> {
+        let mut line = String::new();
+        reader.read_line(&mut line)?;
+        let Some(addr) = line
+            .trim()
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_suffix(suffix))
+        else {
+            bail!("unexpected line from edge-ws-bridge: {line:?}");
+        };
+        Ok(addr.parse()?)
+    };
+    let ws = line("Listening on ws://", "/ws")?;
+    let metrics = line("Metrics on http://", "/metrics")?;
     // Keep the pipe open (and drained) for as long as the node runs.
     std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-    let Some(addr) = line
-        .trim()
-        .strip_prefix("Listening on ws://")
-        .and_then(|rest| rest.strip_suffix("/ws"))
-    else {
-        bail!("unexpected first line from edge-ws-bridge: {line:?}");
-    };
-    Ok(addr.parse()?)
+    Ok((ws, metrics))
 }
 
 /// Hands each accepted connection to the next node in turn.

@@ -27,9 +27,16 @@
 
 use crate::ids::{RoomId, Ticket};
 
-/// Largest WebSocket message a relay accepts by default (the whole frame,
-/// type byte included). Fits the largest E2E message (16482 bytes) with room.
-pub const DEFAULT_MAX_FRAME: usize = 64 * 1024;
+/// Largest payload a legitimate client sends: an E2E message of the
+/// largest padding bucket (`docs/PROTOCOL.md` §7: 18-byte header, 16400
+/// bytes of ciphertext, 64-byte signature). Announcements (166 bytes) and
+/// chain distributions (179 bytes) are smaller.
+pub const MAX_PAYLOAD: usize = 18 + 16_384 + 16 + 64;
+
+/// Largest legitimate client frame: a [`ClientFrame::Direct`] (type byte,
+/// `u32` recipient) around [`MAX_PAYLOAD`] — 16,487 bytes. A relay refuses
+/// anything larger (close [`close::FRAME_TOO_LARGE`]).
+pub const MAX_CLIENT_FRAME: usize = 1 + 4 + MAX_PAYLOAD;
 
 /// Longest [`ClientFrame::Ping`] / [`RelayFrame::Pong`] body.
 pub const MAX_PING_DATA: usize = 8;

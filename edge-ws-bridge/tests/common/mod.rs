@@ -57,11 +57,28 @@ pub const FAST: &[&str] = &[
 pub struct Relay {
     pub child: Child,
     pub addr: SocketAddr,
+    /// Where `GET /metrics` is served (not the public port).
+    pub metrics_addr: SocketAddr,
+}
+
+/// The address in a line `{prefix}ADDR{suffix}` of the relay's stdout.
+fn listen_line(line: &str, prefix: &str, suffix: &str) -> SocketAddr {
+    line.trim()
+        .strip_prefix(prefix)
+        .and_then(|s| s.strip_suffix(suffix))
+        .unwrap_or_else(|| panic!("unexpected line {line:?}"))
+        .parse()
+        .unwrap()
 }
 
 impl Relay {
+    /// Starts a node with [`FAST`] timings, a metrics address of its own
+    /// and, unless `extra` lists origins, `--allow-any-origin`.
     pub fn start(redis_url: &str, extra: &[&str]) -> Self {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_edge-ws-bridge"));
+        if !extra.contains(&"--allowed-origin") {
+            cmd.arg("--allow-any-origin");
+        }
         // Flags in `extra` replace the same flags of FAST.
         let mut args: Vec<&str> = Vec::new();
         for pair in FAST.chunks(2) {
@@ -70,6 +87,7 @@ impl Relay {
             }
         }
         cmd.args(["--listen", "127.0.0.1:0", "--redis-url", redis_url])
+            .args(["--metrics-listen", "127.0.0.1:0"])
             .args(args)
             .args(extra)
             .env(
@@ -79,17 +97,18 @@ impl Relay {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         let mut child = cmd.spawn().expect("start relay");
-        let stdout = child.stdout.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("Listening on ws://")
-            .and_then(|s| s.strip_suffix("/ws"))
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .parse()
-            .unwrap();
-        Self { child, addr }
+        stdout.read_line(&mut line).unwrap();
+        let addr = listen_line(&line, "Listening on ws://", "/ws");
+        line.clear();
+        stdout.read_line(&mut line).unwrap();
+        let metrics_addr = listen_line(&line, "Metrics on http://", "/metrics");
+        Self {
+            child,
+            addr,
+            metrics_addr,
+        }
     }
 
     pub fn kill9(&mut self) {
@@ -119,7 +138,7 @@ impl Relay {
     pub async fn wait_metrics(&self, lines: &[&str], within: Duration) {
         let start = Instant::now();
         loop {
-            let body = self.http_get("/metrics").await.1;
+            let body = self.metrics().await;
             if lines.iter().all(|l| body.contains(&format!("{l}\n"))) {
                 return;
             }
@@ -131,23 +150,42 @@ impl Relay {
         }
     }
 
+    /// `GET /metrics` on the metrics address.
+    pub async fn metrics(&self) -> String {
+        let (status, body) = get(self.metrics_addr, "/metrics").await;
+        assert_eq!(status, 200);
+        body
+    }
+
+    /// One counter or gauge of `/metrics` (`name` with its labels).
+    pub async fn metric(&self, name: &str) -> i64 {
+        let body = self.metrics().await;
+        body.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in\n{body}"))
+    }
+
+    /// `GET path` on the public port.
     pub async fn http_get(&self, path: &str) -> (u16, String) {
-        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-        let mut s = TcpStream::connect(self.addr).await.unwrap();
-        s.write_all(
-            format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
-        )
+        get(self.addr, path).await
+    }
+}
+
+/// `GET path` over a fresh connection: status and body.
+pub async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
         .await
         .unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).await.unwrap();
-        let status = out[9..12].parse().unwrap();
-        let body = out
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_owned())
-            .unwrap_or_default();
-        (status, body)
-    }
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    let status = out[9..12].parse().unwrap();
+    let body = out
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
 }
 
 impl Drop for Relay {
