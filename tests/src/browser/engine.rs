@@ -91,8 +91,15 @@ impl Engine {
 
     /// Capabilities of a fresh headless session on `screen`; `profile` is
     /// an empty directory the session may use (Firefox's phone gets its
-    /// window styles written there).
-    pub(super) fn capabilities(self, screen: Screen, profile: &Path) -> Map<String, Value> {
+    /// window styles written there); `language` the browser's preferred
+    /// language (`navigator.languages`) when not its default, English
+    /// (WebKit's comes from its driver's environment, see `Driver::start`).
+    pub(super) fn capabilities(
+        self,
+        screen: Screen,
+        profile: &Path,
+        language: Option<&str>,
+    ) -> Map<String, Value> {
         let (width, height) = Screen::DESKTOP_WINDOW;
         let mut caps = match self {
             Engine::Chromium => json!({
@@ -133,6 +140,21 @@ impl Engine {
                 "webkitgtk:browserOptions": { "args": ["--automation"] }
             }),
         };
+        if let Some(language) = language {
+            match self {
+                Engine::Chromium => {
+                    let options = &mut caps["goog:chromeOptions"];
+                    options["prefs"] = json!({ "intl": { "accept_languages": language } });
+                    if let Some(args) = options["args"].as_array_mut() {
+                        args.push(json!(format!("--lang={language}")));
+                    }
+                }
+                Engine::Firefox => {
+                    caps["moz:firefoxOptions"]["prefs"]["intl.accept_languages"] = json!(language);
+                }
+                Engine::WebKit => {}
+            }
+        }
         if screen == Screen::Phone {
             let (width, height) = Screen::PHONE_VIEWPORT;
             match self {
@@ -206,9 +228,10 @@ pub(super) struct Driver {
 }
 
 impl Driver {
-    /// Starts `engine`'s WebDriver server for a session on `screen`, on a
-    /// free port, and waits until it listens.
-    pub async fn start(engine: Engine, screen: Screen) -> Self {
+    /// Starts `engine`'s WebDriver server for a session on `screen` (with
+    /// `language` preferred, for WebKit), on a free port, and waits until it
+    /// listens.
+    pub async fn start(engine: Engine, screen: Screen, language: Option<&str>) -> Self {
         let (program, install) = engine.driver_program();
         let port = free_port();
         let mut command = Command::new(program);
@@ -230,6 +253,11 @@ impl Driver {
                 // WebKitGTK zooms pages by GTK's DPI scale.
                 let scale = engine.window_scale(screen);
                 command.env("GDK_DPI_SCALE", scale.to_string());
+                // WebKitGTK's `navigator.languages` come from the locale
+                // variables, read by the MiniBrowser its driver starts.
+                if let Some(language) = language {
+                    command.env("LANGUAGE", language.replace('-', "_"));
+                }
             }
         }
         let server = Group::spawn(&mut command, &format!("{program} ({install})"));

@@ -44,10 +44,20 @@ impl Browser {
 
     /// Starts `engine`'s driver and a fresh session on `screen`.
     pub async fn open_on(engine: Engine, screen: Screen) -> Self {
-        let driver = Driver::start(engine, screen).await;
+        Self::start(engine, screen, None).await
+    }
+
+    /// Starts `engine`'s driver and a fresh desktop session whose browser
+    /// prefers `language` (a BCP 47 tag such as `de-DE`).
+    pub async fn open_in_language(engine: Engine, language: &str) -> Self {
+        Self::start(engine, Screen::Desktop, Some(language)).await
+    }
+
+    async fn start(engine: Engine, screen: Screen, language: Option<&str>) -> Self {
+        let driver = Driver::start(engine, screen, language).await;
         let profile = TempDir::new(&format!("vroom-{engine}"));
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(engine.capabilities(screen, profile.path()))
+            .capabilities(engine.capabilities(screen, profile.path(), language))
             .connect(&driver.url)
             .await
             .unwrap_or_else(|e| panic!("a {engine} session: {e}"));
@@ -191,6 +201,89 @@ impl Browser {
             .await
             .expect("value")
             .unwrap_or_default()
+    }
+
+    /// Runs `script` in the page and returns its value.
+    pub async fn js(&self, script: &str) -> Value {
+        self.client
+            .execute(script, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("{}: script failed: {e}", self.engine))
+    }
+
+    /// The id of the element that has the keyboard focus (`""` for none).
+    pub async fn focused(&self) -> String {
+        self.js("return document.activeElement ? document.activeElement.id : ''")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Types `keys` (WebDriver key codes such as [`TAB`](super::TAB)
+    /// allowed) into whatever has the keyboard focus, as a keyboard would.
+    pub async fn press(&self, keys: &str) {
+        self.client
+            .active_element()
+            .await
+            .expect("a focused element")
+            .send_keys(keys)
+            .await
+            .unwrap_or_else(|e| panic!("{}: keys {keys:?}: {e}", self.engine));
+    }
+
+    /// Waits until the element with id `id` has the keyboard focus.
+    pub async fn wait_focus(&self, id: &str) {
+        let started = Instant::now();
+        loop {
+            let focused = self.focused().await;
+            if focused == id {
+                return;
+            }
+            assert!(
+                started.elapsed() < PATIENCE,
+                "{}: focus never reached #{id}; it is on {focused:?}",
+                self.engine
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Presses `key` (Tab or Shift+Tab) until the element with id `id` has
+    /// the keyboard focus, at most `limit` times.
+    pub async fn tab_to(&self, key: &str, id: &str, limit: usize) {
+        let mut path = Vec::new();
+        for _ in 0..limit {
+            self.press(key).await;
+            let focused = self.focused().await;
+            if focused == id {
+                return;
+            }
+            path.push(focused);
+        }
+        panic!(
+            "{}: {key:?} never reached #{id}; it went {path:?}",
+            self.engine
+        );
+    }
+
+    /// Emulates the CSS media feature `name: value` (e.g.
+    /// `prefers-color-scheme: dark`) in Chromium, through the DevTools
+    /// protocol; `value` `""` ends the emulation.
+    pub async fn emulate_media(&self, name: &str, value: &str) {
+        assert_eq!(
+            self.engine,
+            Engine::Chromium,
+            "only Chromium emulates media"
+        );
+        let command = Cdp(serde_json::json!({
+            "cmd": "Emulation.setEmulatedMedia",
+            "params": { "features": [{ "name": name, "value": value }] },
+        }));
+        self.client
+            .issue_cmd(command)
+            .await
+            .expect("Emulation.setEmulatedMedia");
     }
 
     /// Sends a chat message with Enter.
@@ -363,6 +456,27 @@ impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
 
     fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
         (http::Method::POST, Some(r#"{"type":"browser"}"#.into()))
+    }
+}
+
+/// A DevTools protocol command through chromedriver.
+#[derive(Debug)]
+struct Cdp(Value);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(self.0.to_string()))
     }
 }
 
