@@ -410,7 +410,7 @@ pub fn RoomView() -> impl IntoView {
     };
 
     view! {
-        <main class="page room-page" id="main">
+        <main class="page room-page" class:live=move || ui.phase.get() == Phase::Live id="main">
             {move || match ui.phase.get() {
                 Phase::Live => live().into_any(),
                 Phase::Invite { suggested_name } => view! { <InviteScreen suggested_name=suggested_name /> }.into_any(),

@@ -291,16 +291,30 @@ impl Browser {
         self.type_into("#composer", &format!("{text}{ENTER}")).await;
     }
 
+    /// The safety codes in the member list (read from the page, so also
+    /// while a phone's people panel is closed), verified members only.
+    async fn member_codes(&self) -> Vec<String> {
+        let codes = self
+            .js("return Array.from(document.querySelectorAll('#members li .code'), c => c.textContent)")
+            .await;
+        codes
+            .as_array()
+            .map(|codes| {
+                codes
+                    .iter()
+                    .filter_map(|c| c.as_str())
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Waits until the member list shows `n` verified members (codes shown).
     pub async fn wait_members(&self, n: usize) -> Vec<String> {
         let started = Instant::now();
         loop {
-            let codes: Vec<String> = self
-                .texts("#members li .code")
-                .await
-                .into_iter()
-                .filter(|c| !c.is_empty())
-                .collect();
+            let codes = self.member_codes().await;
             if codes.len() == n {
                 return codes;
             }
@@ -319,11 +333,12 @@ impl Browser {
 
     /// This member's own safety code.
     pub async fn my_code(&self) -> String {
-        self.wait("#members li.me .code")
+        self.wait("#members li.me .code").await;
+        self.js("return document.querySelector('#members li.me .code').textContent")
             .await
-            .text()
-            .await
+            .as_str()
             .expect("own code")
+            .to_owned()
     }
 
     /// Saves a screenshot of a `width`×`height` viewport as
