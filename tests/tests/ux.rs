@@ -314,6 +314,33 @@ async fn a_phone_shows_the_room_as_a_chat_screen(t: Ctx) {
     );
     phone.screenshot("room-chat-phone", PHONE.0, PHONE.1).await;
 
+    // An on-screen keyboard takes the lower 344 px (the viewport shrinks, as
+    // with `interactive-widget=resizes-content`): the composer moves up
+    // with it and the page still does not scroll.
+    phone.set_viewport((PHONE.0, 500)).await;
+    phone.click("#composer").await;
+    let started = std::time::Instant::now();
+    loop {
+        let (viewport, scroll) = page_heights(&phone).await;
+        let (_, composer_bottom, _) = rect(&phone, "form.composer").await;
+        if viewport == 500.0
+            && scroll <= viewport + 1.0
+            && composer_bottom <= viewport
+            && viewport - composer_bottom <= 16.0
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{}: with a keyboard open the composer ends at {composer_bottom} of {viewport} \
+             (page {scroll})",
+            t.engine
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    phone.screenshot("room-keyboard-phone", PHONE.0, 500).await;
+    phone.set_viewport(PHONE).await;
+
     phone.click("#panel-toggle").await;
     phone.wait_focus("panel-close").await;
     assert!(shown(&phone, "#side").await);

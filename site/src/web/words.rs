@@ -10,6 +10,7 @@
 //! show the member's name bidi-isolated with its discriminator, wherever the
 //! language puts it.
 
+use leptos::prelude::Signal;
 use vroom_e2e::{DecodeError, LinkError, NameError, RejectReason};
 use vroom_site::catalogue::{Arg, Lang, Part};
 
@@ -17,14 +18,21 @@ use super::api::ApiError;
 use super::lang;
 use super::room::{Conn, Face, Failure, Notice, Refusal, SystemLine};
 
-/// A fixed text of a view, following the language: `t!` of a message id is a
-/// closure returning that catalogue message.
+/// A fixed text of a view, following the language: `t!` of a message id
+/// is [`text`] of it.
 macro_rules! t {
     ($id:literal) => {
-        move || $crate::web::words::tr($id)
+        $crate::web::words::text($id)
     };
 }
 pub(crate) use t;
+
+/// Catalogue message `id` as a signal that follows the language. One type
+/// for every fixed text, so the views share one rendering path instead of
+/// one per text (a closure per text costs about a kilobyte of wasm each).
+pub fn text(id: &'static str) -> Signal<String> {
+    Signal::derive(move || tr(id))
+}
 
 /// Message `id` in the page's language (English if that catalogue lacks
 /// it, the id itself if English does too: the tests rule both out).

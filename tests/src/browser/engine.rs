@@ -42,7 +42,7 @@ impl Screen {
     /// The phone's viewport in CSS pixels.
     pub const PHONE_VIEWPORT: (u32, u32) = (390, 844);
     /// Device pixels per CSS pixel on Chromium's and WebKit's phone.
-    const PHONE_SCALE: u32 = 2;
+    pub(super) const PHONE_SCALE: u32 = 2;
 }
 
 /// Firefox window styles that let a window be as narrow as a phone.

@@ -268,22 +268,41 @@ impl Browser {
     }
 
     /// Emulates the CSS media feature `name: value` (e.g.
-    /// `prefers-color-scheme: dark`) in Chromium, through the DevTools
-    /// protocol; `value` `""` ends the emulation.
+    /// `prefers-color-scheme: dark`) in Chromium; `value` `""` ends the
+    /// emulation.
     pub async fn emulate_media(&self, name: &str, value: &str) {
-        assert_eq!(
-            self.engine,
-            Engine::Chromium,
-            "only Chromium emulates media"
-        );
-        let command = Cdp(serde_json::json!({
-            "cmd": "Emulation.setEmulatedMedia",
-            "params": { "features": [{ "name": name, "value": value }] },
-        }));
+        self.cdp(
+            "Emulation.setEmulatedMedia",
+            serde_json::json!({ "features": [{ "name": name, "value": value }] }),
+        )
+        .await;
+    }
+
+    /// Runs a DevTools protocol command in Chromium (through chromedriver).
+    pub async fn cdp(&self, cmd: &str, params: Value) {
+        assert_eq!(self.engine, Engine::Chromium, "only Chromium speaks CDP");
+        let command = Cdp(serde_json::json!({ "cmd": cmd, "params": params }));
         self.client
             .issue_cmd(command)
             .await
-            .expect("Emulation.setEmulatedMedia");
+            .unwrap_or_else(|e| panic!("{cmd}: {e}"));
+    }
+
+    /// Gives the page a viewport of `viewport` CSS pixels: the window for
+    /// Firefox and WebKit, the emulated device for Chromium's phone.
+    pub async fn set_viewport(&self, viewport: (u32, u32)) {
+        if self.engine == Engine::Chromium && self.screen == Screen::Phone {
+            self.cdp(
+                "Emulation.setDeviceMetricsOverride",
+                serde_json::json!({
+                    "width": viewport.0, "height": viewport.1,
+                    "deviceScaleFactor": Screen::PHONE_SCALE, "mobile": true,
+                }),
+            )
+            .await;
+        } else {
+            self.fit_viewport(viewport).await;
+        }
     }
 
     /// Sends a chat message with Enter.
