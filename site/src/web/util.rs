@@ -53,12 +53,23 @@ pub fn on_visibility_change(f: impl Fn() + 'static) {
     closure.forget();
 }
 
-/// Focuses the element with id `id` once the current render has reached
-/// the page.
+/// Focuses the element with id `id` once the current render has put it
+/// in the page (tries for about a second).
 pub fn focus_soon(id: &str) {
     let id = id.to_owned();
-    let closure = Closure::once_into_js(move || focus(&id));
-    let _ = window().set_timeout_with_callback(closure.unchecked_ref());
+    wasm_bindgen_futures::spawn_local(async move {
+        for _ in 0..20 {
+            sleep(0).await;
+            focus(&id);
+            let focused = document()
+                .active_element()
+                .is_some_and(|active| active.id() == id);
+            if focused {
+                return;
+            }
+            sleep(50).await;
+        }
+    });
 }
 
 thread_local! {
