@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use fantoccini::actions::{InputSource as _, KeyAction, KeyActions};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::Value;
@@ -220,14 +221,34 @@ impl Browser {
             .to_owned()
     }
 
-    /// Types `keys` (WebDriver key codes such as [`TAB`](super::TAB)
-    /// allowed) into whatever has the keyboard focus, as a keyboard would.
+    /// Presses `keys` on the keyboard (WebDriver key codes such as
+    /// [`TAB`](super::TAB) allowed; [`SHIFT`](super::SHIFT) goes down and
+    /// comes up again at its next mention or at the end), wherever the page
+    /// has the focus: WebDriver actions, as a keyboard, not typing into a
+    /// chosen element.
     pub async fn press(&self, keys: &str) {
+        let shift = '\u{e008}';
+        let mut actions = KeyActions::new("keyboard".into());
+        let mut shifted = false;
+        for key in keys.chars() {
+            if key == shift {
+                actions = actions.then(if shifted {
+                    KeyAction::Up { value: shift }
+                } else {
+                    KeyAction::Down { value: shift }
+                });
+                shifted = !shifted;
+            } else {
+                actions = actions
+                    .then(KeyAction::Down { value: key })
+                    .then(KeyAction::Up { value: key });
+            }
+        }
+        if shifted {
+            actions = actions.then(KeyAction::Up { value: shift });
+        }
         self.client
-            .active_element()
-            .await
-            .expect("a focused element")
-            .send_keys(keys)
+            .perform_actions(actions)
             .await
             .unwrap_or_else(|e| panic!("{}: keys {keys:?}: {e}", self.engine));
     }
