@@ -162,8 +162,8 @@ async fn axe_finds_no_serious_violation_on_any_screen(t: Ctx) {
 
 /// Create → chat → end with the keyboard alone: Tab to Create, Enter; the
 /// focus is in the composer when the room opens; the invitation's name
-/// field has the focus and Enter joins; Tab to End room, Enter, the focus
-/// is on Cancel, Shift+Tab to confirm, Enter; the ended screen's heading
+/// field has the focus and Enter joins; Shift+Tab to End room, Enter, the
+/// focus is on Cancel, Escape cancels, again, Shift+Tab to confirm, Enter; the ended screen's heading
 /// has the focus on both sides, and Tab + Enter goes back to the start page
 /// with the focus on its heading. Nothing is clicked.
 async fn create_chat_and_end_by_keyboard_alone(t: Ctx) {
@@ -197,9 +197,10 @@ async fn create_chat_and_end_by_keyboard_alone(t: Ctx) {
     a.tab_to(&shift_tab, "end-room", 20).await;
     a.press(ENTER).await;
     a.wait_focus("confirm-no").await;
-    // Cancel gives the focus back to End room.
-    a.press(ENTER).await;
+    // Escape cancels and gives the focus back to End room.
+    a.press(ESCAPE).await;
     a.wait_focus("end-room").await;
+    assert!(!a.exists("#confirm-yes").await);
     a.press(ENTER).await;
     a.wait_focus("confirm-no").await;
     a.press(&shift_tab).await;

@@ -255,7 +255,9 @@ pub fn RoomView() -> impl IntoView {
     let live = move || {
         view! {
             <div class="room">
-                <header class="room-head">
+                // While the phone's panel covers them, the header and the
+                // conversation are out of reach of Tab and screen readers.
+                <header class="room-head" inert=move || panel_open.get()>
                     <a class="home" href="/" aria-label=t!("home-label")>"◐ Vroom"</a>
                     <h1 class="room-title" id="room-title" tabindex="-1"><bdi>{move || ui.room_name.get().unwrap_or_else(|| words::tr("quick-room"))}</bdi></h1>
                     <p class="conn" id="conn" role="status" data-state=move || format!("{:?}", ui.conn.get()).to_lowercase()>
@@ -273,7 +275,11 @@ pub fn RoomView() -> impl IntoView {
                         {move || if confirming.get() {
                             let creator = ui.creator.get();
                             view! {
-                                <div class="confirm" role="alertdialog" aria-labelledby="confirm-q">
+                                <div class="confirm" role="alertdialog" aria-labelledby="confirm-q"
+                                    on:keydown=move |ev| if ev.key() == "Escape" {
+                                        confirming.set(false);
+                                        util::focus_soon(if creator { "end-room" } else { "leave-room" });
+                                    }>
                                     <span id="confirm-q">{move || if creator { words::tr("end-question") } else { words::tr("leave-question") }}</span>
                                     <button id="confirm-yes" class="danger" on:click=move |_| {
                                         confirming.set(false);
@@ -297,7 +303,7 @@ pub fn RoomView() -> impl IntoView {
                     </div>
                 </header>
                 <div class="room-body">
-                    <section class="chat" aria-label=t!("conversation")>
+                    <section class="chat" aria-label=t!("conversation") inert=move || panel_open.get()>
                         <div class="log" id="log" role="log" aria-live="polite" aria-relevant="additions" tabindex="0"
                             node_ref=log_ref on:scroll=on_scroll>
                             <For each=move || ui.lines.get() key=|line| line.id let:line>
