@@ -42,7 +42,8 @@ fn main() -> ExitCode {
 }
 
 /// A browser preferring German opens the landing page in German with
-/// `lang="de"`; a room opened there talks German; the switch turns the
+/// `lang="de"` (Chromium and Firefox; WebKit's driver gives no way to set
+/// its language, so there the switch picks German); a room opened there talks German; the switch turns the
 /// open room to French in place (the room stays connected, earlier lines
 /// change language too); the choice survives a reload; another browser of
 /// the same engine with the default English stays English throughout.
@@ -53,6 +54,15 @@ async fn the_browser_language_is_spoken_and_the_switch_changes_it_in_place(t: Ct
         Browser::open(t.engine)
     );
     de.goto(&app.url("/")).await;
+    // WebKitGTK's MiniBrowser under WebKitWebDriver keeps English whatever
+    // the locale variables say: there the switch chooses German first.
+    if t.engine == Engine::WebKit {
+        de.wait("#language")
+            .await
+            .select_by_value("de")
+            .await
+            .expect("select");
+    }
     de.wait_text("#quick-create", "Schnellen Raum erstellen")
         .await;
     assert_eq!(de.js("return document.documentElement.lang").await, "de");

@@ -93,7 +93,8 @@ impl Engine {
     /// an empty directory the session may use (Firefox's phone gets its
     /// window styles written there); `language` the browser's preferred
     /// language (`navigator.languages`) when not its default, English
-    /// (WebKit's comes from its driver's environment, see `Driver::start`).
+    /// (Chromium and Firefox: WebKitGTK's MiniBrowser under its driver
+    /// stays English even with the locale variables set).
     pub(super) fn capabilities(
         self,
         screen: Screen,
@@ -228,10 +229,9 @@ pub(super) struct Driver {
 }
 
 impl Driver {
-    /// Starts `engine`'s WebDriver server for a session on `screen` (with
-    /// `language` preferred, for WebKit), on a free port, and waits until it
-    /// listens.
-    pub async fn start(engine: Engine, screen: Screen, language: Option<&str>) -> Self {
+    /// Starts `engine`'s WebDriver server for a session on `screen`, on a
+    /// free port, and waits until it listens.
+    pub async fn start(engine: Engine, screen: Screen) -> Self {
         let (program, install) = engine.driver_program();
         let port = free_port();
         let mut command = Command::new(program);
@@ -253,11 +253,6 @@ impl Driver {
                 // WebKitGTK zooms pages by GTK's DPI scale.
                 let scale = engine.window_scale(screen);
                 command.env("GDK_DPI_SCALE", scale.to_string());
-                // WebKitGTK's `navigator.languages` come from the locale
-                // variables, read by the MiniBrowser its driver starts.
-                if let Some(language) = language {
-                    command.env("LANGUAGE", language.replace('-', "_"));
-                }
             }
         }
         let server = Group::spawn(&mut command, &format!("{program} ({install})"));

@@ -49,13 +49,14 @@ impl Browser {
     }
 
     /// Starts `engine`'s driver and a fresh desktop session whose browser
-    /// prefers `language` (a BCP 47 tag such as `de-DE`).
+    /// prefers `language` (a BCP 47 tag such as `de-DE`; Chromium and
+    /// Firefox only, WebKit stays English).
     pub async fn open_in_language(engine: Engine, language: &str) -> Self {
         Self::start(engine, Screen::Desktop, Some(language)).await
     }
 
     async fn start(engine: Engine, screen: Screen, language: Option<&str>) -> Self {
-        let driver = Driver::start(engine, screen, language).await;
+        let driver = Driver::start(engine, screen).await;
         let profile = TempDir::new(&format!("vroom-{engine}"));
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(engine.capabilities(screen, profile.path(), language))
