@@ -121,9 +121,14 @@ pub fn track_visual_viewport() {
                 .document_element()
                 .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()),
         ) {
-            let _ = root
-                .style()
-                .set_property("--viewport-height", &format!("{}px", viewport.height()));
+            // WebKitGTK reports 0 before its first layout: leave the CSS
+            // fallback (`100dvh`) until there is a real height.
+            let height = viewport.height();
+            if height >= 1.0 {
+                let _ = root
+                    .style()
+                    .set_property("--viewport-height", &format!("{height}px"));
+            }
         }
     };
     update();
