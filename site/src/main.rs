@@ -13,6 +13,7 @@ fn main() {
     }
     // Before anything renders: the invite secret leaves the address bar.
     web::room::take_link_from_address_bar();
+    web::util::track_visual_viewport();
     leptos::mount::mount_to_body(web::app::App);
 }
 

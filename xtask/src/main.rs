@@ -171,6 +171,7 @@ fn test(clippy: bool) -> Result<()> {
     step("Checking formatting");
     run(cmd::cargo(&["fmt", "--all", "--check"]))?;
     tools::ensure_browsers()?;
+    let axe = tools::ensure_axe_core()?;
     tools::build_all()?;
     step("Finding Redis");
     let redis = Redis::find_or_start()?;
@@ -182,7 +183,8 @@ fn test(clippy: bool) -> Result<()> {
         .env(
             "VROOM_RELAY_BIN",
             target_dir().join("release/edge-ws-bridge"),
-        ))?;
+        )
+        .env("VROOM_AXE_JS", axe))?;
 
     step("Running the protocol crate's tests in headless Chromium (wasm32-unknown-unknown)");
     run(cmd::cargo(&[

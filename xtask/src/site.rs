@@ -24,16 +24,19 @@ pub const TRUNK_VERSION: &str = "0.21.14";
 /// npm `binaryen` version providing `wasm-opt` (matches `Trunk.toml`).
 pub const BINARYEN_VERSION: &str = "132.0.0";
 
-/// Where npm's binaryen is installed: `$XDG_CACHE_HOME` or `~/.cache`, under
-/// `vroom-tools/binaryen-<version>`.
-pub fn binaryen_dir() -> PathBuf {
+/// Where tools from npm are installed: `$XDG_CACHE_HOME` or `~/.cache`,
+/// under `vroom-tools/`.
+pub fn tools_dir() -> PathBuf {
     let cache = std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
         .unwrap_or_else(|| target_dir().join("tools"));
-    cache
-        .join("vroom-tools")
-        .join(format!("binaryen-{BINARYEN_VERSION}"))
+    cache.join("vroom-tools")
+}
+
+/// Where npm's binaryen is installed: [`tools_dir`]`/binaryen-<version>`.
+pub fn binaryen_dir() -> PathBuf {
+    tools_dir().join(format!("binaryen-{BINARYEN_VERSION}"))
 }
 
 /// The folder holding `wasm-opt` (a node script from npm's binaryen).

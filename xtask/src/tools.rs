@@ -120,6 +120,37 @@ pub fn ensure_browsers() -> Result<()> {
     Ok(())
 }
 
+/// axe-core version the accessibility tests inject into pages (npm).
+pub const AXE_CORE_VERSION: &str = "4.14.1";
+
+/// `axe.min.js` of npm `axe-core` at [`AXE_CORE_VERSION`], installed into
+/// the tools cache (beside npm's binaryen) when missing. The browser tests
+/// read it from the path `cargo xtask test` passes as `VROOM_AXE_JS`; no
+/// test goes to the network.
+pub fn ensure_axe_core() -> Result<std::path::PathBuf> {
+    let dir = crate::site::tools_dir().join(format!("axe-core-{AXE_CORE_VERSION}"));
+    let package = dir.join("node_modules").join("axe-core");
+    let script = package.join("axe.min.js");
+    let installed = std::fs::read_to_string(package.join("package.json")).unwrap_or_default();
+    if script.exists() && installed.contains(&format!("\"version\": \"{AXE_CORE_VERSION}\"")) {
+        return Ok(script);
+    }
+    step(&format!(
+        "Installing npm axe-core@{AXE_CORE_VERSION} into {}",
+        dir.display()
+    ));
+    std::fs::create_dir_all(&dir)?;
+    run(Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--prefix"])
+        .arg(&dir)
+        .arg(format!("axe-core@{AXE_CORE_VERSION}")))
+    .context("npm (Node.js) is needed to install axe-core")?;
+    if !script.exists() {
+        bail!("npm installed axe-core without {}", script.display());
+    }
+    Ok(script)
+}
+
 fn is_root() -> bool {
     output(Command::new("id").arg("-u")).is_some_and(|uid| uid.trim() == "0")
 }

@@ -7,6 +7,7 @@ use leptos_router::path;
 
 use super::landing::Landing;
 use super::view::RoomView;
+use super::words::t;
 
 /// The root component.
 #[component]
@@ -26,8 +27,8 @@ pub fn App() -> impl IntoView {
 fn NotFound() -> impl IntoView {
     view! {
         <main class="page narrow" id="main">
-            <h1>"Page not found"</h1>
-            <p>"There is nothing at this address. " <a href="/">"Go to the start page"</a> "."</p>
+            <h1>{t!("not-found-heading")}</h1>
+            <p>{t!("not-found-text")}" "<a href="/">{t!("go-start")}</a></p>
         </main>
     }
 }

@@ -5,23 +5,17 @@ use leptos_router::hooks::use_navigate;
 use vroom_e2e::{RoomSecret, SystemRng};
 
 use super::derive::{self, DeriveError};
+use super::lang::LanguageSwitch;
 use super::names::random_name;
 use super::room::ROOM_PATH;
 use super::store::{self, Entry, Intent};
-use super::{util, words};
-
-/// Lifetime choices: label and seconds.
-const LIFETIMES: &[(&str, u32)] = &[
-    ("15 minutes", 15 * 60),
-    ("1 hour", 3600),
-    ("6 hours", 6 * 3600),
-    ("24 hours", 24 * 3600),
-];
+use super::util;
+use super::words::{self, Strength, t};
 
 /// A rough strength hint for a passphrase.
-fn strength(pass: &str) -> (&'static str, &'static str) {
+fn strength(pass: &str) -> Option<Strength> {
     if pass.is_empty() {
-        return ("", "");
+        return None;
     }
     let classes = [
         pass.chars().any(|c| c.is_ascii_lowercase()),
@@ -35,19 +29,13 @@ fn strength(pass: &str) -> (&'static str, &'static str) {
     let words = pass.split_whitespace().count();
     let len = pass.chars().count();
     let score = len + classes * 3 + words.saturating_sub(1) * 4;
-    if score < 16 {
-        (
-            "weak",
-            "Weak: anyone who guesses it can join. Use four or more random words.",
-        )
+    Some(if score < 16 {
+        Strength::Weak
     } else if score < 28 {
-        (
-            "fair",
-            "Fair: longer is safer, e.g. four or five random words.",
-        )
+        Strength::Fair
     } else {
-        ("strong", "Strong passphrase.")
-    }
+        Strength::Strong
+    })
 }
 
 /// Moves to the room page; the secret travels in `sessionStorage`, never in
@@ -71,7 +59,8 @@ type Nav = StoredValue<Box<dyn Fn(&str, leptos_router::NavigateOptions)>, LocalS
 /// The landing page.
 #[component]
 pub fn Landing() -> impl IntoView {
-    util::document().set_title("Vroom — private rooms that vanish");
+    Effect::new(|_| util::document().set_title(&words::tr("title-landing")));
+    util::focus_on_screen_change("landing-h");
     let display_name = RwSignal::new(String::new());
     let lifetime = RwSignal::new(3600u32);
     let named_name = RwSignal::new(String::new());
@@ -123,35 +112,29 @@ pub fn Landing() -> impl IntoView {
             (join_name.get_untracked(), join_pass.get_untracked())
         };
         if room.trim().is_empty() || pass.is_empty() {
-            error.set(Some("Enter both the room name and the passphrase.".into()));
+            error.set(Some(words::tr("named-missing")));
             return;
         }
         let name = name_or_random();
         let life = lifetime.get_untracked();
-        busy.set(Some(
-            "Deriving the room key from the name and passphrase… This takes a few seconds \
-             on purpose, to make guessing passphrases slow."
-                .into(),
-        ));
+        busy.set(Some(words::tr("deriving")));
         wasm_bindgen_futures::spawn_local(async move {
             let result = derive::named_room_secret(&room, &pass).await;
             busy.set(None);
             match result {
                 Ok(secret) => {
-                    let intent = if create { Intent::CreateOrJoin } else { Intent::Join };
+                    let intent = if create {
+                        Intent::CreateOrJoin
+                    } else {
+                        Intent::Join
+                    };
                     go_to_room(nav, &secret, intent, name, |e| {
                         e.lifetime = Some(life);
                         e.room_name = Some(room.trim().to_owned());
                     });
                 }
-                Err(DeriveError::Input) => error.set(Some(
-                    "That room name or passphrase cannot be used (too long, or with control characters)."
-                        .into(),
-                )),
-                Err(DeriveError::Worker) => error.set(Some(
-                    "Your browser could not run the key derivation. Reload the page and try again."
-                        .into(),
-                )),
+                Err(DeriveError::Input) => error.set(Some(words::tr("derive-input"))),
+                Err(DeriveError::Worker) => error.set(Some(words::tr("derive-worker"))),
             }
         });
     };
@@ -168,18 +151,22 @@ pub fn Landing() -> impl IntoView {
     };
 
     let hint = move || strength(&named_pass.get());
+    let hint_class = move || match hint() {
+        None => "hint",
+        Some(Strength::Weak) => "hint weak",
+        Some(Strength::Fair) => "hint fair",
+        Some(Strength::Strong) => "hint strong",
+    };
     view! {
         <main class="page" id="main">
             <header class="hero">
-                <h1><span class="logo" aria-hidden="true">"◐"</span>" Vroom"</h1>
-                <p class="lead">
-                    "Private chat rooms that vanish. No account, no phone number, no e-mail. "
-                    "Messages are end-to-end encrypted in your browser; when the room ends, nothing of it is left on any server."
-                </p>
+                <LanguageSwitch />
+                <h1 id="landing-h" tabindex="-1"><span class="logo" aria-hidden="true">"◐"</span>" Vroom"</h1>
+                <p class="lead">{t!("landing-lead")}</p>
                 <ol class="steps">
-                    <li><strong>"Create"</strong>" a room with one click."</li>
-                    <li><strong>"Share"</strong>" the invite link (or a room name and passphrase)."</li>
-                    <li><strong>"Talk"</strong>", then end the room."</li>
+                    <li><strong>{t!("step-create")}</strong>{t!("step-create-rest")}</li>
+                    <li><strong>{t!("step-share")}</strong>{t!("step-share-rest")}</li>
+                    <li><strong>{t!("step-talk")}</strong>{t!("step-talk-rest")}</li>
                 </ol>
             </header>
 
@@ -192,57 +179,55 @@ pub fn Landing() -> impl IntoView {
 
             <div class="grid">
                 <section class="card" aria-labelledby="create-h">
-                    <h2 id="create-h">"Create a room"</h2>
+                    <h2 id="create-h">{t!("create-heading")}</h2>
                     <div class="field">
-                        <label for="display-name">"Your display name " <span class="opt">"(optional)"</span></label>
+                        <label for="display-name">{t!("display-name-label")}" "<span class="opt">{t!("optional")}</span></label>
                         <input id="display-name" type="text" maxlength="64" autocomplete="off"
-                            placeholder="e.g. Sam — a random one otherwise"
+                            placeholder=t!("display-name-placeholder")
                             prop:value=move || display_name.get()
                             on:input=move |ev| display_name.set(event_target_value(&ev)) />
-                        <p class="help">"Only the people in the room see it: it travels inside the encryption."</p>
+                        <p class="help">{t!("display-name-help")}</p>
                     </div>
                     <div class="field">
-                        <label for="lifetime">"The room ends at the latest after"</label>
+                        <label for="lifetime">{t!("lifetime-label")}</label>
                         <select id="lifetime" on:change=move |ev| {
                             if let Ok(v) = event_target_value(&ev).parse() { lifetime.set(v) }
                         }>
-                            {LIFETIMES.iter().map(|(label, secs)| view! {
-                                <option value=secs.to_string() selected=*secs == 3600>{*label}</option>
+                            {move || words::lifetimes().into_iter().map(|(label, secs)| view! {
+                                <option value=secs.to_string() selected=secs == lifetime.get_untracked()>{label}</option>
                             }).collect_view()}
                         </select>
                     </div>
                     <button id="quick-create" class="primary" on:click=quick disabled=move || busy.get().is_some()>
-                        "Create a quick room"
+                        {t!("quick-create")}
                     </button>
-                    <p class="help">"A random secret is drawn in your browser and put in the invite link."</p>
+                    <p class="help">{t!("quick-create-help")}</p>
 
-                    <h3>"Or a named room"</h3>
-                    <p class="help">
-                        "Choose a room name and a passphrase and tell them to the others. The same name with another passphrase is another room."
-                    </p>
+                    <h3>{t!("named-heading")}</h3>
+                    <p class="help">{t!("named-help")}</p>
                     <div class="field">
-                        <label for="named-name">"Room name"</label>
+                        <label for="named-name">{t!("room-name-label")}</label>
                         <input id="named-name" type="text" maxlength="256" autocomplete="off"
                             prop:value=move || named_name.get()
                             on:input=move |ev| named_name.set(event_target_value(&ev)) />
                     </div>
                     <div class="field">
-                        <label for="named-pass">"Passphrase"</label>
+                        <label for="named-pass">{t!("passphrase-label")}</label>
                         <input id="named-pass" type="password" maxlength="1024" autocomplete="new-password"
                             aria-describedby="pass-hint"
                             prop:value=move || named_pass.get()
                             on:input=move |ev| named_pass.set(event_target_value(&ev)) />
-                        <p id="pass-hint" class=move || format!("hint {}", hint().0) aria-live="polite">{move || hint().1}</p>
+                        <p id="pass-hint" class=hint_class aria-live="polite">{move || hint().map(words::strength)}</p>
                     </div>
                     <button id="named-create" on:click=move |_| named(true) disabled=move || busy.get().is_some()>
-                        "Create or open the named room"
+                        {t!("named-create")}
                     </button>
                 </section>
 
                 <section class="card" aria-labelledby="join-h">
-                    <h2 id="join-h">"Join a room"</h2>
+                    <h2 id="join-h">{t!("join-heading")}</h2>
                     <div class="field">
-                        <label for="join-link">"Paste the invite link"</label>
+                        <label for="join-link">{t!("join-link-label")}</label>
                         <input id="join-link" type="text" autocomplete="off" spellcheck="false"
                             placeholder="https://…/r/…#…"
                             prop:value=move || join_link.get()
@@ -250,41 +235,41 @@ pub fn Landing() -> impl IntoView {
                             on:keydown=move |ev| if ev.key() == "Enter" { by_link(()) } />
                     </div>
                     <button id="join-link-go" class="primary" on:click=move |_| by_link(()) disabled=move || busy.get().is_some()>
-                        "Join with the link"
+                        {t!("join-link-go")}
                     </button>
-                    <h3>"Or with a room name and passphrase"</h3>
+                    <h3>{t!("join-named-heading")}</h3>
                     <div class="field">
-                        <label for="join-name">"Room name"</label>
+                        <label for="join-name">{t!("room-name-label")}</label>
                         <input id="join-name" type="text" maxlength="256" autocomplete="off"
                             prop:value=move || join_name.get()
                             on:input=move |ev| join_name.set(event_target_value(&ev)) />
                     </div>
                     <div class="field">
-                        <label for="join-pass">"Passphrase"</label>
+                        <label for="join-pass">{t!("passphrase-label")}</label>
                         <input id="join-pass" type="password" maxlength="1024" autocomplete="off"
                             prop:value=move || join_pass.get()
                             on:input=move |ev| join_pass.set(event_target_value(&ev)) />
                     </div>
                     <button id="join-named-go" on:click=move |_| named(false) disabled=move || busy.get().is_some()>
-                        "Join the named room"
+                        {t!("join-named-go")}
                     </button>
-                    <p class="help">"Your display name from the left is used here too."</p>
+                    <p class="help">{t!("join-named-help")}</p>
                 </section>
             </div>
 
             <section class="card about" aria-labelledby="about-h">
-                <h2 id="about-h">"What the server can and cannot see"</h2>
+                <h2 id="about-h">{t!("server-heading")}</h2>
                 <ul>
-                    <li>"It sees: a random room id, a proof that you know the room's key (stored only hashed), one-time connection tickets, and encrypted messages of fixed sizes."</li>
-                    <li>"It never sees: your messages, display names, the room secret, a room name or a passphrase. The key is in the part of the link after #, which browsers never send."</li>
-                    <li>"Nothing is stored: messages are relayed, never saved, and every trace of the room is deleted when it ends."</li>
+                    <li>{t!("server-sees")}</li>
+                    <li>{t!("server-never-sees")}</li>
+                    <li>{t!("server-stores-nothing")}</li>
                 </ul>
-                <h2>"Honest limits"</h2>
+                <h2>{t!("limits-heading")}</h2>
                 <ul>
-                    <li>"You trust the code this site sends to your browser."</li>
-                    <li>"Anyone with the link (or the name and passphrase) can join while the room is live: treat it like a password. Compare safety codes to be sure who is who."</li>
-                    <li>"People in the room can copy or screenshot what they see."</li>
-                    <li>{words::HISTORY_NOTE}</li>
+                    <li>{t!("limit-code")}</li>
+                    <li>{t!("limit-link")}</li>
+                    <li>{t!("limit-copies")}</li>
+                    <li>{t!("history-note")}</li>
                 </ul>
             </section>
         </main>

@@ -5,6 +5,7 @@ pub mod api;
 pub mod app;
 pub mod derive;
 pub mod landing;
+pub mod lang;
 pub mod names;
 pub mod room;
 pub mod store;

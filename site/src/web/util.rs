@@ -32,16 +32,6 @@ pub fn clock() -> String {
     format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
 }
 
-/// `h:mm:ss` or `m:ss` for a number of seconds.
-pub fn duration(secs: u64) -> String {
-    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
-    if h > 0 {
-        format!("{h} h {m:02} min")
-    } else {
-        format!("{m}:{s:02}")
-    }
-}
-
 /// `location.origin`, e.g. `http://127.0.0.1:3000`.
 pub fn origin() -> String {
     window().location().origin().unwrap_or_default()
@@ -63,7 +53,50 @@ pub fn on_visibility_change(f: impl Fn() + 'static) {
     closure.forget();
 }
 
-/// `Some(value)` of an element found by id, if it is an input or textarea.
+/// Focuses the element with id `id` once the current render has put it
+/// in the page (tries for about a second).
+pub fn focus_soon(id: &str) {
+    let id = id.to_owned();
+    wasm_bindgen_futures::spawn_local(async move {
+        for _ in 0..20 {
+            sleep(0).await;
+            focus(&id);
+            let focused = document()
+                .active_element()
+                .is_some_and(|active| active.id() == id);
+            if focused {
+                return;
+            }
+            sleep(50).await;
+        }
+    });
+}
+
+thread_local! {
+    /// Whether a screen has been shown since the page loaded.
+    static SHOWN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A new screen is shown: focus goes to `id` in it, except on the page's
+/// first screen, where the browser starts at the top as on any page load
+/// (an invitation's name field is taken as the first screen's focus too).
+pub fn focus_on_screen_change(id: &str) {
+    let first = !SHOWN.with(|shown| shown.replace(true));
+    if !first || id == "invite-name" {
+        focus_soon(id);
+    }
+}
+
+/// Whether the main pointer is a finger (a phone or tablet).
+pub fn touch_screen() -> bool {
+    window()
+        .match_media("(pointer: coarse)")
+        .ok()
+        .flatten()
+        .is_some_and(|query| query.matches())
+}
+
+/// Focuses the element with id `id`, if there is one.
 pub fn focus(id: &str) {
     if let Some(el) = document()
         .get_element_by_id(id)
@@ -71,4 +104,35 @@ pub fn focus(id: &str) {
     {
         let _ = el.focus();
     }
+}
+
+/// Keeps the CSS variable `--viewport-height` at the height of the part of
+/// the page the person sees, which shrinks when an on-screen keyboard opens
+/// (browsers that do not resize the layout for it): the room fits there,
+/// so the composer stays above the keyboard.
+pub fn track_visual_viewport() {
+    let Some(viewport) = window().visual_viewport() else {
+        return;
+    };
+    let update = move || {
+        if let (Some(viewport), Some(root)) = (
+            window().visual_viewport(),
+            document()
+                .document_element()
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()),
+        ) {
+            // WebKitGTK reports 0 before its first layout: leave the CSS
+            // fallback (`100dvh`) until there is a real height.
+            let height = viewport.height();
+            if height >= 1.0 {
+                let _ = root
+                    .style()
+                    .set_property("--viewport-height", &format!("{height}px"));
+            }
+        }
+    };
+    update();
+    let closure = Closure::<dyn Fn()>::new(update);
+    let _ = viewport.add_event_listener_with_callback("resize", closure.as_ref().unchecked_ref());
+    closure.forget();
 }

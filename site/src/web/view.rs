@@ -1,6 +1,9 @@
 //! The room page view: the invite screen, the conversation, the people and
 //! their faces, and the ended, left and failed screens. All words come from
-//! `words.rs`; every piece of user text is bidi-isolated.
+//! `words.rs`; every piece of user text is bidi-isolated. Each screen change
+//! moves the keyboard focus to the new screen; at phone width the
+//! conversation fills the screen and people, safety codes and the invite
+//! open as a panel over it (`style.css`).
 
 use std::collections::BTreeSet;
 
@@ -9,9 +12,10 @@ use vroom_e2e::message::MAX_TEXT_LEN;
 use vroom_site::text::{Segment, control_mark, segments};
 use wasm_bindgen::JsCast as _;
 
+use super::lang::LanguageSwitch;
 use super::room::{self, Face, LineKind, Phase};
 use super::util;
-use super::words::{self, Piece};
+use super::words::{self, Piece, t};
 
 /// An SVG QR code of `text`, rendered locally.
 fn qr_svg(text: &str) -> String {
@@ -31,7 +35,8 @@ fn qr_svg(text: &str) -> String {
 /// name another present member also shows.
 #[component]
 fn FaceTag(face: Face, #[prop(into)] same_name: Signal<bool>) -> impl IntoView {
-    let title = words::discriminator_title(face.colour);
+    let colour = face.colour;
+    let title = move || words::discriminator_title(colour);
     view! {
         <span class="face" data-member=face.member>
             <bdi class="name">{face.name}</bdi>
@@ -40,7 +45,7 @@ fn FaceTag(face: Face, #[prop(into)] same_name: Signal<bool>) -> impl IntoView {
                 <span class="dot" aria-hidden="true">"●"</span>
                 {face.group}
             </span>
-            {move || same_name.get().then(|| view! { <span class="same-name">{words::SAME_NAME}</span> })}
+            {move || same_name.get().then(|| view! { <span class="same-name">{t!("same-name")}</span> })}
         </span>
     }
 }
@@ -117,14 +122,36 @@ pub fn RoomView() -> impl IntoView {
 
     // Tab title with the unread count: never a name (titles go to history).
     Effect::new(move |_| {
-        let unread = ui.unread.get();
-        let title = match ui.phase.get() {
-            Phase::Ended => "Room ended — Vroom".to_owned(),
-            Phase::Invite { .. } => "Invitation — Vroom".to_owned(),
-            _ if unread > 0 => format!("({unread}) Vroom room"),
-            _ => "Vroom room".to_owned(),
-        };
+        let phase = ui.phase.get();
+        let title = words::title(
+            phase == Phase::Ended,
+            matches!(phase, Phase::Invite { .. }),
+            ui.unread.get(),
+        );
         util::document().set_title(&title);
+    });
+
+    // Every screen change moves the focus into the new screen: the composer
+    // in the room (its heading on a touch screen, where focusing the
+    // composer would open the keyboard over the conversation), the name
+    // field of an invitation, else the screen's heading.
+    Effect::new(move |previous: Option<std::mem::Discriminant<Phase>>| {
+        let phase = ui.phase.get();
+        let kind = std::mem::discriminant(&phase);
+        if previous != Some(kind) {
+            let target = match phase {
+                Phase::Live if util::touch_screen() => "room-title",
+                Phase::Live => "composer",
+                Phase::Invite { .. } => "invite-name",
+                Phase::Joining => "opening",
+                Phase::Ended => "ended-h",
+                Phase::Left => "left-h",
+                Phase::Reopened => "reopened-h",
+                Phase::Failed(_) => "failed-h",
+            };
+            util::focus_on_screen_change(target);
+        }
+        kind
     });
 
     // Names that more than one present member shows.
@@ -157,7 +184,7 @@ pub fn RoomView() -> impl IntoView {
     }
     let time_left = move || {
         let end = ui.expires_at.get();
-        (end > 0).then(|| util::duration(end.saturating_sub(now.get())))
+        (end > 0).then(|| end.saturating_sub(now.get()))
     };
 
     // Composer.
@@ -172,6 +199,19 @@ pub fn RoomView() -> impl IntoView {
         }
     };
     let over = move || draft.with(|d| d.len() > MAX_TEXT_LEN);
+
+    // At phone width, people, safety codes and the invite are a panel over
+    // the conversation: open it, close it (button or Escape), and the focus
+    // goes in and comes back.
+    let panel_open = RwSignal::new(false);
+    let open_panel = move || {
+        panel_open.set(true);
+        util::focus_soon("panel-close");
+    };
+    let close_panel = move || {
+        panel_open.set(false);
+        util::focus_soon("panel-toggle");
+    };
 
     // Auto-scroll only while the reader is at the bottom.
     let log_ref = NodeRef::<leptos::html::Div>::new();
@@ -215,21 +255,32 @@ pub fn RoomView() -> impl IntoView {
     let live = move || {
         view! {
             <div class="room">
-                <header class="room-head">
-                    <a class="home" href="/" aria-label="Vroom start page">"◐ Vroom"</a>
-                    <h1 class="room-title"><bdi>{move || ui.room_name.get().unwrap_or_else(|| "Quick room".into())}</bdi></h1>
+                // While the phone's panel covers them, the header and the
+                // conversation are out of reach of Tab and screen readers.
+                <header class="room-head" inert=move || panel_open.get()>
+                    <a class="home" href="/" aria-label=t!("home-label")>"◐ Vroom"</a>
+                    <h1 class="room-title" id="room-title" tabindex="-1"><bdi>{move || ui.room_name.get().unwrap_or_else(|| words::tr("quick-room"))}</bdi></h1>
                     <p class="conn" id="conn" role="status" data-state=move || format!("{:?}", ui.conn.get()).to_lowercase()>
                         {move || words::conn(ui.conn.get())}
                     </p>
                     <p class="time-left" id="time-left">
-                        {move || time_left().map(|t| format!("Ends in {t}"))}
+                        {move || time_left().map(words::ends_in)}
                     </p>
+                    <button id="panel-toggle" type="button" class="panel-toggle" aria-controls="side"
+                        aria-expanded=move || panel_open.get().to_string()
+                        on:click=move |_| open_panel()>
+                        {t!("panel-open")}
+                    </button>
                     <div class="room-actions">
                         {move || if confirming.get() {
                             let creator = ui.creator.get();
                             view! {
-                                <div class="confirm" role="alertdialog" aria-labelledby="confirm-q">
-                                    <span id="confirm-q">{if creator { "End the room for everyone?" } else { "Leave this room?" }}</span>
+                                <div class="confirm" role="alertdialog" aria-labelledby="confirm-q"
+                                    on:keydown=move |ev| if ev.key() == "Escape" {
+                                        confirming.set(false);
+                                        util::focus_soon(if creator { "end-room" } else { "leave-room" });
+                                    }>
+                                    <span id="confirm-q">{move || if creator { words::tr("end-question") } else { words::tr("leave-question") }}</span>
                                     <button id="confirm-yes" class="danger" on:click=move |_| {
                                         confirming.set(false);
                                         if creator {
@@ -237,19 +288,22 @@ pub fn RoomView() -> impl IntoView {
                                         } else {
                                             room::leave();
                                         }
-                                    }>{if creator { "End it now" } else { "Leave" }}</button>
-                                    <button id="confirm-no" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                                    }>{move || if creator { words::tr("end-now") } else { words::tr("leave") }}</button>
+                                    <button id="confirm-no" on:click=move |_| {
+                                        confirming.set(false);
+                                        util::focus_soon(if creator { "end-room" } else { "leave-room" });
+                                    }>{t!("cancel")}</button>
                                 </div>
                             }.into_any()
                         } else if ui.creator.get() {
-                            view! { <button id="end-room" class="danger" on:click=move |_| { confirming.set(true); util::focus("confirm-no"); }>"End room"</button> }.into_any()
+                            view! { <button id="end-room" class="danger" on:click=move |_| { confirming.set(true); util::focus_soon("confirm-no"); }>{t!("end-room")}</button> }.into_any()
                         } else {
-                            view! { <button id="leave-room" on:click=move |_| { confirming.set(true); util::focus("confirm-no"); }>"Leave"</button> }.into_any()
+                            view! { <button id="leave-room" on:click=move |_| { confirming.set(true); util::focus_soon("confirm-no"); }>{t!("leave")}</button> }.into_any()
                         }}
                     </div>
                 </header>
                 <div class="room-body">
-                    <section class="chat" aria-label="Conversation">
+                    <section class="chat" aria-label=t!("conversation") inert=move || panel_open.get()>
                         <div class="log" id="log" role="log" aria-live="polite" aria-relevant="additions" tabindex="0"
                             node_ref=log_ref on:scroll=on_scroll>
                             <For each=move || ui.lines.get() key=|line| line.id let:line>
@@ -262,7 +316,7 @@ pub fn RoomView() -> impl IntoView {
                                     }
                                     LineKind::System(system) => view! {
                                         <div class="line system">
-                                            <span class="text">{sentence(words::system_line(&system), same_name)}</span>
+                                            <span class="text">{move || sentence(words::system_line(&system), same_name)}</span>
                                             <time class="at">{line.time.clone()}</time>
                                         </div>
                                     }.into_any(),
@@ -271,9 +325,9 @@ pub fn RoomView() -> impl IntoView {
                         </div>
                         <div class="notice" role="alert">{move || ui.notice.get().map(|n| words::notice(&n))}</div>
                         <form class="composer" on:submit=move |ev| { ev.prevent_default(); send(); }>
-                            <label for="composer" class="visually-hidden">"Message"</label>
-                            <textarea id="composer" rows="2" dir="auto" placeholder="Write a message — Enter sends, Shift+Enter for a new line"
-                                aria-describedby="counter"
+                            <label for="composer" class="visually-hidden">{t!("message-label")}</label>
+                            <textarea id="composer" rows="2" dir="auto" placeholder=t!("composer-placeholder")
+                                aria-describedby="composer-hint counter"
                                 prop:value=move || draft.get()
                                 on:input=move |ev| draft.set(event_target_value(&ev))
                                 on:keydown=move |ev| {
@@ -283,12 +337,12 @@ pub fn RoomView() -> impl IntoView {
                                     }
                                 }></textarea>
                             <div class="composer-side">
-                                <button id="send" class="primary" type="submit" disabled=over>"Send"</button>
+                                <button id="send" class="primary" type="submit" disabled=over>{t!("send")}</button>
                                 <span id="counter" class=move || if over() { "counter over" } else { "counter" }>
                                     {move || {
                                         let used = draft.with(|d| d.len());
                                         if used > MAX_TEXT_LEN - 1000 {
-                                            format!("{used} / {MAX_TEXT_LEN} bytes")
+                                            words::counter(used, MAX_TEXT_LEN)
                                         } else {
                                             String::new()
                                         }
@@ -296,11 +350,16 @@ pub fn RoomView() -> impl IntoView {
                                 </span>
                             </div>
                         </form>
+                        <p class="help composer-hint" id="composer-hint">{t!("composer-hint")}</p>
                     </section>
-                    <aside class="side">
+                    <aside class="side" id="side" class:open=move || panel_open.get()
+                        on:keydown=move |ev| if ev.key() == "Escape" && panel_open.get_untracked() { close_panel() }>
+                        <div class="panel-head">
+                            <button id="panel-close" type="button" on:click=move |_| close_panel()>{t!("panel-close")}</button>
+                        </div>
                         <section class="card" aria-labelledby="members-h">
-                            <h2 id="members-h">"People here"</h2>
-                            <p class="help">"The coloured mark and number beside a name come from that person's keys: two people never share them by chance. To be sure who is who, compare the whole safety code in person or on a call."</p>
+                            <h2 id="members-h">{t!("people-heading")}</h2>
+                            <p class="help">{t!("people-help")}</p>
                             <ul class="members" id="members">
                                 <For each=move || ui.members.get() key=|m| (m.id, m.code.clone()) let:m>
                                     <li class:me=m.me data-member=m.id>
@@ -310,9 +369,9 @@ pub fn RoomView() -> impl IntoView {
                                                     let same = same_name(&face);
                                                     view! { <FaceTag face=face same_name=same /> }.into_any()
                                                 }
-                                                None => view! { <span class="joining">"Joining…"</span> }.into_any(),
+                                                None => view! { <span class="joining">{t!("joining")}</span> }.into_any(),
                                             }}
-                                            {m.me.then_some(" (you)")}
+                                            {m.me.then_some(t!("you"))}
                                         </span>
                                         <code class="code">{m.code.clone().unwrap_or_default()}</code>
                                     </li>
@@ -320,35 +379,36 @@ pub fn RoomView() -> impl IntoView {
                             </ul>
                         </section>
                         <section class="card invite" aria-labelledby="invite-h">
-                            <h2 id="invite-h">"Invite"</h2>
+                            <h2 id="invite-h">{t!("invite-heading")}</h2>
                             {move || match (ui.invite.get(), ui.room_name.get()) {
                                 (Some(link), _) => view! {
                                     <button id="show-invite" type="button" aria-controls="invite-panel"
                                         aria-expanded=move || invite_open.get().to_string()
                                         on:click=move |_| invite_open.update(|open| *open = !*open)>
-                                        {move || if invite_open.get() { "Hide the invite link" } else { "Show the invite link and QR code" }}
+                                        {move || if invite_open.get() { words::tr("invite-hide") } else { words::tr("invite-show") }}
                                     </button>
                                     <div id="invite-panel" hidden=move || !invite_open.get()>
-                                        <label for="invite-link">"Invite link"</label>
+                                        <label for="invite-link">{t!("invite-link-label")}</label>
                                         <div class="copy-row">
                                             <input id="invite-link" type="text" readonly prop:value=link.clone() />
-                                            <button id="copy-link" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
+                                            <button id="copy-link" on:click=copy>{move || if copied.get() { words::tr("copied") } else { words::tr("copy") }}</button>
                                         </div>
                                         {move || invite_open.get().then(|| {
                                             let svg = qr_svg(&link);
-                                            view! { <div class="qr" role="img" aria-label="QR code of the invite link" inner_html=svg></div> }
+                                            view! { <div class="qr" role="img" aria-label=t!("qr-label") inner_html=svg></div> }
                                         })}
-                                        <p class="warn">"Treat this link like a password: anyone who has it can join while the room is live."</p>
+                                        <p class="warn">{t!("invite-warn")}</p>
                                     </div>
-                                    <p class="help">{words::HISTORY_NOTE}</p>
+                                    <p class="help">{words::history_note}</p>
                                 }.into_any(),
                                 (None, Some(name)) => view! {
-                                    <p>"This is the named room " <strong><bdi>{name}</bdi></strong> "."</p>
-                                    <p class="warn">"Share the room name and the passphrase instead of a link — in person or over another channel. Anyone who knows both can join while the room is live."</p>
+                                    <p>{move || sentence(words::named_room_is(&name), same_name)}</p>
+                                    <p class="warn">{t!("named-room-warn")}</p>
                                 }.into_any(),
                                 (None, None) => ().into_any(),
                             }}
                         </section>
+                        <LanguageSwitch />
                     </aside>
                 </div>
             </div>
@@ -356,39 +416,43 @@ pub fn RoomView() -> impl IntoView {
     };
 
     view! {
-        <main class="page room-page" id="main">
+        <main class="page room-page" class:live=move || ui.phase.get() == Phase::Live id="main">
             {move || match ui.phase.get() {
                 Phase::Live => live().into_any(),
                 Phase::Invite { suggested_name } => view! { <InviteScreen suggested_name=suggested_name /> }.into_any(),
                 Phase::Joining => view! {
-                    <div class="centered" role="status"><p class="busy"><span class="spinner" aria-hidden="true"></span>"Opening the room…"</p></div>
+                    <div class="centered" role="status"><p class="busy" id="opening" tabindex="-1"><span class="spinner" aria-hidden="true"></span>{t!("opening")}</p></div>
                 }.into_any(),
                 Phase::Ended => view! {
                     <div class="centered ended" id="ended">
-                        <h1>"This room has ended."</h1>
-                        <p>"Nothing of it remains on the server."</p>
-                        <p><a href="/">"Start a new room"</a></p>
+                        <h1 id="ended-h" tabindex="-1">{t!("ended-heading")}</h1>
+                        <p>{t!("ended-text")}</p>
+                        <p><a href="/">{t!("start-new")}</a></p>
+                        <LanguageSwitch />
                     </div>
                 }.into_any(),
                 Phase::Left => view! {
                     <div class="centered" id="left">
-                        <h1>"You left the room."</h1>
-                        <p>"This tab no longer holds any of its keys."</p>
-                        <p><a href="/">"Back to the start page"</a></p>
+                        <h1 id="left-h" tabindex="-1">{t!("left-heading")}</h1>
+                        <p>{t!("left-text")}</p>
+                        <p><a href="/">{t!("back-start")}</a></p>
+                        <LanguageSwitch />
                     </div>
                 }.into_any(),
                 Phase::Reopened => view! {
                     <div class="centered" id="reopened">
-                        <h1>"This tab left its room when it was closed."</h1>
-                        <p>"A reopened tab does not join again, and it keeps nothing of the room. If the room is still live, open the invite link again."</p>
-                        <p><a href="/">"Go to the start page"</a></p>
+                        <h1 id="reopened-h" tabindex="-1">{t!("reopened-heading")}</h1>
+                        <p>{t!("reopened-text")}</p>
+                        <p><a href="/">{t!("go-start")}</a></p>
+                        <LanguageSwitch />
                     </div>
                 }.into_any(),
                 Phase::Failed(failure) => view! {
                     <div class="centered" id="failed" role="alert">
-                        <h1>"Cannot open this room"</h1>
-                        <p class="error">{words::failure(&failure)}</p>
-                        <p><a href="/">"Back to the start page"</a></p>
+                        <h1 id="failed-h" tabindex="-1">{t!("failed-heading")}</h1>
+                        <p class="error">{move || words::failure(&failure)}</p>
+                        <p><a href="/">{t!("back-start")}</a></p>
+                        <LanguageSwitch />
                     </div>
                 }.into_any(),
             }}
@@ -410,24 +474,25 @@ fn InviteScreen(suggested_name: String) -> impl IntoView {
     };
     view! {
         <div class="centered invite-screen" id="invite-screen">
-            <h1>"You are invited to a private Vroom room"</h1>
-            <p>"Someone shared a link to a quick room with you. Nothing has been sent yet: the server does not know you opened it."</p>
-            <p>"When you join, the people in the room see your display name and your safety code, and you see theirs. Vroom cannot tell you who or how many are in the room before you join."</p>
+            <LanguageSwitch />
+            <h1>{t!("invite-title")}</h1>
+            <p>{t!("invite-nothing-sent")}</p>
+            <p>{t!("invite-what-others-see")}</p>
             <form class="invite-form" on:submit=move |ev| { ev.prevent_default(); join(); }>
                 <div class="field">
-                    <label for="invite-name">"Your display name"</label>
+                    <label for="invite-name">{t!("invite-name-label")}</label>
                     <input id="invite-name" type="text" maxlength="64" autocomplete="off" dir="auto"
                         prop:value=move || name.get()
                         on:input=move |ev| name.set(event_target_value(&ev)) />
-                    <p class="help">"Only the people in the room see it: it travels inside the encryption."</p>
+                    <p class="help">{t!("display-name-help")}</p>
                 </div>
                 <div role="alert" class="alert-slot">{move || error.get().map(|text| view! { <p class="error" id="invite-error">{text}</p> })}</div>
                 <div class="invite-actions">
-                    <button id="join-invite" class="primary" type="submit">"Join the room"</button>
-                    <a id="decline-invite" href="/" on:click=move |_| room::decline_invite()>"Not now"</a>
+                    <button id="join-invite" class="primary" type="submit">{t!("join-room")}</button>
+                    <a id="decline-invite" href="/" on:click=move |_| room::decline_invite()>{t!("not-now")}</a>
                 </div>
             </form>
-            <p class="help">{words::HISTORY_NOTE}</p>
+            <p class="help">{words::history_note}</p>
         </div>
     }
 }

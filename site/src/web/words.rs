@@ -1,14 +1,71 @@
-//! Every sentence the page shows about a room, in English, chosen from the
-//! typed values the state machine emits (`room.rs`, `api.rs`, `vroom_e2e`
-//! errors). This is the one place a message catalogue replaces.
+//! Every sentence the page shows, looked up in the message catalogues
+//! (`site/locales/*.ftl`, see `vroom_site::catalogue`) in the page's
+//! language: one function per kind of message, chosen from the typed values
+//! the state machine emits (`room.rs`, `api.rs`, `vroom_e2e` errors), and
+//! [`t!`] for a fixed text in a view. Every lookup reads the language
+//! reactively, so a view that calls these inside a closure follows the
+//! switch.
 //!
 //! Sentences that mention a member are a list of [`Piece`]s, so the view can
-//! show the member's name bidi-isolated with its discriminator.
+//! show the member's name bidi-isolated with its discriminator, wherever the
+//! language puts it.
 
+use leptos::prelude::Signal;
 use vroom_e2e::{DecodeError, LinkError, NameError, RejectReason};
+use vroom_site::catalogue::{Arg, Lang, Part};
 
 use super::api::ApiError;
+use super::lang;
 use super::room::{Conn, Face, Failure, Notice, Refusal, SystemLine};
+
+/// A fixed text of a view, following the language: `t!` of a message id
+/// is [`text`] of it.
+macro_rules! t {
+    ($id:literal) => {
+        $crate::web::words::text($id)
+    };
+}
+pub(crate) use t;
+
+/// Catalogue message `id` as a signal that follows the language. One type
+/// for every fixed text, so the views share one rendering path instead of
+/// one per text (a closure per text costs about a kilobyte of wasm each).
+pub fn text(id: &'static str) -> Signal<String> {
+    Signal::derive(move || tr(id))
+}
+
+/// Message `id` in the page's language (English if that catalogue lacks
+/// it, the id itself if English does too: the tests rule both out).
+pub fn tr(id: &str) -> String {
+    tr_with(id, &[])
+}
+
+/// Message `id` with its variables.
+pub fn tr_with(id: &str, args: &[(&str, Arg<'_>)]) -> String {
+    let lang = lang::current();
+    lang::catalogue(lang)
+        .format(id, args)
+        .or_else(|| lang::catalogue(Lang::En).format(id, args))
+        .unwrap_or_else(|| id.to_owned())
+}
+
+/// Message `id` whose variables `faces` (in order) are members: words
+/// around [`Piece::Face`]s.
+fn parts(id: &str, args: &[(&str, Arg<'_>)], faces: &[(&str, &Face)]) -> Vec<Piece> {
+    let slots: Vec<&str> = faces.iter().map(|(name, _)| *name).collect();
+    let lang = lang::current();
+    let parts = lang::catalogue(lang)
+        .parts(id, args, &slots)
+        .or_else(|| lang::catalogue(Lang::En).parts(id, args, &slots))
+        .unwrap_or_else(|| vec![Part::Text(id.to_owned())]);
+    parts
+        .into_iter()
+        .map(|part| match part {
+            Part::Text(text) => Piece::Text(text),
+            Part::Slot(i) => Piece::Face(faces[i].1.clone()),
+        })
+        .collect()
+}
 
 /// A piece of a sentence.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,138 +74,193 @@ pub enum Piece {
     Text(String),
     /// A member: name and discriminator.
     Face(Face),
-    /// A display name alone (this tab's).
+    /// A display name alone (this tab's, or a named room's).
     Name(String),
 }
 
-fn text(s: impl Into<String>) -> Piece {
-    Piece::Text(s.into())
-}
-
-/// Names of the discriminator colours, in palette order (`style.css` `.c0`…`.c7`).
-pub const COLOUR_NAMES: [&str; 8] = [
-    "red", "orange", "olive", "green", "teal", "blue", "purple", "pink",
-];
-
-/// The tooltip of a discriminator.
+/// The tooltip of a discriminator (its colour's name, in palette order of
+/// `style.css` `.c0`…`.c7`).
 pub fn discriminator_title(colour: u8) -> String {
-    let name = COLOUR_NAMES
-        .get(usize::from(colour))
-        .copied()
-        .unwrap_or("grey");
-    format!("{name} — the first five digits of this member's safety code")
+    let name = match colour {
+        0 => tr("colour-red"),
+        1 => tr("colour-orange"),
+        2 => tr("colour-olive"),
+        3 => tr("colour-green"),
+        4 => tr("colour-teal"),
+        5 => tr("colour-blue"),
+        6 => tr("colour-purple"),
+        7 => tr("colour-pink"),
+        _ => tr("colour-grey"),
+    };
+    tr_with("discriminator-title", &[("colour", Arg::Text(&name))])
 }
-
-/// The mark beside a name that another member also uses.
-pub const SAME_NAME: &str = "same name as another member";
 
 /// The state of the relay connection.
-pub fn conn(conn: Conn) -> &'static str {
+pub fn conn(conn: Conn) -> String {
     match conn {
-        Conn::Connecting => "Connecting…",
-        Conn::Online => "Connected",
-        Conn::Reconnecting => "Reconnecting…",
+        Conn::Connecting => tr("conn-connecting"),
+        Conn::Online => tr("conn-online"),
+        Conn::Reconnecting => tr("conn-reconnecting"),
+    }
+}
+
+/// The tab's title: never a name (titles go to history).
+pub fn title(ended: bool, invite: bool, unread: u32) -> String {
+    if ended {
+        tr("title-ended")
+    } else if invite {
+        tr("title-invite")
+    } else if unread > 0 {
+        tr_with(
+            "title-room-unread",
+            &[("unread", Arg::Number(unread.into()))],
+        )
+    } else {
+        tr("title-room")
+    }
+}
+
+/// How long until the room ends: `m:ss`, or hours and minutes.
+pub fn ends_in(secs: u64) -> String {
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    let time = if h > 0 {
+        tr_with(
+            "duration-hours",
+            &[
+                ("hours", Arg::Number(h)),
+                ("minutes", Arg::Text(&format!("{m:02}"))),
+            ],
+        )
+    } else {
+        format!("{m}:{s:02}")
+    };
+    tr_with("ends-in", &[("time", Arg::Text(&time))])
+}
+
+/// The composer's byte counter.
+pub fn counter(used: usize, max: usize) -> String {
+    tr_with(
+        "counter",
+        &[
+            ("used", Arg::Number(used as u64)),
+            ("max", Arg::Number(max as u64)),
+        ],
+    )
+}
+
+/// The room lifetimes the landing page offers: label and seconds.
+pub fn lifetimes() -> [(String, u32); 4] {
+    [
+        (tr("lifetime-15-min"), 15 * 60),
+        (tr("lifetime-1-h"), 3600),
+        (tr("lifetime-6-h"), 6 * 3600),
+        (tr("lifetime-24-h"), 24 * 3600),
+    ]
+}
+
+/// How strong a passphrase looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strength {
+    /// Easy to guess.
+    Weak,
+    /// Could be longer.
+    Fair,
+    /// Long and varied.
+    Strong,
+}
+
+/// The hint under the passphrase field.
+pub fn strength(s: Strength) -> String {
+    match s {
+        Strength::Weak => tr("pass-weak"),
+        Strength::Fair => tr("pass-fair"),
+        Strength::Strong => tr("pass-strong"),
     }
 }
 
 /// Why a display name cannot be used.
 pub fn name_error(e: NameError) -> String {
     match e {
-        NameError::Empty => "it is empty".into(),
-        NameError::TooLong => "it is longer than 64 bytes".into(),
-        NameError::Invisible(code) => format!(
-            "it contains U+{code:04X}, an invisible or formatting character that could make it \
-             look like someone else's name"
+        NameError::Empty => tr("name-empty"),
+        NameError::TooLong => tr("name-too-long"),
+        NameError::Invisible(code) => tr_with(
+            "name-invisible",
+            &[("code", Arg::Text(&format!("{code:04X}")))],
         ),
-        NameError::Spacing => "it has a space at its start or end, or two spaces in a row".into(),
-        NameError::NotUtf8 | NameError::Padding => "it is not valid text".into(),
+        NameError::Spacing => tr("name-spacing"),
+        NameError::NotUtf8 | NameError::Padding => tr("name-not-text"),
     }
 }
 
 /// A refused display name, as a sentence.
 pub fn bad_name(e: NameError) -> String {
-    format!(
-        "That display name cannot be used: {}. Choose another.",
-        name_error(e)
-    )
+    tr_with("bad-name", &[("reason", Arg::Text(&name_error(e)))])
 }
 
 /// Why an invite link pasted on the start page cannot be used.
 pub fn link_error(e: LinkError) -> String {
     match e {
-        LinkError::OldVersion => old_link().into(),
-        _ => "That does not look like a whole Vroom invite link. It should look like \
-              https://…/r/…#… — copy all of it, including the part after #."
-            .into(),
+        LinkError::OldVersion => tr("link-old"),
+        _ => tr("link-not-whole"),
     }
-}
-
-fn old_link() -> &'static str {
-    "This invite is from an older version of Vroom. The room it opened cannot be joined with \
-     this version: ask whoever sent it for a new link."
 }
 
 /// An API failure, as a sentence.
 pub fn api_error(e: &ApiError) -> String {
     match e {
-        ApiError::NotFound => "No live room with these credentials. The room may have ended, \
-                               or the link, name or passphrase is not right."
-            .into(),
-        ApiError::Full => {
-            "This room is full: it already has as many people as a room may hold.".into()
+        ApiError::NotFound => tr("api-not-found"),
+        ApiError::Full => tr("api-full"),
+        ApiError::Exists => tr("api-exists"),
+        ApiError::RateLimited(Some(secs)) => tr_with(
+            "api-rate-limited-secs",
+            &[("secs", Arg::Number((*secs).into()))],
+        ),
+        ApiError::RateLimited(None) => tr("api-rate-limited"),
+        ApiError::Server => tr("api-server"),
+        ApiError::Network => tr("api-network"),
+        ApiError::Refused(status) => {
+            tr_with("api-refused", &[("status", Arg::Number((*status).into()))])
         }
-        ApiError::Exists => "A room with these credentials is live already.".into(),
-        ApiError::RateLimited(Some(secs)) => {
-            format!("Too many attempts from your network. Please wait {secs} s and try again.")
-        }
-        ApiError::RateLimited(None) => {
-            "Too many attempts from your network. Please wait a minute and try again.".into()
-        }
-        ApiError::Server => {
-            "The server is having trouble right now. Please try again in a moment.".into()
-        }
-        ApiError::Network => "Cannot reach the server. Check your connection and try again.".into(),
-        ApiError::Refused(status) => format!("The server refused the request (HTTP {status})."),
     }
 }
 
 /// Why the room cannot be entered.
 pub fn failure(f: &Failure) -> String {
     match f {
-        Failure::OldLink => old_link().into(),
-        Failure::DamagedLink => "This invite link is damaged: its secret part does not match \
-                                 the room. Ask for the link again and paste all of it."
-            .into(),
-        Failure::NoKey => "This page has no room key. Invite links end with a # followed by \
-                           the key; ask for the whole link again."
-            .into(),
-        Failure::DamagedKey => "This tab's room key is damaged.".into(),
-        Failure::BadName(e) => format!(
-            "Your display name cannot be used: {}. Go back and choose another.",
-            name_error(*e)
+        Failure::OldLink => tr("link-old"),
+        Failure::DamagedLink => tr("failure-damaged-link"),
+        Failure::NoKey => tr("failure-no-key"),
+        Failure::DamagedKey => tr("failure-damaged-key"),
+        Failure::BadName(e) => tr_with(
+            "failure-bad-name",
+            &[("reason", Arg::Text(&name_error(*e)))],
         ),
         Failure::Api(e) => api_error(e),
-        Failure::RelayOrigin => {
-            "The relay does not accept connections from this page's address.".into()
-        }
+        Failure::RelayOrigin => tr("failure-relay-origin"),
     }
 }
 
 /// A passing problem.
 pub fn notice(n: &Notice) -> String {
     match n {
-        Notice::NotSent => "Not connected right now: your message was not sent.".into(),
-        Notice::TooLong => "This message is too long.".into(),
-        Notice::SendIncomplete => "Connection lost: not everything could be sent.".into(),
-        Notice::RelayUnreachable => "Cannot open a connection to the relay.".into(),
+        Notice::NotSent => tr("notice-not-sent"),
+        Notice::TooLong => tr("notice-too-long"),
+        Notice::SendIncomplete => tr("notice-send-incomplete"),
+        Notice::RelayUnreachable => tr("notice-relay-unreachable"),
         Notice::Api(e) => api_error(e),
     }
 }
 
-fn version(e: DecodeError) -> Option<&'static str> {
+/// Whether a malformed frame came from an older or a newer version.
+enum Version {
+    Older,
+    Newer,
+}
+
+fn version(e: DecodeError) -> Option<Version> {
     match e {
-        DecodeError::TooOld(_) => Some("an older"),
-        DecodeError::TooNew(_) => Some("a newer"),
+        DecodeError::TooOld(_) => Some(Version::Older),
+        DecodeError::TooNew(_) => Some(Version::Newer),
         _ => None,
     }
 }
@@ -163,27 +275,16 @@ pub fn refusal(what: Refusal) -> String {
 
 fn member_refusal(reason: RejectReason) -> String {
     match reason {
-        RejectReason::BadMac => {
-            "Someone without the room key tried to join and was refused.".into()
-        }
-        RejectReason::SenderMismatch => {
-            "An announcement claiming another member's number was refused.".into()
-        }
-        RejectReason::InvalidKey => "A member announced an unusable key and was refused.".into(),
-        RejectReason::BadSignature => {
-            "A member's announcement had an invalid signature and was refused.".into()
-        }
-        RejectReason::KeyChange => "A member tried to swap its keys in the middle of the \
-                                    conversation and was refused."
-            .into(),
-        RejectReason::MemberIdReused => {
-            "The relay reported a member that had already left; it was refused.".into()
-        }
+        RejectReason::BadMac => tr("refused-bad-mac"),
+        RejectReason::SenderMismatch => tr("refused-announce-mismatch"),
+        RejectReason::InvalidKey => tr("refused-invalid-key"),
+        RejectReason::BadSignature => tr("refused-announce-signature"),
+        RejectReason::KeyChange => tr("refused-key-change"),
+        RejectReason::MemberIdReused => tr("refused-member-reused"),
         RejectReason::Malformed(e) => match version(e) {
-            Some(which) => {
-                format!("Someone using {which} version of Vroom cannot join this conversation.")
-            }
-            None => "An unreadable announcement was refused.".into(),
+            Some(Version::Older) => tr("refused-join-older"),
+            Some(Version::Newer) => tr("refused-join-newer"),
+            None => tr("refused-announce-unreadable"),
         },
         other => payload_refusal(other),
     }
@@ -192,41 +293,28 @@ fn member_refusal(reason: RejectReason) -> String {
 fn payload_refusal(reason: RejectReason) -> String {
     match reason {
         RejectReason::Malformed(e) => match version(e) {
-            Some(which) => format!("A message from {which} version of Vroom could not be read."),
-            None => "An unreadable message was ignored.".into(),
+            Some(Version::Older) => tr("refused-message-older"),
+            Some(Version::Newer) => tr("refused-message-newer"),
+            None => tr("refused-message-unreadable"),
         },
-        RejectReason::SenderMismatch => {
-            "A message claiming to come from another member was refused.".into()
-        }
-        RejectReason::NotForMe => "Keys meant for another member reached this tab and were \
-                                   ignored."
-            .into(),
-        RejectReason::FromSelf => "A message claiming to come from this tab was refused.".into(),
-        RejectReason::SenderLeft => "A message from a member who left was ignored.".into(),
-        RejectReason::BadSignature => "A message with an invalid signature was refused: someone \
-                                       tried to write in another member's name."
-            .into(),
-        RejectReason::OpenFailed => {
-            "A member's keys were not made for this tab and were refused.".into()
-        }
+        RejectReason::SenderMismatch => tr("refused-sender-mismatch"),
+        RejectReason::NotForMe => tr("refused-not-for-me"),
+        RejectReason::FromSelf => tr("refused-from-self"),
+        RejectReason::SenderLeft => tr("refused-sender-left"),
+        RejectReason::BadSignature => tr("refused-bad-signature"),
+        RejectReason::OpenFailed => tr("refused-open-failed"),
         RejectReason::BadName(e) => {
-            format!("A member's display name was refused: {}.", name_error(e))
+            tr_with("refused-bad-name", &[("reason", Arg::Text(&name_error(e)))])
         }
-        RejectReason::NameChanged => "A member tried to change its display name; refused.".into(),
-        RejectReason::StaleChain => "A replayed key update was refused.".into(),
-        RejectReason::UnknownChain => "A message under keys that expired could not be read.".into(),
-        RejectReason::BeforeChainStart => "A message sent before you joined cannot be read.".into(),
-        RejectReason::Replay => {
-            "A message arrived a second time (replayed or too late) and was ignored.".into()
-        }
-        RejectReason::TooFarAhead => {
-            "A message too far ahead of the others could not be read.".into()
-        }
-        RejectReason::DecryptFailed => "A damaged or forged message was refused.".into(),
-        RejectReason::BadPadding => "A message with a malformed body was refused.".into(),
-        RejectReason::QueueOverflow => {
-            "Too many messages were waiting for their keys; some were dropped.".into()
-        }
+        RejectReason::NameChanged => tr("refused-name-changed"),
+        RejectReason::StaleChain => tr("refused-stale-chain"),
+        RejectReason::UnknownChain => tr("refused-unknown-chain"),
+        RejectReason::BeforeChainStart => tr("refused-before-start"),
+        RejectReason::Replay => tr("refused-replay"),
+        RejectReason::TooFarAhead => tr("refused-too-far-ahead"),
+        RejectReason::DecryptFailed => tr("refused-decrypt"),
+        RejectReason::BadPadding => tr("refused-padding"),
+        RejectReason::QueueOverflow => tr("refused-queue-overflow"),
         RejectReason::BadMac
         | RejectReason::InvalidKey
         | RejectReason::KeyChange
@@ -237,56 +325,63 @@ fn payload_refusal(reason: RejectReason) -> String {
 /// A line the page writes into the conversation.
 pub fn system_line(line: &SystemLine) -> Vec<Piece> {
     match line {
-        SystemLine::YouJoined { name } => vec![
-            text("You joined as "),
-            Piece::Name(name.clone()),
-            text(". Messages are end-to-end encrypted."),
-        ],
-        SystemLine::Reconnected => vec![text("Reconnected. Your safety code is unchanged.")],
-        SystemLine::ConnectionLost => vec![text("Connection lost. Reconnecting…")],
-        SystemLine::Joined(face) => vec![Piece::Face(face.clone()), text(" joined.")],
-        SystemLine::Returned(face) => vec![
-            Piece::Face(face.clone()),
-            text(" is back, with the same safety code."),
-        ],
+        SystemLine::YouJoined { name } => named("line-you-joined", "name", name),
+        SystemLine::Reconnected => vec![Piece::Text(tr("line-reconnected"))],
+        SystemLine::ConnectionLost => vec![Piece::Text(tr("line-connection-lost"))],
+        SystemLine::Joined(face) => parts("line-joined", &[], &[("member", face)]),
+        SystemLine::Returned(face) => parts("line-returned", &[], &[("member", face)]),
         SystemLine::KeyChanged {
             now,
             claims_me: true,
             ..
-        } => vec![
-            text("Warning: "),
-            Piece::Face(now.clone()),
-            text(" claims to be this tab but has another safety code. Compare safety codes now."),
-        ],
-        SystemLine::KeyChanged { now, before, .. } => vec![
-            text("Warning: the safety code of "),
-            Piece::Face(before.clone()),
-            text(" changed — compare again. It now shows as "),
-            Piece::Face(now.clone()),
-            text("."),
-        ],
-        SystemLine::Left(face) => vec![Piece::Face(face.clone()), text(" left.")],
-        SystemLine::Expired { member } => vec![text(format!(
-            "Member number {member} did not finish joining in time and was removed."
+        } => parts("line-claims-me", &[], &[("member", now)]),
+        SystemLine::KeyChanged { now, before, .. } => {
+            parts("line-key-changed", &[], &[("before", before), ("now", now)])
+        }
+        SystemLine::Left(face) => parts("line-left", &[], &[("member", face)]),
+        SystemLine::Expired { member } => vec![Piece::Text(tr_with(
+            "line-expired",
+            &[("number", Arg::Number((*member).into()))],
         ))],
-        SystemLine::KeysRotated => vec![text(
-            "Keys rotated: whoever left cannot read what is said from now on.",
-        )],
+        SystemLine::KeysRotated => vec![Piece::Text(tr("line-keys-rotated"))],
         SystemLine::Refused { what, more } => {
             let mut sentence = refusal(*what);
             if *more > 0 {
-                sentence.push_str(&format!(" ({more} more like this were not shown.)"));
+                sentence.push(' ');
+                sentence.push_str(&tr_with(
+                    "refused-more",
+                    &[("more", Arg::Number((*more).into()))],
+                ));
             }
-            vec![text(sentence)]
+            vec![Piece::Text(sentence)]
         }
-        SystemLine::SendingTooFast => {
-            vec![text("You are sending too fast; a message was dropped.")]
-        }
+        SystemLine::SendingTooFast => vec![Piece::Text(tr("line-too-fast"))],
     }
+}
+
+/// Which named room this is, the name shown as a [`Piece::Name`].
+pub fn named_room_is(name: &str) -> Vec<Piece> {
+    named("named-room-is", "name", name)
+}
+
+/// Message `id` whose variable `var` is the display or room name `name`.
+fn named(id: &str, var: &str, name: &str) -> Vec<Piece> {
+    let lang = lang::current();
+    let parts = lang::catalogue(lang)
+        .parts(id, &[], &[var])
+        .or_else(|| lang::catalogue(Lang::En).parts(id, &[], &[var]))
+        .unwrap_or_else(|| vec![Part::Text(id.to_owned())]);
+    parts
+        .into_iter()
+        .map(|part| match part {
+            Part::Text(text) => Piece::Text(text),
+            Part::Slot(_) => Piece::Name(name.to_owned()),
+        })
+        .collect()
 }
 
 /// What remains of a room in the browser, said plainly (invite screen, the
 /// invite panel and the start page).
-pub const HISTORY_NOTE: &str = "Opening an invite link puts it in this browser's history (and \
-    in synced history, if that is on). It stays there after the room ends, when it no longer \
-    opens anything. Pasting the link on the start page instead keeps it out of history.";
+pub fn history_note() -> String {
+    tr("history-note")
+}

@@ -42,7 +42,7 @@ impl Screen {
     /// The phone's viewport in CSS pixels.
     pub const PHONE_VIEWPORT: (u32, u32) = (390, 844);
     /// Device pixels per CSS pixel on Chromium's and WebKit's phone.
-    const PHONE_SCALE: u32 = 2;
+    pub(super) const PHONE_SCALE: u32 = 2;
 }
 
 /// Firefox window styles that let a window be as narrow as a phone.
@@ -91,8 +91,16 @@ impl Engine {
 
     /// Capabilities of a fresh headless session on `screen`; `profile` is
     /// an empty directory the session may use (Firefox's phone gets its
-    /// window styles written there).
-    pub(super) fn capabilities(self, screen: Screen, profile: &Path) -> Map<String, Value> {
+    /// window styles written there); `language` the browser's preferred
+    /// language (`navigator.languages`) when not its default, English
+    /// (Chromium and Firefox: WebKitGTK's MiniBrowser under its driver
+    /// stays English even with the locale variables set).
+    pub(super) fn capabilities(
+        self,
+        screen: Screen,
+        profile: &Path,
+        language: Option<&str>,
+    ) -> Map<String, Value> {
         let (width, height) = Screen::DESKTOP_WINDOW;
         let mut caps = match self {
             Engine::Chromium => json!({
@@ -133,6 +141,21 @@ impl Engine {
                 "webkitgtk:browserOptions": { "args": ["--automation"] }
             }),
         };
+        if let Some(language) = language {
+            match self {
+                Engine::Chromium => {
+                    let options = &mut caps["goog:chromeOptions"];
+                    options["prefs"] = json!({ "intl": { "accept_languages": language } });
+                    if let Some(args) = options["args"].as_array_mut() {
+                        args.push(json!(format!("--lang={language}")));
+                    }
+                }
+                Engine::Firefox => {
+                    caps["moz:firefoxOptions"]["prefs"]["intl.accept_languages"] = json!(language);
+                }
+                Engine::WebKit => {}
+            }
+        }
         if screen == Screen::Phone {
             let (width, height) = Screen::PHONE_VIEWPORT;
             match self {

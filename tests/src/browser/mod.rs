@@ -13,11 +13,13 @@
 //! test`) and the engines xtask installs. Screenshots go to
 //! `test-artifacts/browser/<engine>/`.
 
+mod a11y;
 mod app;
 mod engine;
 mod session;
 mod suite;
 
+pub use a11y::{Violation, axe_violations};
 pub use app::App;
 pub use engine::{Engine, Screen};
 pub use session::{Browser, open};
@@ -27,6 +29,10 @@ pub use suite::{Ctx, Suite};
 pub const ENTER: &str = "\u{e007}";
 /// The `SHIFT` key (pressed until sent again), for [`Browser::type_into`].
 pub const SHIFT: &str = "\u{e008}";
+/// The `TAB` key, for [`Browser::press`].
+pub const TAB: &str = "\u{e004}";
+/// The `ESCAPE` key, for [`Browser::press`].
+pub const ESCAPE: &str = "\u{e00c}";
 
 /// `site/dist`, what the tests serve.
 pub fn dist() -> std::path::PathBuf {

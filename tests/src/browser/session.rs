@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use fantoccini::actions::{InputSource as _, KeyAction, KeyActions};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::Value;
@@ -57,10 +58,21 @@ impl Browser {
 
     /// Starts `engine`'s driver and a fresh session on `screen`.
     pub async fn open_on(engine: Engine, screen: Screen) -> Self {
+        Self::start(engine, screen, None).await
+    }
+
+    /// Starts `engine`'s driver and a fresh desktop session whose browser
+    /// prefers `language` (a BCP 47 tag such as `de-DE`; Chromium and
+    /// Firefox only, WebKit stays English).
+    pub async fn open_in_language(engine: Engine, language: &str) -> Self {
+        Self::start(engine, Screen::Desktop, Some(language)).await
+    }
+
+    async fn start(engine: Engine, screen: Screen, language: Option<&str>) -> Self {
         let driver = Driver::start(engine, screen).await;
         let profile = TempDir::new(&format!("vroom-{engine}"));
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(engine.capabilities(screen, profile.path()))
+            .capabilities(engine.capabilities(screen, profile.path(), language))
             .connect(&driver.url)
             .await
             .unwrap_or_else(|e| panic!("a {engine} session: {e}"));
@@ -255,21 +267,157 @@ impl Browser {
             .unwrap_or_default()
     }
 
+    /// Runs `script` in the page and returns its value.
+    pub async fn js(&self, script: &str) -> Value {
+        self.client
+            .execute(script, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("{}: script failed: {e}", self.engine))
+    }
+
+    /// The id of the element that has the keyboard focus (`""` for none).
+    pub async fn focused(&self) -> String {
+        self.js("return document.activeElement ? document.activeElement.id : ''")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Presses `keys` on the keyboard (WebDriver key codes such as
+    /// [`TAB`](super::TAB) allowed; [`SHIFT`](super::SHIFT) goes down and
+    /// comes up again at its next mention or at the end), wherever the page
+    /// has the focus: WebDriver actions, as a keyboard, not typing into a
+    /// chosen element.
+    pub async fn press(&self, keys: &str) {
+        let shift = '\u{e008}';
+        let mut actions = KeyActions::new("keyboard".into());
+        let mut shifted = false;
+        for key in keys.chars() {
+            if key == shift {
+                actions = actions.then(if shifted {
+                    KeyAction::Up { value: shift }
+                } else {
+                    KeyAction::Down { value: shift }
+                });
+                shifted = !shifted;
+            } else {
+                actions = actions
+                    .then(KeyAction::Down { value: key })
+                    .then(KeyAction::Up { value: key });
+            }
+        }
+        if shifted {
+            actions = actions.then(KeyAction::Up { value: shift });
+        }
+        self.client
+            .perform_actions(actions)
+            .await
+            .unwrap_or_else(|e| panic!("{}: keys {keys:?}: {e}", self.engine));
+    }
+
+    /// Waits until the element with id `id` has the keyboard focus.
+    pub async fn wait_focus(&self, id: &str) {
+        let started = Instant::now();
+        loop {
+            let focused = self.focused().await;
+            if focused == id {
+                return;
+            }
+            assert!(
+                started.elapsed() < PATIENCE,
+                "{}: focus never reached #{id}; it is on {focused:?}",
+                self.engine
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Presses `key` (Tab or Shift+Tab) until the element with id `id` has
+    /// the keyboard focus, at most `limit` times.
+    pub async fn tab_to(&self, key: &str, id: &str, limit: usize) {
+        let mut path = Vec::new();
+        for _ in 0..limit {
+            self.press(key).await;
+            let focused = self.focused().await;
+            if focused == id {
+                return;
+            }
+            path.push(focused);
+        }
+        panic!(
+            "{}: {key:?} never reached #{id}; it went {path:?}",
+            self.engine
+        );
+    }
+
+    /// Emulates the CSS media feature `name: value` (e.g.
+    /// `prefers-color-scheme: dark`) in Chromium; `value` `""` ends the
+    /// emulation.
+    pub async fn emulate_media(&self, name: &str, value: &str) {
+        self.cdp(
+            "Emulation.setEmulatedMedia",
+            serde_json::json!({ "features": [{ "name": name, "value": value }] }),
+        )
+        .await;
+    }
+
+    /// Runs a DevTools protocol command in Chromium (through chromedriver).
+    pub async fn cdp(&self, cmd: &str, params: Value) {
+        assert_eq!(self.engine, Engine::Chromium, "only Chromium speaks CDP");
+        let command = Cdp(serde_json::json!({ "cmd": cmd, "params": params }));
+        self.client
+            .issue_cmd(command)
+            .await
+            .unwrap_or_else(|e| panic!("{cmd}: {e}"));
+    }
+
+    /// Gives the page a viewport of `viewport` CSS pixels: the window for
+    /// Firefox and WebKit, the emulated device for Chromium's phone.
+    pub async fn set_viewport(&self, viewport: (u32, u32)) {
+        if self.engine == Engine::Chromium && self.screen == Screen::Phone {
+            self.cdp(
+                "Emulation.setDeviceMetricsOverride",
+                serde_json::json!({
+                    "width": viewport.0, "height": viewport.1,
+                    "deviceScaleFactor": Screen::PHONE_SCALE, "mobile": true,
+                }),
+            )
+            .await;
+        } else {
+            self.fit_viewport(viewport).await;
+        }
+    }
+
     /// Sends a chat message with Enter.
     pub async fn say(&self, text: &str) {
         self.type_into("#composer", &format!("{text}{ENTER}")).await;
+    }
+
+    /// The safety codes in the member list (read from the page, so also
+    /// while a phone's people panel is closed), verified members only.
+    async fn member_codes(&self) -> Vec<String> {
+        let codes = self
+            .js("return Array.from(document.querySelectorAll('#members li .code'), c => c.textContent)")
+            .await;
+        codes
+            .as_array()
+            .map(|codes| {
+                codes
+                    .iter()
+                    .filter_map(|c| c.as_str())
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Waits until the member list shows `n` verified members (codes shown).
     pub async fn wait_members(&self, n: usize) -> Vec<String> {
         let started = Instant::now();
         loop {
-            let codes: Vec<String> = self
-                .texts("#members li .code")
-                .await
-                .into_iter()
-                .filter(|c| !c.is_empty())
-                .collect();
+            let codes = self.member_codes().await;
             if codes.len() == n {
                 return codes;
             }
@@ -289,11 +437,12 @@ impl Browser {
 
     /// This member's own safety code.
     pub async fn my_code(&self) -> String {
-        self.wait("#members li.me .code")
+        self.wait("#members li.me .code").await;
+        self.js("return document.querySelector('#members li.me .code').textContent")
             .await
-            .text()
-            .await
+            .as_str()
             .expect("own code")
+            .to_owned()
     }
 
     /// Saves a screenshot of a `width`×`height` viewport as
@@ -426,6 +575,27 @@ impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
 
     fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
         (http::Method::POST, Some(r#"{"type":"browser"}"#.into()))
+    }
+}
+
+/// A DevTools protocol command through chromedriver.
+#[derive(Debug)]
+struct Cdp(Value);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(self.0.to_string()))
     }
 }
 
