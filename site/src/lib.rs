@@ -1,7 +1,9 @@
 //! Pure helpers of the Vroom web app that need no browser, so they are
 //! tested natively (`cargo test -p vroom-site`): how a message's text is cut
-//! into what is shown ([`text`]) and how often a repeated warning is shown
-//! ([`tally`]). The app itself is the `vroom-site` binary (`main.rs`).
+//! into what is shown ([`text`]), how often a repeated warning is shown
+//! ([`tally`]) and the timing of typing indicators ([`typing`]). The app
+//! itself is the `vroom-site` binary (`main.rs`).
 
 pub mod tally;
 pub mod text;
+pub mod typing;

@@ -21,11 +21,12 @@ use vroom_e2e::{
 use vroom_shared::relay::{ClientFrame, RelayFrame, close};
 use vroom_shared::{RoomId, Ticket};
 use vroom_site::tally::Tally;
+use vroom_site::typing::{SHOW_FOR_MS, Throttle, Typists};
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
 
 use super::api::{self, ApiError};
-use super::store::{self, Entry, Intent, RELOAD_WINDOW_MS};
+use super::store::{self, Entry, Intent, Prefs, RELOAD_WINDOW_MS};
 use super::util;
 
 /// The path of the room page once the secret is out of the address bar. It
@@ -259,6 +260,10 @@ pub struct Ui {
     pub room_name: RwSignal<Option<String>>,
     /// A passing problem.
     pub notice: RwSignal<Option<Notice>>,
+    /// Verified members typing now, in member-id order.
+    pub typing: RwSignal<Vec<Face>>,
+    /// The person's switches.
+    pub prefs: RwSignal<Prefs>,
 }
 
 impl Ui {
@@ -274,6 +279,8 @@ impl Ui {
             invite: RwSignal::new(None),
             room_name: RwSignal::new(None),
             notice: RwSignal::new(None),
+            typing: RwSignal::new(Vec::new()),
+            prefs: RwSignal::new(Prefs::default()),
         }
     }
 
@@ -300,6 +307,7 @@ impl Ui {
         self.members.try_set(Vec::new());
         self.invite.try_set(None);
         self.notice.try_set(None);
+        self.typing.try_set(Vec::new());
     }
 }
 
@@ -346,6 +354,10 @@ struct Ctl {
     /// Faces of verified members, also after they left.
     faces: BTreeMap<u32, Face>,
     refusals: Tally<RefusalKind>,
+    /// When our next typing signal may go.
+    throttle: Throttle,
+    /// Who is typing.
+    typists: Typists,
     ui: Ui,
 }
 
@@ -423,6 +435,7 @@ pub fn start() -> Ui {
     drop(secret);
     ui.room_name.set(entry.room_name.clone());
     ui.creator.set(entry.token.is_some());
+    ui.prefs.set(entry.prefs);
     let invited = entry.intent == Intent::Invited;
     if invited {
         ui.phase.set(Phase::Invite {
@@ -446,6 +459,8 @@ pub fn start() -> Ui {
             own_ids: Vec::new(),
             faces: BTreeMap::new(),
             refusals: Tally::new(REFUSAL_WINDOW_MS),
+            throttle: Throttle::default(),
+            typists: Typists::default(),
             ui,
         })
     });
@@ -798,6 +813,7 @@ fn apply(c: &mut Ctl, out: Output) {
                 });
             }
             Event::MemberLeft { member, .. } => {
+                c.typists.clear(member.0);
                 if let Some(face) = face_of(c, member) {
                     c.ui.system(SystemLine::Left(face));
                 }
@@ -806,7 +822,12 @@ fn apply(c: &mut Ctl, out: Output) {
                 c.ui.system(SystemLine::Expired { member: member.0 })
             }
             Event::KeysRotated { .. } => c.ui.system(SystemLine::KeysRotated),
+            Event::Typing { from } => {
+                c.typists.signal(from.0, js_sys::Date::now());
+                expire_typing_later();
+            }
             Event::Message { from, text } => {
+                c.typists.clear(from.0);
                 let face = face_of(c, from).unwrap_or_else(|| Face {
                     member: from.0,
                     name: String::new(),
@@ -822,6 +843,32 @@ fn apply(c: &mut Ctl, out: Output) {
         }
     }
     refresh_members(c);
+    refresh_typing(c);
+}
+
+/// Shows who is typing (verified members only).
+fn refresh_typing(c: &Ctl) {
+    let faces: Vec<Face> = c
+        .typists
+        .members()
+        .into_iter()
+        .filter_map(|m| face_of(c, MemberId(m)))
+        .collect();
+    if c.ui.typing.with_untracked(|now| *now != faces) {
+        c.ui.typing.set(faces);
+    }
+}
+
+/// Forgets typing signals whose time ran out, once they may have.
+fn expire_typing_later() {
+    wasm_bindgen_futures::spawn_local(async {
+        util::sleep(SHOW_FOR_MS as i32 + 50).await;
+        with_ctl(|c| {
+            if c.typists.expire(js_sys::Date::now()) {
+                refresh_typing(c);
+            }
+        });
+    });
 }
 
 fn own_face(session: &Session<SystemRng>) -> Face {
@@ -873,6 +920,8 @@ fn on_closed(generation: u32, code: u16) {
                 c.socket = None;
                 c.tab_memory = c.session.take().map(|s| s.tab_memory());
                 c.ui.members.set(Vec::new());
+                c.typists = Typists::default();
+                c.ui.typing.set(Vec::new());
                 if c.ui.conn.get_untracked() == Conn::Online {
                     c.ui.system(SystemLine::ConnectionLost);
                 }
@@ -939,6 +988,7 @@ pub fn send_text(text: &str) -> bool {
         match session.send_text(text) {
             Ok(out) => {
                 let face = own_face(session);
+                c.throttle.reset();
                 c.ui.push(LineKind::Own {
                     face,
                     text: text.to_owned(),
@@ -954,6 +1004,33 @@ pub fn send_text(text: &str) -> bool {
         }
     })
     .unwrap_or(false)
+}
+
+/// The person is writing: send a typing signal, unless they switched them
+/// off, one went out less than [`vroom_site::typing::SEND_EVERY_MS`] ago, or
+/// the page is offline (a lost signal is not worth a notice).
+pub fn composing() {
+    with_ctl(|c| {
+        let online = c
+            .socket
+            .as_ref()
+            .is_some_and(|s| s.ws.ready_state() == web_sys::WebSocket::OPEN);
+        if !online || !c.entry.prefs.send_typing || !c.throttle.allow(js_sys::Date::now()) {
+            return;
+        }
+        if let Some(Ok(out)) = c.session.as_mut().map(Session::send_typing) {
+            apply(c, out);
+        }
+    });
+}
+
+/// Changes the person's switches (kept with the tab's entry).
+pub fn set_prefs(prefs: Prefs) {
+    with_ctl(|c| {
+        c.entry.prefs = prefs;
+        store::save(&c.entry);
+        c.ui.prefs.set(prefs);
+    });
 }
 
 /// Ends the room for everyone (creator only).

@@ -59,6 +59,24 @@ pub struct Entry {
     /// When the page was last hidden (`Date.now()` ms), cleared on load.
     #[serde(default)]
     pub hidden_at: Option<f64>,
+    /// The person's switches in this room.
+    #[serde(default)]
+    pub prefs: Prefs,
+}
+
+/// The person's switches in the room, kept with the tab's entry (so only
+/// while the tab is in the room, like everything else the site stores).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Prefs {
+    /// Send typing signals while writing (on unless switched off).
+    pub send_typing: bool,
+}
+
+impl Default for Prefs {
+    fn default() -> Self {
+        Self { send_typing: true }
+    }
 }
 
 impl Entry {
@@ -74,6 +92,7 @@ impl Entry {
             room_name: None,
             identity: None,
             hidden_at: None,
+            prefs: Prefs::default(),
         }
     }
 }

@@ -10,6 +10,7 @@ use vroom_site::text::{Segment, control_mark, segments};
 use wasm_bindgen::JsCast as _;
 
 use super::room::{self, Face, LineKind, Phase};
+use super::store::Prefs;
 use super::util;
 use super::words::{self, Piece};
 
@@ -92,6 +93,31 @@ fn chat_line(
         </div>
     }
     .into_any()
+}
+
+/// A checkbox bound to one of the person's switches.
+fn switch(
+    id: &'static str,
+    label: &'static str,
+    help: &'static str,
+    prefs: RwSignal<Prefs>,
+    get: fn(&Prefs) -> bool,
+    set: fn(&mut Prefs, bool),
+) -> impl IntoView {
+    let help_id = format!("{id}-help");
+    view! {
+        <div class="switch">
+            <input type="checkbox" id=id aria-describedby=help_id.clone()
+                prop:checked=move || prefs.with(get)
+                on:change=move |ev| {
+                    let mut next = prefs.get_untracked();
+                    set(&mut next, event_target_checked(&ev));
+                    room::set_prefs(next);
+                } />
+            <label for=id>{label}</label>
+            <p class="help" id=help_id>{help}</p>
+        </div>
+    }
 }
 
 /// The room page.
@@ -269,13 +295,22 @@ pub fn RoomView() -> impl IntoView {
                                 }}
                             </For>
                         </div>
+                        <div class="typing" id="typing" aria-live="off">
+                            {move || sentence(words::typing(&ui.typing.get()), same_name)}
+                        </div>
                         <div class="notice" role="alert">{move || ui.notice.get().map(|n| words::notice(&n))}</div>
                         <form class="composer" on:submit=move |ev| { ev.prevent_default(); send(); }>
                             <label for="composer" class="visually-hidden">"Message"</label>
                             <textarea id="composer" rows="2" dir="auto" placeholder="Write a message — Enter sends, Shift+Enter for a new line"
                                 aria-describedby="counter"
                                 prop:value=move || draft.get()
-                                on:input=move |ev| draft.set(event_target_value(&ev))
+                                on:input=move |ev| {
+                                    let text = event_target_value(&ev);
+                                    if !text.trim().is_empty() {
+                                        room::composing();
+                                    }
+                                    draft.set(text);
+                                }
                                 on:keydown=move |ev| {
                                     if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
                                         ev.prevent_default();
@@ -318,6 +353,11 @@ pub fn RoomView() -> impl IntoView {
                                     </li>
                                 </For>
                             </ul>
+                        </section>
+                        <section class="card settings" aria-labelledby="settings-h">
+                            <h2 id="settings-h">{words::SETTINGS_HEADING}</h2>
+                            {switch("send-typing", words::SEND_TYPING, words::SEND_TYPING_HELP, ui.prefs,
+                                |p| p.send_typing, |p, on| p.send_typing = on)}
                         </section>
                         <section class="card invite" aria-labelledby="invite-h">
                             <h2 id="invite-h">"Invite"</h2>

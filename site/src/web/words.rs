@@ -42,6 +42,41 @@ pub fn discriminator_title(colour: u8) -> String {
 /// The mark beside a name that another member also uses.
 pub const SAME_NAME: &str = "same name as another member";
 
+/// Who is typing: up to [`vroom_site::typing::MAX_SHOWN`] faces, then a count.
+pub fn typing(faces: &[Face]) -> Vec<Piece> {
+    let max = vroom_site::typing::MAX_SHOWN;
+    let mut pieces = Vec::new();
+    for (i, face) in faces.iter().take(max).enumerate() {
+        if i > 0 {
+            pieces.push(text(
+                if i + 1 == faces.len().min(max) && faces.len() <= max {
+                    " and "
+                } else {
+                    ", "
+                },
+            ));
+        }
+        pieces.push(Piece::Face(face.clone()));
+    }
+    match faces.len() {
+        0 => {}
+        1 => pieces.push(text(" is typing…")),
+        n if n <= max => pieces.push(text(" are typing…")),
+        n => pieces.push(text(format!(" and {} more are typing…", n - max))),
+    }
+    pieces
+}
+
+/// The heading of the person's switches in the room.
+pub const SETTINGS_HEADING: &str = "This tab";
+
+/// The switch that sends typing signals.
+pub const SEND_TYPING: &str = "Show others when I am typing";
+
+/// What the typing switch does, said plainly.
+pub const SEND_TYPING_HELP: &str =
+    "Others see that you are writing, never what.     The signal is encrypted like a message.";
+
 /// The state of the relay connection.
 pub fn conn(conn: Conn) -> &'static str {
     match conn {
