@@ -6,6 +6,7 @@ pub mod app;
 pub mod derive;
 pub mod landing;
 pub mod names;
+pub mod notify;
 pub mod room;
 pub mod store;
 pub mod util;

@@ -20,12 +20,14 @@ use vroom_e2e::{
 };
 use vroom_shared::relay::{ClientFrame, RelayFrame, close};
 use vroom_shared::{RoomId, Ticket};
+use vroom_site::mention::mentions;
 use vroom_site::tally::Tally;
 use vroom_site::typing::{SHOW_FOR_MS, Throttle, Typists};
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
 
 use super::api::{self, ApiError};
+use super::notify::{self, Permission};
 use super::store::{self, Entry, Intent, Prefs, RELOAD_WINDOW_MS};
 use super::util;
 
@@ -193,6 +195,8 @@ pub enum LineKind {
         face: Face,
         /// The text.
         text: String,
+        /// The text names this tab's display name.
+        mention: bool,
     },
     /// The page.
     System(SystemLine),
@@ -235,6 +239,8 @@ pub enum Notice {
     RelayUnreachable,
     /// The rooms API failed while reconnecting or ending.
     Api(ApiError),
+    /// The browser refused notifications (or has none).
+    NotificationsRefused,
 }
 
 /// Every signal the room view reads.
@@ -835,7 +841,15 @@ fn apply(c: &mut Ctl, out: Output) {
                     group: String::new(),
                     look_alike: String::new(),
                 });
-                c.ui.push(LineKind::Other { face, text });
+                let mention = mentions(&text, &c.entry.name);
+                if util::document().hidden() {
+                    alert(&c.entry.prefs, &face, &text, mention);
+                }
+                c.ui.push(LineKind::Other {
+                    face,
+                    text,
+                    mention,
+                });
             }
             Event::MemberRejected { reason, .. } => refused(c, Refusal::Member(reason)),
             Event::PayloadRejected { reason, .. } => refused(c, Refusal::Payload(reason)),
@@ -844,6 +858,20 @@ fn apply(c: &mut Ctl, out: Output) {
     }
     refresh_members(c);
     refresh_typing(c);
+}
+
+/// A message arrived while the tab is hidden: a notification and a sound,
+/// as the person chose. The text and the author's name are shown only if
+/// they asked for it.
+fn alert(prefs: &Prefs, face: &Face, text: &str, mention: bool) {
+    if prefs.notify {
+        let (title, body) =
+            super::words::notification(prefs.notify_text, &face.name, text, mention);
+        notify::show(&title, &body);
+    }
+    if prefs.sound {
+        notify::chime();
+    }
 }
 
 /// Shows who is typing (verified members only).
@@ -1030,6 +1058,20 @@ pub fn set_prefs(prefs: Prefs) {
         c.entry.prefs = prefs;
         store::save(&c.entry);
         c.ui.prefs.set(prefs);
+    });
+}
+
+/// The person switched notifications on (a click): ask the browser, and
+/// switch them off again with a notice if it refuses.
+pub async fn enable_notifications() {
+    if notify::ask().await == Permission::Granted {
+        return;
+    }
+    with_ctl(|c| {
+        c.entry.prefs.notify = false;
+        store::save(&c.entry);
+        c.ui.prefs.set(c.entry.prefs);
+        c.ui.notice.set(Some(Notice::NotificationsRefused));
     });
 }
 

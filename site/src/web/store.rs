@@ -71,11 +71,22 @@ pub struct Entry {
 pub struct Prefs {
     /// Send typing signals while writing (on unless switched off).
     pub send_typing: bool,
+    /// A desktop notification for a message while the tab is hidden.
+    pub notify: bool,
+    /// Notifications show who wrote what (off: they say only that a message came).
+    pub notify_text: bool,
+    /// A short sound for a message while the tab is hidden.
+    pub sound: bool,
 }
 
 impl Default for Prefs {
     fn default() -> Self {
-        Self { send_typing: true }
+        Self {
+            send_typing: true,
+            notify: false,
+            notify_text: false,
+            sound: false,
+        }
     }
 }
 

@@ -76,18 +76,26 @@ fn message_text(text: &str) -> impl IntoView {
     view! { <div class="text" dir="auto">{pieces}</div> }
 }
 
-/// A message line: its author's face, the text, the time.
+/// A message line: its author's face, the text, the time; a mention of
+/// this tab's name is marked.
 fn chat_line(
     class: &'static str,
     face: Face,
     text: &str,
     time: String,
+    mention: bool,
     same_name: impl Fn(&Face) -> Signal<bool>,
 ) -> AnyView {
     let same = same_name(&face);
+    let class = if mention {
+        format!("{class} mention")
+    } else {
+        class.to_owned()
+    };
     view! {
         <div class=class>
             <span class="author"><FaceTag face=face same_name=same /></span>
+            {mention.then(|| view! { <span class="mention-mark">{words::MENTION}</span> })}
             {message_text(text)}
             <time class="at">{time}</time>
         </div>
@@ -95,7 +103,8 @@ fn chat_line(
     .into_any()
 }
 
-/// A checkbox bound to one of the person's switches.
+/// A checkbox bound to one of the person's switches; `then` runs inside the
+/// click (a user gesture) with the new value.
 fn switch(
     id: &'static str,
     label: &'static str,
@@ -103,6 +112,7 @@ fn switch(
     prefs: RwSignal<Prefs>,
     get: fn(&Prefs) -> bool,
     set: fn(&mut Prefs, bool),
+    then: fn(bool),
 ) -> impl IntoView {
     let help_id = format!("{id}-help");
     view! {
@@ -110,9 +120,11 @@ fn switch(
             <input type="checkbox" id=id aria-describedby=help_id.clone()
                 prop:checked=move || prefs.with(get)
                 on:change=move |ev| {
+                    let on = event_target_checked(&ev);
                     let mut next = prefs.get_untracked();
-                    set(&mut next, event_target_checked(&ev));
+                    set(&mut next, on);
                     room::set_prefs(next);
+                    then(on);
                 } />
             <label for=id>{label}</label>
             <p class="help" id=help_id>{help}</p>
@@ -281,10 +293,10 @@ pub fn RoomView() -> impl IntoView {
                             <For each=move || ui.lines.get() key=|line| line.id let:line>
                                 {match line.kind {
                                     LineKind::Own { face, text } => {
-                                        chat_line("line own", face, &text, line.time.clone(), same_name)
+                                        chat_line("line own", face, &text, line.time.clone(), false, same_name)
                                     }
-                                    LineKind::Other { face, text } => {
-                                        chat_line("line other", face, &text, line.time.clone(), same_name)
+                                    LineKind::Other { face, text, mention } => {
+                                        chat_line("line other", face, &text, line.time.clone(), mention, same_name)
                                     }
                                     LineKind::System(system) => view! {
                                         <div class="line system">
@@ -357,7 +369,15 @@ pub fn RoomView() -> impl IntoView {
                         <section class="card settings" aria-labelledby="settings-h">
                             <h2 id="settings-h">{words::SETTINGS_HEADING}</h2>
                             {switch("send-typing", words::SEND_TYPING, words::SEND_TYPING_HELP, ui.prefs,
-                                |p| p.send_typing, |p, on| p.send_typing = on)}
+                                |p| p.send_typing, |p, on| p.send_typing = on, |_| {})}
+                            {switch("notify", words::NOTIFY, words::NOTIFY_HELP, ui.prefs,
+                                |p| p.notify, |p, on| p.notify = on,
+                                |on| if on { wasm_bindgen_futures::spawn_local(room::enable_notifications()) })}
+                            {switch("notify-text", words::NOTIFY_TEXT, words::NOTIFY_TEXT_HELP, ui.prefs,
+                                |p| p.notify_text, |p, on| p.notify_text = on, |_| {})}
+                            {switch("sound", words::SOUND, words::SOUND_HELP, ui.prefs,
+                                |p| p.sound, |p, on| p.sound = on,
+                                |on| if on { super::notify::prime_sound() })}
                         </section>
                         <section class="card invite" aria-labelledby="invite-h">
                             <h2 id="invite-h">"Invite"</h2>

@@ -77,6 +77,48 @@ pub const SEND_TYPING: &str = "Show others when I am typing";
 pub const SEND_TYPING_HELP: &str =
     "Others see that you are writing, never what.     The signal is encrypted like a message.";
 
+/// The switch for notifications.
+pub const NOTIFY: &str = "Notify me of new messages while this tab is hidden";
+
+/// What notifications show, said plainly.
+pub const NOTIFY_HELP: &str = "Your browser asks first. Notifications say only that a \
+    message came, unless you switch on the next option.";
+
+/// The switch that puts names and texts in notifications.
+pub const NOTIFY_TEXT: &str = "Show who wrote what in notifications";
+
+/// What showing texts in notifications means.
+pub const NOTIFY_TEXT_HELP: &str = "Your system may keep notifications after the room ends.";
+
+/// The switch for the sound.
+pub const SOUND: &str = "Play a short sound for new messages while this tab is hidden";
+
+/// The sound's help line.
+pub const SOUND_HELP: &str = "Quiet, a quarter of a second.";
+
+/// A notification for a message that arrived while the tab was hidden:
+/// `(title, body)`; names and text only when `show_text`.
+pub fn notification(show_text: bool, name: &str, text: &str, mention: bool) -> (String, String) {
+    if show_text {
+        let cut: String = text.chars().take(200).collect();
+        let title = if mention {
+            format!("{name} mentioned you")
+        } else {
+            name.to_owned()
+        };
+        return (title, cut);
+    }
+    let body = if mention {
+        "Someone mentioned you in your Vroom room."
+    } else {
+        "A new message in your Vroom room."
+    };
+    ("Vroom".to_owned(), body.to_owned())
+}
+
+/// The mark beside a message that mentions this tab's display name.
+pub const MENTION: &str = "mentions you";
+
 /// The state of the relay connection.
 pub fn conn(conn: Conn) -> &'static str {
     match conn {
@@ -177,6 +219,9 @@ pub fn notice(n: &Notice) -> String {
         Notice::SendIncomplete => "Connection lost: not everything could be sent.".into(),
         Notice::RelayUnreachable => "Cannot open a connection to the relay.".into(),
         Notice::Api(e) => api_error(e),
+        Notice::NotificationsRefused => "This browser does not allow notifications from this \
+                                         page. You can allow them in its site settings."
+            .into(),
     }
 }
 
