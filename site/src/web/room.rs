@@ -58,6 +58,8 @@ pub enum Phase {
     Live,
     /// The room ended: nothing of it remains.
     Ended,
+    /// The room's creator removed this tab from the room.
+    Removed,
     /// This tab left the room.
     Left,
     /// The tab was closed and reopened later than a reload: it forgot the
@@ -84,6 +86,8 @@ pub enum Failure {
     Api(ApiError),
     /// The relay refuses connections from this page's origin.
     RelayOrigin,
+    /// The creator locked the room (the relay refused the ticket).
+    Locked,
 }
 
 /// Connection to the relay.
@@ -177,6 +181,8 @@ pub enum SystemLine {
     },
     /// The relay dropped a frame: we are sending too fast.
     SendingTooFast,
+    /// The creator locked (`true`) or unlocked the room.
+    LockChanged(bool),
 }
 
 /// Who wrote a line, and what.
@@ -270,6 +276,8 @@ pub struct Ui {
     pub typing: RwSignal<Vec<Face>>,
     /// The person's switches.
     pub prefs: RwSignal<Prefs>,
+    /// The creator locked the room (as the relay reports).
+    pub locked: RwSignal<bool>,
 }
 
 impl Ui {
@@ -287,6 +295,7 @@ impl Ui {
             notice: RwSignal::new(None),
             typing: RwSignal::new(Vec::new()),
             prefs: RwSignal::new(Prefs::default()),
+            locked: RwSignal::new(false),
         }
     }
 
@@ -669,6 +678,13 @@ fn on_frame(generation: u32, bytes: &[u8]) {
                 }
                 None
             }
+            RelayFrame::RoomState { locked } => {
+                if c.ui.locked.get_untracked() != locked {
+                    c.ui.locked.set(locked);
+                    c.ui.system(SystemLine::LockChanged(locked));
+                }
+                None
+            }
             RelayFrame::Pong { .. } | RelayFrame::Ended => None,
         };
         if let Some(out) = out {
@@ -940,6 +956,8 @@ fn on_closed(generation: u32, code: u16) {
     }
     match code {
         close::ROOM_ENDED => ended(),
+        close::REMOVED => finish(Phase::Removed),
+        close::ROOM_LOCKED => fail(Failure::Locked),
         close::ROOM_FULL => fail(Failure::Api(ApiError::Full)),
         close::BAD_ORIGIN => fail(Failure::RelayOrigin),
         close::NORMAL => {}
@@ -1088,6 +1106,36 @@ pub async fn end_room() {
             with_ctl(|c| c.ui.notice.set(Some(Notice::Api(e))));
         }
     }
+}
+
+/// Locks or unlocks the room (creator only); members hear it from the relay.
+pub async fn set_locked(locked: bool) {
+    let Some((room, Some(token))) =
+        with_ctl(|c| (*c.keys.room_id().as_bytes(), c.entry.token.clone()))
+    else {
+        return;
+    };
+    let result = api::lock(&room, &token, locked).await;
+    with_ctl(|c| match result {
+        Ok(now) => c.ui.locked.set(now),
+        Err(e) => c.ui.notice.set(Some(Notice::Api(e))),
+    });
+}
+
+/// Removes a member from the room (creator only): the room locks, the relay
+/// closes its connection and tells everyone it left, and every member's
+/// keys rotate.
+pub async fn remove_member(member: u32) {
+    let Some((room, Some(token))) =
+        with_ctl(|c| (*c.keys.room_id().as_bytes(), c.entry.token.clone()))
+    else {
+        return;
+    };
+    let result = api::remove(&room, &token, member).await;
+    with_ctl(|c| match result {
+        Ok(now) => c.ui.locked.set(now),
+        Err(e) => c.ui.notice.set(Some(Notice::Api(e))),
+    });
 }
 
 /// Leaves the room for good (sends the leave frame).

@@ -132,6 +132,39 @@ fn switch(
     }
 }
 
+/// The creator's Remove button beside a member, with its confirmation.
+fn remove_control(
+    member: u32,
+    name: Option<String>,
+    creator: RwSignal<bool>,
+    removing: RwSignal<Option<u32>>,
+) -> impl IntoView {
+    let name = name.unwrap_or_default();
+    move || {
+        if !creator.get() {
+            return ().into_any();
+        }
+        if removing.get() == Some(member) {
+            view! {
+                <div class="confirm" role="alertdialog">
+                    <span>{sentence(words::confirm_remove(&name), |_: &Face| Signal::derive(|| false))}</span>
+                    <button class="danger confirm-remove" on:click=move |_| {
+                        removing.set(None);
+                        wasm_bindgen_futures::spawn_local(room::remove_member(member));
+                    }>{words::CONFIRM_REMOVE}</button>
+                    <button class="cancel-remove" on:click=move |_| removing.set(None)>{words::CANCEL}</button>
+                </div>
+            }
+            .into_any()
+        } else {
+            view! {
+                <button class="remove-member" data-member=member on:click=move |_| removing.set(Some(member))>{words::REMOVE}</button>
+            }
+            .into_any()
+        }
+    }
+}
+
 /// The room page.
 #[component]
 pub fn RoomView() -> impl IntoView {
@@ -229,6 +262,8 @@ pub fn RoomView() -> impl IntoView {
     };
 
     let confirming = RwSignal::new(false);
+    // The member whose removal the creator is confirming.
+    let removing = RwSignal::new(None::<u32>);
     let copied = RwSignal::new(false);
     let copy = move |_| {
         if let Some(link) = ui.invite.get_untracked() {
@@ -262,6 +297,9 @@ pub fn RoomView() -> impl IntoView {
                     <p class="time-left" id="time-left">
                         {move || time_left().map(|t| format!("Ends in {t}"))}
                     </p>
+                    <p class="lock-state" id="lock-state" role="status">
+                        {move || ui.locked.get().then_some(words::LOCKED_STATE)}
+                    </p>
                     <div class="room-actions">
                         {move || if confirming.get() {
                             let creator = ui.creator.get();
@@ -280,7 +318,14 @@ pub fn RoomView() -> impl IntoView {
                                 </div>
                             }.into_any()
                         } else if ui.creator.get() {
-                            view! { <button id="end-room" class="danger" on:click=move |_| { confirming.set(true); util::focus("confirm-no"); }>"End room"</button> }.into_any()
+                            view! {
+                                <button id="lock-room" aria-pressed=move || ui.locked.get().to_string()
+                                    on:click=move |_| {
+                                        let locked = !ui.locked.get_untracked();
+                                        wasm_bindgen_futures::spawn_local(room::set_locked(locked));
+                                    }>{move || words::lock_button(ui.locked.get())}</button>
+                                <button id="end-room" class="danger" on:click=move |_| { confirming.set(true); util::focus("confirm-no"); }>"End room"</button>
+                            }.into_any()
                         } else {
                             view! { <button id="leave-room" on:click=move |_| { confirming.set(true); util::focus("confirm-no"); }>"Leave"</button> }.into_any()
                         }}
@@ -362,6 +407,7 @@ pub fn RoomView() -> impl IntoView {
                                             {m.me.then_some(" (you)")}
                                         </span>
                                         <code class="code">{m.code.clone().unwrap_or_default()}</code>
+                                        {(!m.me).then(|| remove_control(m.id, m.face.as_ref().map(|f| f.name.clone()), ui.creator, removing))}
                                     </li>
                                 </For>
                             </ul>
@@ -428,6 +474,13 @@ pub fn RoomView() -> impl IntoView {
                         <h1>"This room has ended."</h1>
                         <p>"Nothing of it remains on the server."</p>
                         <p><a href="/">"Start a new room"</a></p>
+                    </div>
+                }.into_any(),
+                Phase::Removed => view! {
+                    <div class="centered" id="removed" role="alert">
+                        <h1>{words::REMOVED_HEADING}</h1>
+                        <p>{words::REMOVED_TEXT}</p>
+                        <p><a href="/">"Back to the start page"</a></p>
                     </div>
                 }.into_any(),
                 Phase::Left => view! {

@@ -119,6 +119,39 @@ pub fn notification(show_text: bool, name: &str, text: &str, mention: bool) -> (
 /// The mark beside a message that mentions this tab's display name.
 pub const MENTION: &str = "mentions you";
 
+/// The creator's button that locks or unlocks the room.
+pub fn lock_button(locked: bool) -> &'static str {
+    if locked { "Unlock room" } else { "Lock room" }
+}
+
+/// The lock state, for everyone in the room.
+pub const LOCKED_STATE: &str = "Locked: nobody new can join";
+
+/// The creator's button beside a member.
+pub const REMOVE: &str = "Remove";
+
+/// The question before removing `name`.
+pub fn confirm_remove(name: &str) -> Vec<Piece> {
+    vec![
+        text("Remove "),
+        Piece::Name(name.to_owned()),
+        text("? The room locks, so the link will not bring them back."),
+    ]
+}
+
+/// The creator's confirmation of a removal.
+pub const CONFIRM_REMOVE: &str = "Remove and lock";
+
+/// Not removing after all.
+pub const CANCEL: &str = "Cancel";
+
+/// The screen of a removed member: heading and explanation.
+pub const REMOVED_HEADING: &str = "The room's creator removed you.";
+
+/// What being removed means.
+pub const REMOVED_TEXT: &str = "This tab no longer holds any of the room's keys, and cannot read \
+    what is said from now on.";
+
 /// The state of the relay connection.
 pub fn conn(conn: Conn) -> &'static str {
     match conn {
@@ -160,6 +193,10 @@ pub fn link_error(e: LinkError) -> String {
     }
 }
 
+fn locked_out() -> &'static str {
+    "This room is locked: its creator lets nobody new in right now. Ask them to unlock it."
+}
+
 fn old_link() -> &'static str {
     "This invite is from an older version of Vroom. The room it opened cannot be joined with \
      this version: ask whoever sent it for a new link."
@@ -175,6 +212,8 @@ pub fn api_error(e: &ApiError) -> String {
             "This room is full: it already has as many people as a room may hold.".into()
         }
         ApiError::Exists => "A room with these credentials is live already.".into(),
+        ApiError::Locked => locked_out().into(),
+        ApiError::NoSuchMember => "That person is no longer in the room.".into(),
         ApiError::RateLimited(Some(secs)) => {
             format!("Too many attempts from your network. Please wait {secs} s and try again.")
         }
@@ -208,6 +247,7 @@ pub fn failure(f: &Failure) -> String {
         Failure::RelayOrigin => {
             "The relay does not accept connections from this page's address.".into()
         }
+        Failure::Locked => locked_out().into(),
     }
 }
 
@@ -362,6 +402,11 @@ pub fn system_line(line: &SystemLine) -> Vec<Piece> {
         SystemLine::SendingTooFast => {
             vec![text("You are sending too fast; a message was dropped.")]
         }
+        SystemLine::LockChanged(true) => vec![text(
+            "The room is locked: nobody new can join, and whoever drops out cannot come back \
+             until it is unlocked.",
+        )],
+        SystemLine::LockChanged(false) => vec![text("The room is unlocked: the link works again.")],
     }
 }
 
