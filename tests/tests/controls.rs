@@ -149,6 +149,19 @@ async fn notification_switch(a: &Browser) {
     }
 }
 
+/// Waits until the page no longer shows the room as locked.
+async fn wait_unlocked(b: &Browser) {
+    let started = Instant::now();
+    while b.texts("#lock-state").await.concat().contains("Locked") {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{}: still locked",
+            b.engine()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// The member id a browser shows for itself.
 async fn own_member_id(b: &Browser) -> String {
     b.wait("#members li.me")
@@ -197,6 +210,7 @@ async fn lock_and_remove_in_a_mixed_room(t: Ctx) {
 
     // Unlock: the link works again.
     cr.click("#lock-room").await;
+    wait_unlocked(&cr).await;
     wk.wait_text(".line.system", "The room is unlocked").await;
     late.join_by_link(&link).await;
     for x in [&cr, &fx, &wk, &late] {
@@ -226,7 +240,8 @@ async fn lock_and_remove_in_a_mixed_room(t: Ctx) {
     wk.wait_text("#failed", "This room is locked").await;
     // … until the creator unlocks.
     cr.click("#lock-room").await;
-    fx.wait_text(".line.system", "The room is unlocked").await;
+    wait_unlocked(&cr).await;
+    wait_unlocked(&fx).await;
     wk.join_by_link(&link).await;
     cr.wait_members(4).await;
 

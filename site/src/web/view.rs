@@ -319,8 +319,7 @@ pub fn RoomView() -> impl IntoView {
                             }.into_any()
                         } else if ui.creator.get() {
                             view! {
-                                <button id="lock-room" aria-pressed=move || ui.locked.get().to_string()
-                                    on:click=move |_| {
+                                <button id="lock-room" on:click=move |_| {
                                         let locked = !ui.locked.get_untracked();
                                         wasm_bindgen_futures::spawn_local(room::set_locked(locked));
                                     }>{move || words::lock_button(ui.locked.get())}</button>
