@@ -1173,6 +1173,10 @@ async fn removing_a_member_locks_and_marks_only_present_members() {
         .await
         .expect("HKEYS");
     assert_eq!(fields.iter().filter(|f| f.starts_with("expel:")).count(), 1);
+    assert_eq!(
+        client.room_field(&room, "expels").await.as_deref(),
+        Some("1")
+    );
     assert_eq!(client.end(&room, Some(&auth)).await.status, 204);
     assert!(client.keys(&room).await.is_empty());
 }

@@ -82,4 +82,7 @@ pub mod room_fields {
     /// and the relay node holding it has not closed it yet. At most one per
     /// member present.
     pub const EXPEL_PREFIX: &str = "expel:";
+    /// How many `expel:` marks the room holds (absent at zero): the relay's
+    /// upkeep looks for marks only while there are some.
+    pub const EXPELS: &str = "expels";
 }

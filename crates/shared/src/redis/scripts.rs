@@ -75,6 +75,26 @@ end
     };
 }
 
+/// Lua shared by the scripts that drop a removal mark ([`EXPEL_MEMBER`]):
+/// `unmark` deletes `expel:<member>` and, if it existed, counts it out of
+/// `expels` (deleted at zero), so [`MAINTAIN_ROOM`] looks for marks only
+/// while the room has some. Returns whether a mark existed.
+macro_rules! unmark_lua {
+    () => {
+        r#"
+local function unmark(room, member)
+  if redis.call('HDEL', room, 'expel:' .. member) == 0 then
+    return false
+  end
+  if redis.call('HINCRBY', room, 'expels', -1) <= 0 then
+    redis.call('HDEL', room, 'expels')
+  end
+  return true
+end
+"#
+    };
+}
+
 /// Lua shared by most scripts: the Redis clock in Unix milliseconds.
 macro_rules! now_ms_lua {
     () => {
@@ -322,9 +342,10 @@ return {1, 0}
 /// - Reply (see [`ExpelOutcome`]): `[1]` marked (and locked), `[0]` no such
 ///   room or a creator hash that does not match, `[-1]` the member is not
 ///   present, `[-2]` it is the creator's own connection.
-/// - Bounded: a mark (`expel:<id>` in the room hash) exists only for a member
-///   in the presence set, and goes when the member is expelled, leaves or
-///   goes stale, so a room never holds more marks than `max_members`.
+/// - Bounded: a mark (`expel:<id>` in the room hash, counted in `expels`)
+///   exists only for a member in the presence set, and goes when the member
+///   is expelled, leaves or goes stale, so a room never holds more marks
+///   than `max_members`. Marking the same member again changes nothing.
 pub const EXPEL_MEMBER: &str = r#"
 local pttl = redis.call('PTTL', KEYS[1])
 if pttl == -2 or pttl == 0 then
@@ -340,7 +361,10 @@ end
 if not redis.call('ZSCORE', KEYS[2], ARGV[2]) then
   return {-1}
 end
-redis.call('HSET', KEYS[1], 'locked', 1, 'expel:' .. ARGV[2], 1)
+redis.call('HSET', KEYS[1], 'locked', 1)
+if redis.call('HSETNX', KEYS[1], 'expel:' .. ARGV[2], 1) == 1 then
+  redis.call('HINCRBY', KEYS[1], 'expels', 1)
+end
 return {1}
 "#;
 
@@ -604,6 +628,7 @@ return reply
 ///   - `4`: nobody is left and no creator is within its grace period: the
 ///     caller ends the room (never for `shutdown`).
 pub const REMOVE_MEMBER: &str = concat!(
+    unmark_lua!(),
     now_ms_lua!(),
     r#"
 local removed = redis.call('ZREM', KEYS[2], ARGV[1])
@@ -611,7 +636,7 @@ local pttl = redis.call('PTTL', KEYS[1])
 if pttl == -2 or pttl == 0 then
   return {0, removed}
 end
-redis.call('HDEL', KEYS[1], 'expel:' .. ARGV[1])
+unmark(KEYS[1], ARGV[1])
 local creator_member = redis.call('HGET', KEYS[1], 'creator_member')
 local current_creator = creator_member == ARGV[1]
 if ARGV[2] == 'leave' and (current_creator or (ARGV[3] == '1' and not creator_member)) then
@@ -670,13 +695,15 @@ return {1, removed}
 ///   a pending expulsion of theirs is dropped). A removed creator starts its
 ///   grace period.
 pub const MAINTAIN_ROOM: &str = concat!(
+    unmark_lua!(),
     now_ms_lua!(),
     r#"
 local pttl = redis.call('PTTL', KEYS[1])
 if pttl == -2 or pttl == 0 then
   return {0}
 end
-local room = redis.call('HMGET', KEYS[1], 'idle_secs', 'expires_at', 'creator_member', 'creator_gone_ms', 'creator_sha256', 'locked')
+local room = redis.call('HMGET', KEYS[1], 'idle_secs', 'expires_at', 'creator_member', 'creator_gone_ms', 'creator_sha256', 'locked', 'expels')
+local marks = room[7]
 if ARGV[4] ~= '' and room[5] ~= ARGV[4] then
   return {0}
 end
@@ -698,7 +725,7 @@ local expelled = {}
 for i = 5, #ARGV do
   if not redis.call('ZSCORE', KEYS[2], ARGV[i]) then
     missing[#missing + 1] = tonumber(ARGV[i])
-  elseif redis.call('HDEL', KEYS[1], 'expel:' .. ARGV[i]) == 1 then
+  elseif marks and unmark(KEYS[1], ARGV[i]) then
     redis.call('ZREM', KEYS[2], ARGV[i])
     expelled[#expelled + 1] = tonumber(ARGV[i])
   else
@@ -710,7 +737,9 @@ local gone = tonumber(room[4])
 local stale = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. tostring(now_ms - tonumber(ARGV[2])))
 for _, m in ipairs(stale) do
   redis.call('ZREM', KEYS[2], m)
-  redis.call('HDEL', KEYS[1], 'expel:' .. m)
+  if marks then
+    unmark(KEYS[1], m)
+  end
   removed[#removed + 1] = tonumber(m)
   if m == room[3] then
     redis.call('HDEL', KEYS[1], 'creator_member')
