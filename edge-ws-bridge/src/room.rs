@@ -112,6 +112,12 @@ pub(crate) struct Room {
     maintain_in_flight: bool,
     maintain_again: bool,
     removals_in_flight: usize,
+    /// Departures whose REMOVE_MEMBER answered, and how many had when the
+    /// MAINTAIN_ROOM in flight was issued: an answer computed before a
+    /// departure must not stop the creator's grace watch that departure
+    /// started.
+    removals_done: u64,
+    removals_at_maintain: u64,
     ending: bool,
     shutting_down: bool,
     redis_down_since: Option<Instant>,
@@ -139,6 +145,8 @@ pub(crate) fn spawn(node: Arc<Node>, id: RoomId) -> queue::Sender<RoomCmd> {
         maintain_in_flight: false,
         maintain_again: false,
         removals_in_flight: 0,
+        removals_done: 0,
+        removals_at_maintain: 0,
         ending: false,
         shutting_down: false,
         redis_down_since: None,
@@ -503,6 +511,7 @@ impl Room {
 
     fn removed(&mut self, result: Result<Vec<Value>, String>, how: Departure) {
         self.removals_in_flight -= 1;
+        self.removals_done += 1;
         let values = match result {
             Ok(v) => ints(&v),
             Err(err) => {
@@ -612,6 +621,7 @@ impl Room {
             return;
         }
         self.maintain_in_flight = true;
+        self.removals_at_maintain = self.removals_done;
         let activity = std::mem::take(&mut self.activity);
         let script = self.node.scripts.maintain.clone();
         let keys = [
@@ -719,6 +729,8 @@ impl Room {
                 self.end_room();
             }
             3 => self.grace_watch = true,
+            // Older than a departure since: ask again rather than stop watching.
+            _ if self.removals_done != self.removals_at_maintain => self.maintain_again = true,
             _ => self.grace_watch = false,
         }
         if std::mem::take(&mut self.maintain_again) {
