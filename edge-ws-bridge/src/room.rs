@@ -1,7 +1,8 @@
 //! One task per room per node: the room's local members, fan-out to them,
-//! publishing to the room's channel (within the room's publish budget), and
-//! the Redis upkeep that keeps presence, the idle deadline and the creator's
-//! grace period (DESIGN §3). A room task starts only for a ticket already
+//! publishing to the room's channel (within the room's publish budget), the
+//! Redis upkeep that keeps presence, the idle deadline and the creator's
+//! grace period (DESIGN §3), and the creator's controls (lock state,
+//! expulsions) it reads there. A room task starts only for a ticket already
 //! redeemed ([`take_ticket`]).
 
 use crate::Node;
@@ -50,6 +51,8 @@ pub(crate) enum JoinReply {
     },
     Invalid,
     Full,
+    /// The room is locked and the ticket is not the creator's.
+    Locked,
     Unavailable,
     /// The room task was closing: ask the node for a fresh one.
     Retry,
@@ -126,6 +129,8 @@ pub(crate) struct Room {
     creator_hash: Option<String>,
     local: HashMap<u32, Local>,
     known: HashSet<u32>,
+    /// The lock state last told to local members.
+    locked: bool,
     activity: bool,
     deadline: Option<Instant>,
     grace_watch: bool,
@@ -160,6 +165,7 @@ pub(crate) fn spawn(node: Arc<Node>, id: RoomId) -> queue::Sender<RoomCmd> {
         creator_hash: None,
         local: HashMap::new(),
         known: HashSet::new(),
+        locked: false,
         activity: false,
         deadline: None,
         grace_watch: false,
@@ -362,18 +368,20 @@ impl Room {
             _ => None,
         };
         match code {
-            Some(RedeemOutcome::Joined) if values.len() >= 7 => {}
+            Some(RedeemOutcome::Joined) if values.len() >= 8 => {}
             Some(RedeemOutcome::Full) => return JoinReply::Full,
+            Some(RedeemOutcome::Locked) => return JoinReply::Locked,
             Some(RedeemOutcome::Invalid) => return JoinReply::Invalid,
             _ => {
                 tracing::error!(room = self.serial, "unexpected REDEEM_TICKET reply");
                 return JoinReply::Unavailable;
             }
         }
-        let head = ints(&values[..6]);
+        let head = ints(&values[..7]);
         let (member, creator) = (head[1] as u32, head[2] == 1);
         let (expires_at, idle_secs, remaining) = (head[3].max(0) as u64, head[4] as u32, head[5]);
-        if let Value::BulkString(hash) = &values[6] {
+        let locked = head[6] == 1;
+        if let Value::BulkString(hash) = &values[7] {
             let hash = String::from_utf8_lossy(hash).into_owned();
             if self.creator_hash.as_ref().is_some_and(|old| *old != hash) {
                 // The room we held ended unnoticed and was created again:
@@ -389,7 +397,7 @@ impl Room {
             self.creator_hash = Some(hash);
         }
         self.deadline = Some(Instant::now() + Duration::from_millis(remaining.max(0) as u64));
-        let present: Vec<u32> = ints(&values[7..])
+        let present: Vec<u32> = ints(&values[8..])
             .into_iter()
             .filter_map(|m| u32::try_from(m).ok())
             .collect();
@@ -403,6 +411,13 @@ impl Room {
         }
         .encode();
         self.push(&socket, Bytes::from(welcome));
+        if locked {
+            self.push(
+                &socket,
+                Bytes::from(RelayFrame::RoomState { locked }.encode()),
+            );
+        }
+        self.set_locked(locked);
         for m in &present {
             self.known.insert(*m);
             self.push(
@@ -685,7 +700,7 @@ impl Room {
         if self.ending || self.done {
             return;
         }
-        if values.first() != Some(&1) || values.len() < 4 {
+        if values.first() != Some(&1) || values.len() < 6 {
             tracing::info!(room = self.serial, "room is gone (deadline or ended)");
             self.ended();
             return;
@@ -693,17 +708,32 @@ impl Room {
         let remaining = values[1].max(0) as u64;
         self.deadline = Some(Instant::now() + Duration::from_millis(remaining));
         let action = values[2];
-        let n_missing = usize::try_from(values[3]).unwrap_or(0);
-        let missing: Vec<u32> = values[4..]
-            .iter()
-            .take(n_missing)
-            .filter_map(|m| u32::try_from(*m).ok())
-            .collect();
-        let removed: Vec<u32> = values[4..]
-            .iter()
-            .skip(n_missing)
-            .filter_map(|m| u32::try_from(*m).ok())
-            .collect();
+        self.set_locked(values[3] == 1);
+        let n_missing = usize::try_from(values[4]).unwrap_or(0);
+        let n_expelled = usize::try_from(values[5]).unwrap_or(0);
+        let ids = |skip: usize, take: usize| -> Vec<u32> {
+            values[6..]
+                .iter()
+                .skip(skip)
+                .take(take)
+                .filter_map(|m| u32::try_from(*m).ok())
+                .collect()
+        };
+        let missing = ids(0, n_missing);
+        let expelled = ids(n_missing, n_expelled);
+        let removed = ids(n_missing + n_expelled, usize::MAX);
+        for id in expelled {
+            if let Some(m) = self.local.remove(&id) {
+                tracing::info!(
+                    room = self.serial,
+                    member = id,
+                    "member removed by the creator"
+                );
+                metrics::add(&self.node.metrics.members, -1);
+                m.socket.close(close::REMOVED);
+                self.announce_left(id);
+            }
+        }
         for id in missing {
             if let Some(m) = self.local.remove(&id) {
                 tracing::info!(room = self.serial, member = id, "presence lost");
@@ -739,6 +769,15 @@ impl Room {
         }
         if std::mem::take(&mut self.maintain_again) {
             self.maintain();
+        }
+    }
+
+    /// Tells local members when the room's lock state changed.
+    fn set_locked(&mut self, locked: bool) {
+        if self.locked != locked {
+            self.locked = locked;
+            let frame = Bytes::from(RelayFrame::RoomState { locked }.encode());
+            self.deliver_all(&frame, None);
         }
     }
 

@@ -211,6 +211,10 @@ where
                 close_with(ws, close::ROOM_FULL, "room full").await;
                 return None;
             }
+            Ok(JoinReply::Locked) => {
+                close_with(ws, close::ROOM_LOCKED, "room locked").await;
+                return None;
+            }
             Ok(JoinReply::Unavailable) => break,
         }
     }

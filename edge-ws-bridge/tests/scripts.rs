@@ -110,11 +110,12 @@ async fn redeem_is_one_time_and_assigns_fresh_ids() {
     assert_eq!((int(&v[1]), int(&v[2])), (1, 1), "member 1, creator");
     assert_eq!(int(&v[4]), 300, "idle_secs");
     assert!(int(&v[5]) > 0 && int(&v[5]) <= 300_000, "remaining ms");
+    assert_eq!(int(&v[6]), 0, "not locked");
     assert_eq!(
-        v[6],
+        v[7],
         Value::BulkString(room.creator.sha256_hex().into_bytes())
     );
-    assert_eq!(v.len(), 7, "nobody was present");
+    assert_eq!(v.len(), 8, "nobody was present");
     // Used: gone from Redis, and from the tickets set.
     assert_eq!(
         redeem(&mut r, &room.id, &room.creator_ticket).await,
@@ -132,7 +133,7 @@ async fn redeem_is_one_time_and_assigns_fresh_ids() {
     let t = room.ticket(&mut r, false).await;
     let v = redeem(&mut r, &room.id, &t).await;
     assert_eq!((int(&v[1]), int(&v[2])), (2, 0));
-    assert_eq!(int(&v[7]), 1);
+    assert_eq!(int(&v[8]), 1);
     // Removing a member never frees its id.
     assert_eq!(remove(&mut r, &room.id, 2, "leave", false).await, (1, 1));
     let t = room.ticket(&mut r, false).await;
@@ -368,12 +369,13 @@ async fn maintain_refreshes_bumps_sweeps_and_checks_the_incarnation() {
         &[creator, 99],
     )
     .await;
-    assert_eq!(&v[2..5], &[0, 1, 99]);
+    // action, locked, 1 missing, 0 expelled, the missing id.
+    assert_eq!(&v[2..7], &[0, 0, 1, 0, 99]);
     // Stale entries (not refreshed within 0 ms here) are removed; the creator's
     // removal starts its grace; with no grace left it asks for the end.
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let v = maintain(&mut r, &room.id, false, 1, 60_000, &hash, &[]).await;
-    let mut removed = v[4..].to_vec();
+    let mut removed = v[6..].to_vec();
     removed.sort();
     assert_eq!(removed, vec![creator, other]);
     assert_eq!(v[2], 3, "creator away within grace");

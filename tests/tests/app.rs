@@ -52,7 +52,7 @@ async fn next(ws: &mut Ws) -> Seen {
                     },
                     RelayFrame::Ended => Seen::Ended,
                     RelayFrame::Error { code, .. } => Seen::Error(code),
-                    RelayFrame::Pong { .. } => continue,
+                    RelayFrame::Pong { .. } | RelayFrame::RoomState { .. } => continue,
                 };
             }
             Some(Ok(Message::Close(frame))) => {

@@ -1,8 +1,11 @@
-//! Message frames: padded text, ChaCha20-Poly1305 under a chain's message
-//! key, Ed25519 signature of the sender over the whole frame.
+//! Message frames: padded content (a text or a typing signal),
+//! ChaCha20-Poly1305 under a chain's message key, Ed25519 signature of the
+//! sender over the whole frame.
 //!
 //! ```text
-//! padded   = u16 BE text length || text || zeros, to 256, 1024, 4096 or 16384 bytes
+//! padded   = u16 BE tag || text || zeros, to 256, 1024, 4096 or 16384 bytes
+//!            (tag = text length 0..=16382, or 0xFFFF for a typing signal: no
+//!            text, 256 bytes, so a relay cannot tell it from a short text)
 //! AAD      = room id || header (version, type, sender, chain id, index, ciphertext length)
 //! frame    = header || ChaCha20-Poly1305(key, nonce, padded, AAD) || signature
 //! signature = Ed25519(sender, "vroom/v2/sig/message" || room id || header || ciphertext)
@@ -25,6 +28,26 @@ use crate::wire::{
 /// Longest message text in UTF-8 bytes (largest bucket minus the length field).
 pub const MAX_TEXT_LEN: usize = 16384 - 2;
 
+/// The tag of a typing signal in place of a text length.
+pub const TYPING_TAG: u16 = 0xFFFF;
+
+/// What a decrypted message frame carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Content {
+    /// A text message.
+    Text(String),
+    /// "This member is typing": no text; the receiver shows it for a few
+    /// seconds, or until a text from the same member arrives.
+    Typing,
+}
+
+/// The padded body of a typing signal: the tag, then zeros to the smallest bucket.
+pub fn pad_typing() -> Zeroizing<Vec<u8>> {
+    let mut out = Zeroizing::new(vec![0; BUCKETS[0]]);
+    out[..2].copy_from_slice(&TYPING_TAG.to_be_bytes());
+    out
+}
+
 /// Pads text to the smallest bucket that holds it.
 pub fn pad(text: &str) -> Result<Zeroizing<Vec<u8>>, Error> {
     let len = text.len();
@@ -41,19 +64,25 @@ pub fn pad(text: &str) -> Result<Zeroizing<Vec<u8>>, Error> {
     Ok(out)
 }
 
-/// Removes the padding; the length must fit, the padding must be zeros, the text UTF-8.
-pub fn unpad(padded: &[u8]) -> Result<String, RejectReason> {
+/// Removes the padding: the tag is a length that fits or [`TYPING_TAG`] in
+/// the smallest bucket, the padding zeros, a text UTF-8.
+pub fn unpad(padded: &[u8]) -> Result<Content, RejectReason> {
     if !BUCKETS.contains(&padded.len()) {
         return Err(RejectReason::BadPadding);
     }
     let mut r = Reader::new(padded);
-    let len = usize::from(r.u16().map_err(|_| RejectReason::BadPadding)?);
+    let tag = r.u16().map_err(|_| RejectReason::BadPadding)?;
+    let typing = tag == TYPING_TAG;
+    let len = if typing { 0 } else { usize::from(tag) };
     let text = r.bytes(len).map_err(|_| RejectReason::BadPadding)?;
-    if r.rest().iter().any(|&b| b != 0) {
+    if r.rest().iter().any(|&b| b != 0) || (typing && padded.len() != BUCKETS[0]) {
         return Err(RejectReason::BadPadding);
     }
+    if typing {
+        return Ok(Content::Typing);
+    }
     core::str::from_utf8(text)
-        .map(str::to_owned)
+        .map(|t| Content::Text(t.to_owned()))
         .map_err(|_| RejectReason::BadPadding)
 }
 
@@ -64,7 +93,8 @@ fn aad(room_id: &RoomId, header: &[u8]) -> Vec<u8> {
     aad
 }
 
-/// Builds a message frame from member `sender_id` under chain `chain_id` at `index`.
+/// Builds a message frame carrying `text` from member `sender_id` under
+/// chain `chain_id` at `index`.
 pub fn seal_message(
     room_id: &RoomId,
     sender_id: MemberId,
@@ -75,6 +105,39 @@ pub fn seal_message(
     text: &str,
 ) -> Result<Vec<u8>, Error> {
     let padded = pad(text)?;
+    seal_padded(room_id, sender_id, sender, chain_id, index, key, &padded)
+}
+
+/// Builds a message frame carrying a typing signal ([`pad_typing`]): the
+/// same layout and size as a short text.
+pub fn seal_typing(
+    room_id: &RoomId,
+    sender_id: MemberId,
+    sender: &MemberKeys,
+    chain_id: u32,
+    index: u32,
+    key: &MessageKey,
+) -> Result<Vec<u8>, Error> {
+    seal_padded(
+        room_id,
+        sender_id,
+        sender,
+        chain_id,
+        index,
+        key,
+        &pad_typing(),
+    )
+}
+
+fn seal_padded(
+    room_id: &RoomId,
+    sender_id: MemberId,
+    sender: &MemberKeys,
+    chain_id: u32,
+    index: u32,
+    key: &MessageKey,
+    padded: &[u8],
+) -> Result<Vec<u8>, Error> {
     let ct_len = u32::try_from(padded.len() + 16)
         .map_err(|_| Error::MessageTooLong { max: MAX_TEXT_LEN })?;
     let mut frame = Vec::with_capacity(MESSAGE_HEADER_LEN + padded.len() + 16 + SIGNATURE_LEN);
@@ -88,7 +151,7 @@ pub fn seal_message(
         .encrypt(
             key.nonce().into(),
             Payload {
-                msg: &padded,
+                msg: padded,
                 aad: &aad(room_id, &frame),
             },
         )
@@ -153,8 +216,28 @@ mod tests {
             Err(Error::MessageTooLong { max: MAX_TEXT_LEN })
         );
         for t in ["", "héllo", &"x".repeat(3000)] {
-            assert_eq!(unpad(&pad(t).unwrap()).unwrap(), t);
+            assert_eq!(
+                unpad(&pad(t).unwrap()).unwrap(),
+                Content::Text(t.to_owned())
+            );
         }
+        assert_eq!(pad_typing().len(), 256);
+        assert_eq!(unpad(&pad_typing()), Ok(Content::Typing));
+    }
+
+    #[test]
+    fn typing_signals_are_exact() {
+        // Only in the smallest bucket, and only zeros after the tag.
+        let mut big = vec![0u8; 1024];
+        big[..2].copy_from_slice(&TYPING_TAG.to_be_bytes());
+        assert_eq!(unpad(&big), Err(RejectReason::BadPadding));
+        let mut trailing = pad_typing().to_vec();
+        trailing[2] = b'x';
+        assert_eq!(unpad(&trailing), Err(RejectReason::BadPadding));
+        // Other tags beyond the longest text stay refused.
+        let mut other = vec![0u8; 16384];
+        other[..2].copy_from_slice(&0xFFFEu16.to_be_bytes());
+        assert_eq!(unpad(&other), Err(RejectReason::BadPadding));
     }
 
     #[test]

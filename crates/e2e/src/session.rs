@@ -20,11 +20,15 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use rand_core::CryptoRng;
 
-use crate::chain::{RecvChain, SendChain};
+use crate::chain::{MessageKey, RecvChain, SendChain};
 use crate::distribution::{ChainGrant, open_distribution, seal_distribution};
 use crate::error::{Error, RejectReason};
-use crate::member::{DisplayName, Identity, PeerKeys, SafetyCode, TabId, open_announcement};
-use crate::message::{MAX_TEXT_LEN, decrypt_message, seal_message, unpad, verify_message};
+use crate::member::{
+    DisplayName, Identity, MemberKeys, PeerKeys, SafetyCode, TabId, open_announcement,
+};
+use crate::message::{
+    Content, MAX_TEXT_LEN, decrypt_message, seal_message, seal_typing, unpad, verify_message,
+};
 use crate::schedule::{RoomId, RoomKeys};
 use crate::wire::{self, MemberId, Payload};
 
@@ -122,6 +126,12 @@ pub enum Event {
         from: MemberId,
         /// The text.
         text: String,
+    },
+    /// A verified member is typing ([`Session::send_typing`]): show it for a
+    /// few seconds, or until a [`Event::Message`] from it arrives.
+    Typing {
+        /// The member.
+        from: MemberId,
     },
     /// We started a new sending chain (after a member who held our chain left).
     KeysRotated {
@@ -483,6 +493,33 @@ impl<R: CryptoRng> Session<R> {
         if text.len() > MAX_TEXT_LEN {
             return Err(Error::MessageTooLong { max: MAX_TEXT_LEN });
         }
+        self.send_frame(|room_id, me, keys, chain_id, index, key| {
+            seal_message(room_id, me, keys, chain_id, index, key, text)
+        })
+    }
+
+    /// Encrypts and signs a typing signal for every member holding our
+    /// chain: a message frame of the size of a short text, so the relay
+    /// cannot tell the two apart. The page decides when (throttled, and
+    /// only if the person agreed to show it).
+    ///
+    /// Fails only if no chain id is left.
+    pub fn send_typing(&mut self) -> Result<Output, Error> {
+        self.send_frame(seal_typing)
+    }
+
+    /// Advances our chain by one message key and broadcasts what `seal` makes with it.
+    fn send_frame(
+        &mut self,
+        seal: impl FnOnce(
+            &RoomId,
+            MemberId,
+            &MemberKeys,
+            u32,
+            u32,
+            &MessageKey,
+        ) -> Result<Vec<u8>, Error>,
+    ) -> Result<Output, Error> {
         let mut out = Output::default();
         if self.send.as_ref().is_some_and(SendChain::is_exhausted) {
             self.rotate(&mut out);
@@ -490,14 +527,13 @@ impl<R: CryptoRng> Session<R> {
         let send = self.send.as_mut().ok_or(Error::ChainIdsExhausted)?;
         let chain_id = send.id();
         let (index, key) = send.advance().ok_or(Error::ChainIdsExhausted)?;
-        let frame = seal_message(
+        let frame = seal(
             &self.room.room_id(),
             self.my_id,
             self.identity.keys(),
             chain_id,
             index,
             &key,
-            text,
         )?;
         out.outgoing.push(Outgoing::Broadcast(frame));
         Ok(out)
@@ -775,7 +811,8 @@ impl<R: CryptoRng> Session<R> {
             Err(reason) => return reject(out, from, reason),
         };
         match unpad(&padded) {
-            Ok(text) => out.events.push(Event::Message { from, text }),
+            Ok(Content::Text(text)) => out.events.push(Event::Message { from, text }),
+            Ok(Content::Typing) => out.events.push(Event::Typing { from }),
             Err(reason) => return reject(out, from, reason),
         }
         Outcome::Handled { progressed: false }

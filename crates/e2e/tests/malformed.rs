@@ -143,6 +143,11 @@ fn unpad_rejects_garbage() {
         let mut v = vec![0u8; len];
         rng.fill_bytes(&mut v);
         assert!(unpad(&v).is_err());
+        // A typing tag in front of garbage, or in a larger bucket, is refused too.
+        if let Some(tag) = v.get_mut(..2) {
+            tag.copy_from_slice(&vroom_e2e::message::TYPING_TAG.to_be_bytes());
+            assert!(unpad(&v).is_err());
+        }
     }
 }
 

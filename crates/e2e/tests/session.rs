@@ -905,3 +905,51 @@ fn our_own_reconnect_recognises_who_stayed_and_who_changed_keys() {
     );
     assert_eq!(r.sessions[&8].members().len(), 2, "nobody was forgotten");
 }
+
+#[test]
+fn typing_signals_arrive_encrypted_and_look_like_short_messages() {
+    let mut r = three();
+    for id in [1u32, 2, 3] {
+        r.take_events(id);
+    }
+    let start = r.transcript.len();
+    let out = r.sessions.get_mut(&1).unwrap().send_typing().unwrap();
+    r.route(1, out);
+    r.deliver_all();
+    for id in [2u32, 3] {
+        assert_eq!(r.take_events(id), vec![Event::Typing { from: MemberId(1) }]);
+    }
+    r.send(1, "hi");
+    let carried: Vec<_> = r.transcript[start..].to_vec();
+    // What the relay carried: a typing signal has the size of a short text,
+    // and the same type byte; only the key holders tell them apart.
+    assert!(
+        carried
+            .iter()
+            .all(|c| c.bytes.len() == carried[0].bytes.len())
+    );
+    assert!(
+        carried
+            .iter()
+            .all(|c| c.bytes[..2] == carried[0].bytes[..2])
+    );
+    assert_eq!(r.messages(2), vec![(1, "hi".into())]);
+    // A former member cannot read typing signals sent after it left.
+    let mut carol = r.leave(3);
+    r.take_events(1);
+    r.take_events(2);
+    let start = r.transcript.len();
+    let out = r.sessions.get_mut(&2).unwrap().send_typing().unwrap();
+    r.route(2, out);
+    r.deliver_all();
+    assert_eq!(r.take_events(1), vec![Event::Typing { from: MemberId(2) }]);
+    let after: Vec<_> = r.transcript[start..].to_vec();
+    let mut events = Vec::new();
+    for c in &after {
+        events.extend(feed(&mut carol, c.from.0, &c.bytes));
+    }
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::Typing { .. })),
+        "{events:?}"
+    );
+}

@@ -17,7 +17,9 @@ use serde_json::{Value, json};
 use vroom_e2e::chain::ChainKey;
 use vroom_e2e::distribution::{ChainGrant, open_distribution, seal_distribution};
 use vroom_e2e::member::{MemberKeys, TabId, open_announcement};
-use vroom_e2e::message::{decrypt_message, seal_message, unpad, verify_message};
+use vroom_e2e::message::{
+    Content, decrypt_message, seal_message, seal_typing, unpad, verify_message,
+};
 use vroom_e2e::schedule::{
     ARGON2_M_KIB, ARGON2_P, ARGON2_T, normalize_passphrase, normalize_room_name, room_name_salt,
 };
@@ -32,6 +34,7 @@ const CHAIN: &str = include_str!("../vectors/v2/chain.json");
 const ANNOUNCEMENT: &str = include_str!("../vectors/v2/announcement.json");
 const DISTRIBUTION: &str = include_str!("../vectors/v2/distribution.json");
 const MESSAGE: &str = include_str!("../vectors/v2/message.json");
+const TYPING: &str = include_str!("../vectors/v2/typing.json");
 
 /// Protocol version 1, frozen: never regenerated, only refused.
 const V1_KEY_SCHEDULE: &str = include_str!("../vectors/v1/key_schedule.json");
@@ -312,6 +315,46 @@ fn distribution_matches_vectors() {
     assert_eq!(g.chain_key.as_bytes(), grant().chain_key.as_bytes());
 }
 
+fn typing() -> Value {
+    let (secret, room) = quick_room();
+    let (sender, _, _) = member(0x21);
+    let ck0 = ChainKey::from_bytes([0x33; 32]);
+    let (_, ck1) = ck0.step();
+    let (_, ck2) = ck1.step();
+    let (mk, _) = ck2.step();
+    let frame = seal_typing(&room.room_id(), MemberId(7), &sender, 3, 2, &mk).expect("seal");
+    json!({
+        "description": "Typing signal (docs/PROTOCOL.md §7.1): a message frame from member 7, chain 3 at index 2, whose padded body is the tag 0xFFFF and 254 zeros; chain_key is the key at index 0.",
+        "secret": h(secret.as_bytes()),
+        "sender": member_json(7, 0x21, &room),
+        "chain_id": 3,
+        "chain_key": h(ck0.as_bytes()),
+        "index": 2,
+        "message_key": h(mk.key()),
+        "nonce": h(mk.nonce()),
+        "frame": h(&frame),
+    })
+}
+
+#[test]
+fn typing_matches_vectors() {
+    let message = stored(MESSAGE);
+    let stored = stored(TYPING);
+    assert_same("typing", &typing(), &stored);
+    let (_, room) = quick_room();
+    let (sender, _, _) = member(0x21);
+    let bytes = hex_field(&stored, &["frame"]);
+    // The same length as the message vector's short text.
+    assert_eq!(bytes.len(), hex_field(&message, &["frame"]).len());
+    let frame = MessageFrame::decode(&bytes).expect("stored frame decodes");
+    verify_message(&room.room_id(), &frame, &sender.public()).expect("signature");
+    let (_, ck1) = ChainKey::from_bytes([0x33; 32]).step();
+    let (_, ck2) = ck1.step();
+    let (mk, _) = ck2.step();
+    let padded = decrypt_message(&room.room_id(), &frame, &mk).expect("decrypts");
+    assert_eq!(unpad(&padded), Ok(Content::Typing));
+}
+
 #[test]
 fn message_matches_vectors() {
     let stored = stored(MESSAGE);
@@ -324,7 +367,10 @@ fn message_matches_vectors() {
     let (_, ck1) = ChainKey::from_bytes([0x33; 32]).step();
     let (mk, _) = ck1.step();
     let padded = decrypt_message(&room.room_id(), &frame, &mk).expect("decrypts");
-    assert_eq!(unpad(&padded).expect("unpads"), MESSAGE_TEXT);
+    assert_eq!(
+        unpad(&padded).expect("unpads"),
+        Content::Text(MESSAGE_TEXT.to_owned())
+    );
 }
 
 #[test]
@@ -392,6 +438,7 @@ fn regenerate() {
         ("announcement", announcement()),
         ("distribution", distribution()),
         ("message", message()),
+        ("typing", typing()),
     ] {
         let text = serde_json::to_string_pretty(&value).expect("json") + "\n";
         std::fs::write(dir.join(format!("{name}.json")), text).expect("write vector");

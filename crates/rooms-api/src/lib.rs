@@ -6,9 +6,11 @@
 //!
 //! | call | success | failures |
 //! | --- | --- | --- |
-//! | `POST /api/rooms` | `201` new room (with `creator_token`); `200` `create_or_join` joined a live room | `400 bad_request`, `409 room_exists`, `409 room_full`, `413`, `415`, `429 rate_limited` |
-//! | `POST /api/rooms/{room_id}/join` | `200` | `400 bad_request` (body or malformed id), `404 not_found` (unknown room or wrong key or wrong creator token: one body), `409 room_full`, `413`, `415`, `429` |
+//! | `POST /api/rooms` | `201` new room (with `creator_token`); `200` `create_or_join` joined a live room | `400 bad_request`, `403 room_locked` (`create_or_join` of a locked room), `409 room_exists`, `409 room_full`, `413`, `415`, `429 rate_limited` |
+//! | `POST /api/rooms/{room_id}/join` | `200` | `400 bad_request` (body or malformed id), `403 room_locked` (an ordinary member's join of a locked room), `404 not_found` (unknown room or wrong key or wrong creator token: one body), `409 room_full`, `413`, `415`, `429` |
 //! | `DELETE /api/rooms/{room_id}` + `Authorization: Bearer <creator_token>` | `204` | `400 bad_request` (malformed id), `404 not_found` (unknown room, missing or wrong token: one body), `413` |
+//! | `POST /api/rooms/{room_id}/lock` `{"locked":bool}` + `Authorization: Bearer <creator_token>` | `200 {"locked":bool}` | `400 bad_request`, `404 not_found` (unknown room, missing or wrong token: one body), `413`, `415` |
+//! | `POST /api/rooms/{room_id}/remove` `{"member":u32}` + `Authorization: Bearer <creator_token>` | `200 {"locked":true}` (removing locks the room) | `400 bad_request` (also: the creator's own connection), `404 not_found` (as lock), `404 no_such_member`, `413`, `415` |
 //! | `GET /api/health` | `200 {"ok":true}` | `503 unavailable` |
 //!
 //! Any other path: `404 not_found`; a known path with another method: `405
@@ -64,5 +66,7 @@ async fn dispatch(
         Route::Rooms => rooms::create(req, backend, config).await,
         Route::Join(room_id) => rooms::join(room_id, req, backend, config).await,
         Route::Room(room_id) => rooms::end(room_id, req, backend, config).await,
+        Route::Lock(room_id) => rooms::lock(room_id, req, backend).await,
+        Route::Remove(room_id) => rooms::remove(room_id, req, backend).await,
     }
 }

@@ -1,5 +1,6 @@
-//! The endpoints: create, join and end rooms, health. One Redis round trip
-//! each (plus one for the rate limit on create and join).
+//! The endpoints: create, join and end rooms, the creator's lock and
+//! remove, health. One Redis round trip each (plus one for the rate limit
+//! on create and join).
 
 use crate::backend::{Backend, Value};
 use crate::config::Config;
@@ -10,9 +11,12 @@ use crate::response::ApiResponse;
 use serde::de::DeserializeOwned;
 use vroom_shared::api::{
     CreateMode, CreateRoomRequest, CreateRoomResponse, ErrorCode, HealthResponse, JoinRoomRequest,
-    JoinRoomResponse, MIN_LIFETIME_SECS,
+    JoinRoomResponse, LockRoomRequest, MIN_LIFETIME_SECS, RemoveMemberRequest, RoomStateResponse,
 };
-use vroom_shared::redis::scripts::{CREATE_ROOM, END_ROOM, EndOutcome, JOIN_ROOM, RoomOutcome};
+use vroom_shared::redis::scripts::{
+    CREATE_ROOM, END_ROOM, EXPEL_MEMBER, EndOutcome, ExpelOutcome, JOIN_ROOM, LOCK_ROOM,
+    RoomOutcome,
+};
 use vroom_shared::redis::{
     RateAction, TICKET_TTL_SECS, TICKETS_PER_SEAT, channel, presence_key, room_key, ticket_key,
     tickets_key,
@@ -87,6 +91,7 @@ pub(crate) async fn create(
         }
         RoomOutcome::Full => return Err(room_full()),
         RoomOutcome::TooManyTickets => return Err(too_many_tickets(expires_at)),
+        RoomOutcome::Locked => return Err(room_locked()),
         RoomOutcome::NotFound => return Err(ApiError::unexpected_reply("CREATE_ROOM")),
     };
     Ok(ApiResponse::json(
@@ -145,6 +150,7 @@ pub(crate) async fn join(
         RoomOutcome::NotFound => Err(ApiError::no_such_room()),
         RoomOutcome::Full => Err(room_full()),
         RoomOutcome::TooManyTickets => Err(too_many_tickets(expires_at)),
+        RoomOutcome::Locked => Err(room_locked()),
         RoomOutcome::Created | RoomOutcome::Exists => Err(ApiError::unexpected_reply("JOIN_ROOM")),
     }
 }
@@ -157,10 +163,7 @@ pub(crate) async fn end(
     config: &Config,
 ) -> Result<ApiResponse, ApiError> {
     let room = path_room_id(room_id)?;
-    let creator = req
-        .bearer_token()
-        .and_then(|token| CreatorToken::parse(token).ok())
-        .ok_or_else(ApiError::no_such_room)?;
+    let creator = creator_token(req)?;
     let reply = backend
         .eval(
             END_ROOM,
@@ -180,6 +183,93 @@ pub(crate) async fn end(
         EndOutcome::Ended => Ok(ApiResponse::no_content()),
         EndOutcome::NotFound | EndOutcome::WrongCreator => Err(ApiError::no_such_room()),
     }
+}
+
+/// `POST /api/rooms/{room_id}/lock` with `Authorization: Bearer <creator_token>`.
+pub(crate) async fn lock(
+    room_id: &str,
+    req: &ApiRequest,
+    backend: &impl Backend,
+) -> Result<ApiResponse, ApiError> {
+    let room = path_room_id(room_id)?;
+    let creator = creator_token(req)?;
+    let body: LockRoomRequest = json_body(req)?;
+    let reply = backend
+        .eval(
+            LOCK_ROOM,
+            &[room_key(&room)],
+            &[
+                creator.sha256_hex().into_bytes(),
+                if body.locked {
+                    b"1".to_vec()
+                } else {
+                    b"0".to_vec()
+                },
+            ],
+        )
+        .await?;
+    match reply.as_slice() {
+        [Value::Int(1), Value::Int(locked)] => Ok(ApiResponse::json(
+            200,
+            &RoomStateResponse {
+                locked: *locked == 1,
+            },
+        )),
+        [Value::Int(0)] => Err(ApiError::no_such_room()),
+        _ => Err(ApiError::unexpected_reply("LOCK_ROOM")),
+    }
+}
+
+/// `POST /api/rooms/{room_id}/remove` with `Authorization: Bearer <creator_token>`.
+pub(crate) async fn remove(
+    room_id: &str,
+    req: &ApiRequest,
+    backend: &impl Backend,
+) -> Result<ApiResponse, ApiError> {
+    let room = path_room_id(room_id)?;
+    let creator = creator_token(req)?;
+    let body: RemoveMemberRequest = json_body(req)?;
+    let reply = backend
+        .eval(
+            EXPEL_MEMBER,
+            &[room_key(&room), presence_key(&room)],
+            &[
+                creator.sha256_hex().into_bytes(),
+                body.member.to_string().into_bytes(),
+            ],
+        )
+        .await?;
+    let outcome = match reply.as_slice() {
+        [Value::Int(code)] => ExpelOutcome::from_code(*code),
+        _ => None,
+    };
+    match outcome.ok_or_else(|| ApiError::unexpected_reply("EXPEL_MEMBER"))? {
+        ExpelOutcome::Expelled => Ok(ApiResponse::json(200, &RoomStateResponse { locked: true })),
+        ExpelOutcome::NotFound => Err(ApiError::no_such_room()),
+        ExpelOutcome::NoSuchMember => Err(ApiError::new(
+            ErrorCode::NoSuchMember,
+            "no such member is in the room",
+        )),
+        ExpelOutcome::Creator => Err(ApiError::new(
+            ErrorCode::BadRequest,
+            "the creator cannot remove itself; end the room instead",
+        )),
+    }
+}
+
+/// The creator token of `Authorization: Bearer`; `404` like an unknown
+/// room when it is missing or malformed.
+fn creator_token(req: &ApiRequest) -> Result<CreatorToken, ApiError> {
+    req.bearer_token()
+        .and_then(|token| CreatorToken::parse(token).ok())
+        .ok_or_else(ApiError::no_such_room)
+}
+
+fn room_locked() -> ApiError {
+    ApiError::new(
+        ErrorCode::RoomLocked,
+        "the room is locked: its creator lets nobody new in",
+    )
 }
 
 /// KEYS of CREATE_ROOM and JOIN_ROOM.

@@ -9,6 +9,10 @@ pub(crate) enum Route<'a> {
     Room(&'a str),
     /// `/api/rooms/{room_id}/join`
     Join(&'a str),
+    /// `/api/rooms/{room_id}/lock`
+    Lock(&'a str),
+    /// `/api/rooms/{room_id}/remove`
+    Remove(&'a str),
     /// `/api/health`
     Health,
 }
@@ -29,6 +33,8 @@ impl<'a> Route<'a> {
         match (segments.next(), segments.next()) {
             (None, _) => Some(Self::Room(id)),
             (Some("join"), None) => Some(Self::Join(id)),
+            (Some("lock"), None) => Some(Self::Lock(id)),
+            (Some("remove"), None) => Some(Self::Remove(id)),
             _ => None,
         }
     }
@@ -36,7 +42,7 @@ impl<'a> Route<'a> {
     /// The one method the route takes (also the `Allow` header).
     pub(crate) const fn method(self) -> &'static str {
         match self {
-            Self::Rooms | Self::Join(_) => "POST",
+            Self::Rooms | Self::Join(_) | Self::Lock(_) | Self::Remove(_) => "POST",
             Self::Room(_) => "DELETE",
             Self::Health => "GET",
         }
@@ -56,6 +62,14 @@ mod tests {
             Route::parse("/api/rooms/abc/join"),
             Some(Route::Join("abc"))
         );
+        assert_eq!(
+            Route::parse("/api/rooms/abc/lock"),
+            Some(Route::Lock("abc"))
+        );
+        assert_eq!(
+            Route::parse("/api/rooms/abc/remove"),
+            Some(Route::Remove("abc"))
+        );
         for unknown in [
             "",
             "/",
@@ -68,6 +82,8 @@ mod tests {
             "/api/rooms/abc/join/",
             "/api/rooms/abc/leave",
             "/api/rooms/abc/join/x",
+            "/api/rooms/abc/lock/",
+            "/api/rooms/abc/remove/7",
             "/api/health/",
             "/rooms",
             "api/rooms",
@@ -80,6 +96,8 @@ mod tests {
     fn methods() {
         assert_eq!(Route::Rooms.method(), "POST");
         assert_eq!(Route::Join("x").method(), "POST");
+        assert_eq!(Route::Lock("x").method(), "POST");
+        assert_eq!(Route::Remove("x").method(), "POST");
         assert_eq!(Route::Room("x").method(), "DELETE");
         assert_eq!(Route::Health.method(), "GET");
     }

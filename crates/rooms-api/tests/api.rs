@@ -985,3 +985,198 @@ async fn a_short_default_lifetime_ends_the_room_without_a_trace() {
     assert!(client.keys(&room).await.is_empty());
     assert_eq!(client.join(&room, &key, None).await.status, 404);
 }
+
+impl Client {
+    /// `POST /api/rooms/{room}/{action}` with a JSON body and an optional
+    /// `Authorization` header (the creator's lock and remove calls).
+    async fn control(
+        &self,
+        room: &RoomId,
+        action: &str,
+        body: &Json,
+        authorization: Option<&str>,
+    ) -> Reply {
+        let mut req = ApiRequest::new("POST", format!("/api/rooms/{room}/{action}"))
+            .with_header("content-type", "application/json")
+            .with_body(serde_json::to_vec(body).unwrap());
+        if let Some(value) = authorization {
+            req.add_header("authorization", value);
+        }
+        self.send(req).await
+    }
+
+    /// A field of the room hash.
+    async fn room_field(&self, room: &RoomId, field: &str) -> Option<String> {
+        redis::cmd("HGET")
+            .arg(vroom_shared::redis::room_key(room))
+            .arg(field)
+            .query_async(&mut self.redis.clone())
+            .await
+            .expect("HGET")
+    }
+}
+
+#[tokio::test]
+async fn the_creator_locks_and_unlocks_and_nobody_else_can() {
+    let client = Client::new(config()).await;
+    let (room, key) = new_room();
+    let created = client.create(&room, &key, json!({})).await;
+    let creator = created.json["creator_token"].as_str().unwrap().to_owned();
+    let auth = bearer(&creator);
+    // Without the creator token: the answer for an unknown room.
+    let (unknown, _) = new_room();
+    let reference = client
+        .control(&unknown, "lock", &json!({"locked": true}), Some(&auth))
+        .await;
+    assert_eq!(reference.status, 404);
+    let wrong = bearer(&CreatorToken::from_bytes(random()).to_base64());
+    for bad in [None, Some(wrong.as_str()), Some("Bearer x")] {
+        let reply = client
+            .control(&room, "lock", &json!({"locked": true}), bad)
+            .await;
+        assert_eq!(
+            (reply.status, &reply.body),
+            (404, &reference.body),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(client.room_field(&room, "locked").await, None);
+    // Malformed bodies: 400, nothing changes.
+    for body in [
+        json!({}),
+        json!({"locked": 1}),
+        json!({"locked": true, "x": 1}),
+    ] {
+        let reply = client.control(&room, "lock", &body, Some(&auth)).await;
+        assert_eq!((reply.status, error_code(&reply)), (400, "bad_request"));
+    }
+
+    let locked = client
+        .control(&room, "lock", &json!({"locked": true}), Some(&auth))
+        .await;
+    assert_eq!(
+        (locked.status, &locked.json),
+        (200, &json!({"locked": true}))
+    );
+    // No ticket for a new member, by join or by create_or_join …
+    let refused = client.join(&room, &key, None).await;
+    assert_eq!((refused.status, error_code(&refused)), (403, "room_locked"));
+    let refused = client
+        .create(&room, &key, json!({"mode": "create_or_join"}))
+        .await;
+    assert_eq!((refused.status, error_code(&refused)), (403, "room_locked"));
+    // … but a wrong key still learns nothing, and the creator gets back in.
+    let wrong_key = client
+        .join(&room, &JoinKey::from_bytes(random()), None)
+        .await;
+    assert_eq!(wrong_key.status, 404);
+    let back = client.join(&room, &key, Some(&creator)).await;
+    assert_eq!(back.status, 200);
+    let ticket = back.json["ticket"].as_str().unwrap();
+    assert_eq!(
+        client.grant(&room, ticket).await,
+        Some(TicketGrant::Creator)
+    );
+
+    let open = client
+        .control(&room, "lock", &json!({"locked": false}), Some(&auth))
+        .await;
+    assert_eq!((open.status, &open.json), (200, &json!({"locked": false})));
+    assert_eq!(client.join(&room, &key, None).await.status, 200);
+    // Locking twice, unlocking twice: one flag, nothing grows.
+    for locked in [true, true, false, false] {
+        let reply = client
+            .control(&room, "lock", &json!({ "locked": locked }), Some(&auth))
+            .await;
+        assert_eq!(reply.json, json!({ "locked": locked }));
+    }
+    assert_eq!(client.end(&room, Some(&auth)).await.status, 204);
+    assert!(client.keys(&room).await.is_empty());
+    // An ended room: as unknown.
+    let gone = client
+        .control(&room, "lock", &json!({"locked": true}), Some(&auth))
+        .await;
+    assert_eq!((gone.status, &gone.body), (404, &reference.body));
+}
+
+#[tokio::test]
+async fn removing_a_member_locks_and_marks_only_present_members() {
+    let client = Client::new(config()).await;
+    let (room, key) = new_room();
+    let created = client.create(&room, &key, json!({})).await;
+    let creator = created.json["creator_token"].as_str().unwrap().to_owned();
+    let auth = bearer(&creator);
+    // Members 1 (the creator's connection) and 2, 3, as a relay would add them.
+    let mut con = client.redis.clone();
+    for member in [1, 2, 3] {
+        let _: () = redis::cmd("ZADD")
+            .arg(presence_key(&room))
+            .arg(1_700_000_000_000_i64)
+            .arg(member)
+            .query_async(&mut con)
+            .await
+            .expect("ZADD");
+    }
+    let _: () = redis::cmd("HSET")
+        .arg(vroom_shared::redis::room_key(&room))
+        .arg("creator_member")
+        .arg(1)
+        .query_async(&mut con)
+        .await
+        .expect("HSET");
+
+    let wrong = bearer(&CreatorToken::from_bytes(random()).to_base64());
+    let reply = client
+        .control(&room, "remove", &json!({"member": 2}), Some(&wrong))
+        .await;
+    assert_eq!((reply.status, error_code(&reply)), (404, "not_found"));
+    let reply = client
+        .control(&room, "remove", &json!({"member": 9}), Some(&auth))
+        .await;
+    assert_eq!((reply.status, error_code(&reply)), (404, "no_such_member"));
+    let reply = client
+        .control(&room, "remove", &json!({"member": 1}), Some(&auth))
+        .await;
+    assert_eq!((reply.status, error_code(&reply)), (400, "bad_request"));
+    for body in [json!({"member": -1}), json!({"member": "2"}), json!({})] {
+        let reply = client.control(&room, "remove", &body, Some(&auth)).await;
+        assert_eq!((reply.status, error_code(&reply)), (400, "bad_request"));
+    }
+    assert_eq!(
+        client.room_field(&room, "locked").await,
+        None,
+        "nothing changed"
+    );
+
+    for _ in 0..3 {
+        let reply = client
+            .control(&room, "remove", &json!({"member": 2}), Some(&auth))
+            .await;
+        assert_eq!((reply.status, &reply.json), (200, &json!({"locked": true})));
+    }
+    assert_eq!(
+        client.room_field(&room, "locked").await.as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        client.room_field(&room, "expel:2").await.as_deref(),
+        Some("1")
+    );
+    assert_eq!(client.room_field(&room, "expel:3").await, None);
+    // The link gets nobody in now.
+    let refused = client.join(&room, &key, None).await;
+    assert_eq!((refused.status, error_code(&refused)), (403, "room_locked"));
+    // Marks stay within the members present: one field per present member at most.
+    let fields: Vec<String> = redis::cmd("HKEYS")
+        .arg(vroom_shared::redis::room_key(&room))
+        .query_async(&mut con)
+        .await
+        .expect("HKEYS");
+    assert_eq!(fields.iter().filter(|f| f.starts_with("expel:")).count(), 1);
+    assert_eq!(
+        client.room_field(&room, "expels").await.as_deref(),
+        Some("1")
+    );
+    assert_eq!(client.end(&room, Some(&auth)).await.status, 204);
+    assert!(client.keys(&room).await.is_empty());
+}

@@ -78,6 +78,30 @@ pub struct JoinRoomResponse {
     pub relay: String,
 }
 
+/// `POST /api/rooms/{room_id}/lock` body (with the creator token as bearer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockRoomRequest {
+    /// `true` locks the room (no new member gets in), `false` unlocks it.
+    pub locked: bool,
+}
+
+/// `POST /api/rooms/{room_id}/remove` body (with the creator token as bearer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveMemberRequest {
+    /// The member id the relay reported for the member to remove.
+    pub member: u32,
+}
+
+/// Success (`200`) of the lock and remove calls: the room's state now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomStateResponse {
+    /// Whether the room is locked (a removal always locks it).
+    pub locked: bool,
+}
+
 /// `GET /api/health` success body: `{"ok":true}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -110,8 +134,12 @@ pub struct ErrorDetail {
 pub enum ErrorCode {
     /// 400: malformed JSON, unknown or missing fields, bad id, lifetime out of range.
     BadRequest,
+    /// 403: the creator locked the room; no ticket for a new member.
+    RoomLocked,
     /// 404: no such route, or no live room with these credentials.
     NotFound,
+    /// 404: the room has no such member present (remove).
+    NoSuchMember,
     /// 405: the route exists but not with this method (see `Allow`).
     MethodNotAllowed,
     /// 409: plain create of a room that is live.
@@ -135,7 +163,8 @@ impl ErrorCode {
     pub const fn status(self) -> u16 {
         match self {
             Self::BadRequest => 400,
-            Self::NotFound => 404,
+            Self::RoomLocked => 403,
+            Self::NotFound | Self::NoSuchMember => 404,
             Self::MethodNotAllowed => 405,
             Self::RoomExists | Self::RoomFull => 409,
             Self::PayloadTooLarge => 413,

@@ -22,6 +22,7 @@
 //! | ← | `0x86` | [`RelayFrame::Pong`] | 0–8 bytes |
 //! | ← | `0x87` | [`RelayFrame::Ended`] | — |
 //! | ← | `0x88` | [`RelayFrame::Error`] | `u16` code ‖ UTF-8 text (≤ 256) |
+//! | ← | `0x89` | [`RelayFrame::RoomState`] | `u8` flags (bit 0: locked) |
 //!
 //! No I/O here: the decoders borrow from the input and never panic.
 
@@ -72,6 +73,8 @@ pub mod frame_type {
     pub const ENDED: u8 = 0x87;
     /// [`super::RelayFrame::Error`].
     pub const ERROR: u8 = 0x88;
+    /// [`super::RelayFrame::RoomState`].
+    pub const ROOM_STATE: u8 = 0x89;
 }
 
 /// WebSocket close codes the relay uses. A client reconnects (with a new
@@ -110,6 +113,11 @@ pub mod close {
     /// `4009`: this connection's presence was lost (another node declared it
     /// gone, e.g. after a network partition); rejoin as a new member.
     pub const PRESENCE_LOST: u16 = 4009;
+    /// `4010`: the room's creator removed this member. The room is locked:
+    /// the same link does not get back in unless the creator unlocks it.
+    pub const REMOVED: u16 = 4010;
+    /// `4011`: the room is locked; only its creator's ticket is redeemed.
+    pub const ROOM_LOCKED: u16 = 4011;
 }
 
 /// Fields the relay adds to the room hash (`vroom:{R}:room`), next to those
@@ -282,10 +290,20 @@ pub enum RelayFrame<'a> {
         /// Human-readable, at most [`MAX_ERROR_TEXT`] bytes.
         message: &'a str,
     },
+    /// The room's state as its creator set it: sent after
+    /// [`RelayFrame::Welcome`] when the room is locked, and to every member
+    /// whenever it changes (within about a presence interval).
+    RoomState {
+        /// No new member is admitted (the creator still is).
+        locked: bool,
+    },
 }
 
 /// Flag bit of [`RelayFrame::Welcome`]: joined with a creator ticket.
 pub const WELCOME_CREATOR: u8 = 0x01;
+
+/// Flag bit of [`RelayFrame::RoomState`]: the room is locked.
+pub const STATE_LOCKED: u8 = 0x01;
 
 impl<'a> RelayFrame<'a> {
     /// Parses one WebSocket message.
@@ -332,6 +350,12 @@ impl<'a> RelayFrame<'a> {
                 let message = std::str::from_utf8(&body[2..]).map_err(|_| FrameError::Utf8)?;
                 Ok(Self::Error { code, message })
             }
+            t::ROOM_STATE => match body {
+                [flags] if flags & !STATE_LOCKED == 0 => Ok(Self::RoomState {
+                    locked: flags & STATE_LOCKED != 0,
+                }),
+                _ => Err(len_err),
+            },
             t::PONG | t::ENDED => Err(len_err),
             other => Err(FrameError::UnknownType(other)),
         }
@@ -392,6 +416,10 @@ impl<'a> RelayFrame<'a> {
                     end -= 1;
                 }
                 out.extend_from_slice(&message.as_bytes()[..end]);
+            }
+            Self::RoomState { locked } => {
+                out.push(t::ROOM_STATE);
+                out.push(if *locked { STATE_LOCKED } else { 0 });
             }
         }
     }
@@ -534,6 +562,8 @@ mod tests {
                 code: close::RATE_LIMITED,
                 message: "slow down",
             },
+            RelayFrame::RoomState { locked: true },
+            RelayFrame::RoomState { locked: false },
         ]
     }
 
@@ -623,6 +653,13 @@ mod tests {
         let mut welcome = relay_frames()[0].encode();
         welcome[5] = 2;
         assert!(RelayFrame::decode(&welcome).is_err());
+        assert_eq!(
+            RelayFrame::RoomState { locked: true }.encode(),
+            [0x89, 0x01]
+        );
+        for bad in [&[0x89][..], &[0x89, 2], &[0x89, 1, 0]] {
+            assert_eq!(RelayFrame::decode(bad), Err(FrameError::Length(0x89)));
+        }
     }
 
     #[test]

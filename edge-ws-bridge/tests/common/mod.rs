@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{WebSocketStream, client_async_with_config};
-use vroom_shared::redis::scripts::{CREATE_ROOM, END_ROOM, JOIN_ROOM};
+use vroom_shared::redis::scripts::{CREATE_ROOM, END_ROOM, EXPEL_MEMBER, JOIN_ROOM, LOCK_ROOM};
 use vroom_shared::redis::{
     TICKET_TTL_SECS, TICKETS_PER_SEAT, channel, presence_key, room_key, room_pattern, ticket_key,
     tickets_key,
@@ -277,6 +277,34 @@ impl TestRoom {
         (reply[0] == 2).then_some(ticket)
     }
 
+    /// What the API's `POST /api/rooms/{id}/lock` does: `[1, locked]`.
+    pub async fn api_lock(
+        &self,
+        conn: &mut impl redis::aio::ConnectionLike,
+        locked: bool,
+    ) -> Vec<i64> {
+        redis::Script::new(LOCK_ROOM)
+            .key(room_key(&self.id))
+            .arg(self.creator.sha256_hex())
+            .arg(if locked { "1" } else { "0" })
+            .invoke_async(conn)
+            .await
+            .unwrap()
+    }
+
+    /// What the API's `POST /api/rooms/{id}/remove` does: `[1]` when marked.
+    pub async fn api_expel(&self, conn: &mut impl redis::aio::ConnectionLike, member: u32) -> i64 {
+        let reply: Vec<i64> = redis::Script::new(EXPEL_MEMBER)
+            .key(room_key(&self.id))
+            .key(presence_key(&self.id))
+            .arg(self.creator.sha256_hex())
+            .arg(member)
+            .invoke_async(conn)
+            .await
+            .unwrap();
+        reply[0]
+    }
+
     /// What the API's `DELETE /api/rooms/{id}` does.
     pub async fn api_end(&self, conn: &mut impl redis::aio::ConnectionLike) -> i64 {
         self.api_end_with(conn, "PUBLISH").await
@@ -390,6 +418,10 @@ pub enum Got {
     Pong(Vec<u8>),
     Ended,
     Error(u16),
+    /// The room's lock state.
+    State {
+        locked: bool,
+    },
     /// The close frame's code, or `None` for a connection that ended without one.
     Closed(Option<u16>),
 }
@@ -452,6 +484,7 @@ pub async fn next_got(ws: &mut WebSocketStream<TcpStream>, within: Duration) -> 
                 RelayFrame::Pong { data } => Got::Pong(data.to_vec()),
                 RelayFrame::Ended => Got::Ended,
                 RelayFrame::Error { code, .. } => Got::Error(code),
+                RelayFrame::RoomState { locked } => Got::State { locked },
             },
             Message::Close(frame) => Got::Closed(frame.map(|f| u16::from(f.code))),
             _ => continue,

@@ -3,7 +3,7 @@
 
 use vroom_shared::api::{
     CreateMode, CreateRoomRequest, CreateRoomResponse, ErrorBody, ErrorCode, JoinRoomRequest,
-    JoinRoomResponse,
+    JoinRoomResponse, LockRoomRequest, RemoveMemberRequest, RoomStateResponse,
 };
 use vroom_shared::{CreatorToken, JoinKey, RoomId};
 use wasm_bindgen::JsCast as _;
@@ -21,6 +21,10 @@ pub enum ApiError {
     Full,
     /// A plain create met a live room.
     Exists,
+    /// The creator locked the room: nobody new gets in.
+    Locked,
+    /// The member to remove is not in the room (any more).
+    NoSuchMember,
     /// Too many requests from this address; seconds to wait if known.
     RateLimited(Option<u32>),
     /// The server failed or its storage is down.
@@ -88,6 +92,8 @@ fn error(reply: &Reply) -> ApiError {
         .ok()
         .map(|b| b.error.code);
     match (reply.status, code) {
+        (_, Some(ErrorCode::NoSuchMember)) => ApiError::NoSuchMember,
+        (_, Some(ErrorCode::RoomLocked)) => ApiError::Locked,
         (_, Some(ErrorCode::NotFound)) | (404, _) => ApiError::NotFound,
         (_, Some(ErrorCode::RoomFull)) => ApiError::Full,
         (_, Some(ErrorCode::RoomExists)) => ApiError::Exists,
@@ -145,6 +151,44 @@ pub async fn join(
         200 => serde_json::from_str(&reply.body).map_err(|_| ApiError::Server),
         _ => Err(error(&reply)),
     }
+}
+
+/// `POST /api/rooms/{room_id}/{action}` with the creator token; the room's
+/// lock state after it.
+async fn control(
+    room_id: &[u8; 16],
+    creator_token: &str,
+    action: &str,
+    body: String,
+) -> Result<bool, ApiError> {
+    let path = format!(
+        "/api/rooms/{}/{action}",
+        RoomId::from_bytes(*room_id).to_base64()
+    );
+    let reply = call("POST", &path, Some(body), Some(creator_token)).await?;
+    match reply.status {
+        200 => serde_json::from_str::<RoomStateResponse>(&reply.body)
+            .map(|state| state.locked)
+            .map_err(|_| ApiError::Server),
+        _ => Err(error(&reply)),
+    }
+}
+
+/// `POST /api/rooms/{room_id}/lock`: locks or unlocks; the state after it.
+pub async fn lock(room_id: &[u8; 16], creator_token: &str, locked: bool) -> Result<bool, ApiError> {
+    let body = serde_json::to_string(&LockRoomRequest { locked }).map_err(|_| ApiError::Network)?;
+    control(room_id, creator_token, "lock", body).await
+}
+
+/// `POST /api/rooms/{room_id}/remove`: removes a member (and locks the room).
+pub async fn remove(
+    room_id: &[u8; 16],
+    creator_token: &str,
+    member: u32,
+) -> Result<bool, ApiError> {
+    let body =
+        serde_json::to_string(&RemoveMemberRequest { member }).map_err(|_| ApiError::Network)?;
+    control(room_id, creator_token, "remove", body).await
 }
 
 /// `DELETE /api/rooms/{room_id}` with the creator token.

@@ -7,6 +7,7 @@ pub mod derive;
 pub mod landing;
 pub mod lang;
 pub mod names;
+pub mod notify;
 pub mod room;
 pub mod store;
 pub mod util;

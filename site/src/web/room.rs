@@ -20,12 +20,15 @@ use vroom_e2e::{
 };
 use vroom_shared::relay::{ClientFrame, RelayFrame, close};
 use vroom_shared::{RoomId, Ticket};
+use vroom_site::mention::mentions;
 use vroom_site::tally::Tally;
+use vroom_site::typing::{SHOW_FOR_MS, Throttle, Typists};
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
 
 use super::api::{self, ApiError};
-use super::store::{self, Entry, Intent, RELOAD_WINDOW_MS};
+use super::notify::{self, Permission};
+use super::store::{self, Entry, Intent, Prefs, RELOAD_WINDOW_MS};
 use super::util;
 
 /// The path of the room page once the secret is out of the address bar. It
@@ -55,6 +58,8 @@ pub enum Phase {
     Live,
     /// The room ended: nothing of it remains.
     Ended,
+    /// The room's creator removed this tab from the room.
+    Removed,
     /// This tab left the room.
     Left,
     /// The tab was closed and reopened later than a reload: it forgot the
@@ -81,6 +86,8 @@ pub enum Failure {
     Api(ApiError),
     /// The relay refuses connections from this page's origin.
     RelayOrigin,
+    /// The creator locked the room (the relay refused the ticket).
+    Locked,
 }
 
 /// Connection to the relay.
@@ -174,6 +181,8 @@ pub enum SystemLine {
     },
     /// The relay dropped a frame: we are sending too fast.
     SendingTooFast,
+    /// The creator locked (`true`) or unlocked the room.
+    LockChanged(bool),
 }
 
 /// Who wrote a line, and what.
@@ -192,6 +201,8 @@ pub enum LineKind {
         face: Face,
         /// The text.
         text: String,
+        /// The text names this tab's display name.
+        mention: bool,
     },
     /// The page.
     System(SystemLine),
@@ -234,6 +245,8 @@ pub enum Notice {
     RelayUnreachable,
     /// The rooms API failed while reconnecting or ending.
     Api(ApiError),
+    /// The browser refused notifications (or has none).
+    NotificationsRefused,
 }
 
 /// Every signal the room view reads.
@@ -259,6 +272,12 @@ pub struct Ui {
     pub room_name: RwSignal<Option<String>>,
     /// A passing problem.
     pub notice: RwSignal<Option<Notice>>,
+    /// Verified members typing now, in member-id order.
+    pub typing: RwSignal<Vec<Face>>,
+    /// The person's switches.
+    pub prefs: RwSignal<Prefs>,
+    /// The creator locked the room (as the relay reports).
+    pub locked: RwSignal<bool>,
 }
 
 impl Ui {
@@ -274,6 +293,9 @@ impl Ui {
             invite: RwSignal::new(None),
             room_name: RwSignal::new(None),
             notice: RwSignal::new(None),
+            typing: RwSignal::new(Vec::new()),
+            prefs: RwSignal::new(Prefs::default()),
+            locked: RwSignal::new(false),
         }
     }
 
@@ -300,6 +322,7 @@ impl Ui {
         self.members.try_set(Vec::new());
         self.invite.try_set(None);
         self.notice.try_set(None);
+        self.typing.try_set(Vec::new());
     }
 }
 
@@ -346,6 +369,10 @@ struct Ctl {
     /// Faces of verified members, also after they left.
     faces: BTreeMap<u32, Face>,
     refusals: Tally<RefusalKind>,
+    /// When our next typing signal may go.
+    throttle: Throttle,
+    /// Who is typing.
+    typists: Typists,
     ui: Ui,
 }
 
@@ -423,6 +450,7 @@ pub fn start() -> Ui {
     drop(secret);
     ui.room_name.set(entry.room_name.clone());
     ui.creator.set(entry.token.is_some());
+    ui.prefs.set(entry.prefs);
     let invited = entry.intent == Intent::Invited;
     if invited {
         ui.phase.set(Phase::Invite {
@@ -446,6 +474,8 @@ pub fn start() -> Ui {
             own_ids: Vec::new(),
             faces: BTreeMap::new(),
             refusals: Tally::new(REFUSAL_WINDOW_MS),
+            throttle: Throttle::default(),
+            typists: Typists::default(),
             ui,
         })
     });
@@ -648,6 +678,13 @@ fn on_frame(generation: u32, bytes: &[u8]) {
                 }
                 None
             }
+            RelayFrame::RoomState { locked } => {
+                if c.ui.locked.get_untracked() != locked {
+                    c.ui.locked.set(locked);
+                    c.ui.system(SystemLine::LockChanged(locked));
+                }
+                None
+            }
             RelayFrame::Pong { .. } | RelayFrame::Ended => None,
         };
         if let Some(out) = out {
@@ -798,6 +835,7 @@ fn apply(c: &mut Ctl, out: Output) {
                 });
             }
             Event::MemberLeft { member, .. } => {
+                c.typists.clear(member.0);
                 if let Some(face) = face_of(c, member) {
                     c.ui.system(SystemLine::Left(face));
                 }
@@ -806,7 +844,12 @@ fn apply(c: &mut Ctl, out: Output) {
                 c.ui.system(SystemLine::Expired { member: member.0 })
             }
             Event::KeysRotated { .. } => c.ui.system(SystemLine::KeysRotated),
+            Event::Typing { from } => {
+                c.typists.signal(from.0, js_sys::Date::now());
+                expire_typing_later();
+            }
             Event::Message { from, text } => {
+                c.typists.clear(from.0);
                 let face = face_of(c, from).unwrap_or_else(|| Face {
                     member: from.0,
                     name: String::new(),
@@ -814,7 +857,15 @@ fn apply(c: &mut Ctl, out: Output) {
                     group: String::new(),
                     look_alike: String::new(),
                 });
-                c.ui.push(LineKind::Other { face, text });
+                let mention = mentions(&text, &c.entry.name);
+                if util::document().hidden() {
+                    alert(&c.entry.prefs, &face, &text, mention);
+                }
+                c.ui.push(LineKind::Other {
+                    face,
+                    text,
+                    mention,
+                });
             }
             Event::MemberRejected { reason, .. } => refused(c, Refusal::Member(reason)),
             Event::PayloadRejected { reason, .. } => refused(c, Refusal::Payload(reason)),
@@ -822,6 +873,46 @@ fn apply(c: &mut Ctl, out: Output) {
         }
     }
     refresh_members(c);
+    refresh_typing(c);
+}
+
+/// A message arrived while the tab is hidden: a notification and a sound,
+/// as the person chose. The text and the author's name are shown only if
+/// they asked for it.
+fn alert(prefs: &Prefs, face: &Face, text: &str, mention: bool) {
+    if prefs.notify {
+        let (title, body) =
+            super::words::notification(prefs.notify_text, &face.name, text, mention);
+        notify::show(&title, &body);
+    }
+    if prefs.sound {
+        notify::chime();
+    }
+}
+
+/// Shows who is typing (verified members only).
+fn refresh_typing(c: &Ctl) {
+    let faces: Vec<Face> = c
+        .typists
+        .members()
+        .into_iter()
+        .filter_map(|m| face_of(c, MemberId(m)))
+        .collect();
+    if c.ui.typing.with_untracked(|now| *now != faces) {
+        c.ui.typing.set(faces);
+    }
+}
+
+/// Forgets typing signals whose time ran out, once they may have.
+fn expire_typing_later() {
+    wasm_bindgen_futures::spawn_local(async {
+        util::sleep(SHOW_FOR_MS as i32 + 50).await;
+        with_ctl(|c| {
+            if c.typists.expire(js_sys::Date::now()) {
+                refresh_typing(c);
+            }
+        });
+    });
 }
 
 fn own_face(session: &Session<SystemRng>) -> Face {
@@ -865,6 +956,8 @@ fn on_closed(generation: u32, code: u16) {
     }
     match code {
         close::ROOM_ENDED => ended(),
+        close::REMOVED => finish(Phase::Removed),
+        close::ROOM_LOCKED => fail(Failure::Locked),
         close::ROOM_FULL => fail(Failure::Api(ApiError::Full)),
         close::BAD_ORIGIN => fail(Failure::RelayOrigin),
         close::NORMAL => {}
@@ -873,6 +966,8 @@ fn on_closed(generation: u32, code: u16) {
                 c.socket = None;
                 c.tab_memory = c.session.take().map(|s| s.tab_memory());
                 c.ui.members.set(Vec::new());
+                c.typists = Typists::default();
+                c.ui.typing.set(Vec::new());
                 if c.ui.conn.get_untracked() == Conn::Online {
                     c.ui.system(SystemLine::ConnectionLost);
                 }
@@ -939,6 +1034,7 @@ pub fn send_text(text: &str) -> bool {
         match session.send_text(text) {
             Ok(out) => {
                 let face = own_face(session);
+                c.throttle.reset();
                 c.ui.push(LineKind::Own {
                     face,
                     text: text.to_owned(),
@@ -956,6 +1052,47 @@ pub fn send_text(text: &str) -> bool {
     .unwrap_or(false)
 }
 
+/// The person is writing: send a typing signal, unless they switched them
+/// off, one went out less than [`vroom_site::typing::SEND_EVERY_MS`] ago, or
+/// the page is offline (a lost signal is not worth a notice).
+pub fn composing() {
+    with_ctl(|c| {
+        let online = c
+            .socket
+            .as_ref()
+            .is_some_and(|s| s.ws.ready_state() == web_sys::WebSocket::OPEN);
+        if !online || !c.entry.prefs.send_typing || !c.throttle.allow(js_sys::Date::now()) {
+            return;
+        }
+        if let Some(Ok(out)) = c.session.as_mut().map(Session::send_typing) {
+            apply(c, out);
+        }
+    });
+}
+
+/// Changes the person's switches (kept with the tab's entry).
+pub fn set_prefs(prefs: Prefs) {
+    with_ctl(|c| {
+        c.entry.prefs = prefs;
+        store::save(&c.entry);
+        c.ui.prefs.set(prefs);
+    });
+}
+
+/// The person switched notifications on (a click): ask the browser, and
+/// switch them off again with a notice if it refuses.
+pub async fn enable_notifications() {
+    if notify::ask().await == Permission::Granted {
+        return;
+    }
+    with_ctl(|c| {
+        c.entry.prefs.notify = false;
+        store::save(&c.entry);
+        c.ui.prefs.set(c.entry.prefs);
+        c.ui.notice.set(Some(Notice::NotificationsRefused));
+    });
+}
+
 /// Ends the room for everyone (creator only).
 pub async fn end_room() {
     let Some((room, token)) = with_ctl(|c| (*c.keys.room_id().as_bytes(), c.entry.token.clone()))
@@ -969,6 +1106,36 @@ pub async fn end_room() {
             with_ctl(|c| c.ui.notice.set(Some(Notice::Api(e))));
         }
     }
+}
+
+/// Locks or unlocks the room (creator only); members hear it from the relay.
+pub async fn set_locked(locked: bool) {
+    let Some((room, Some(token))) =
+        with_ctl(|c| (*c.keys.room_id().as_bytes(), c.entry.token.clone()))
+    else {
+        return;
+    };
+    let result = api::lock(&room, &token, locked).await;
+    with_ctl(|c| match result {
+        Ok(now) => c.ui.locked.set(now),
+        Err(e) => c.ui.notice.set(Some(Notice::Api(e))),
+    });
+}
+
+/// Removes a member from the room (creator only): the room locks, the relay
+/// closes its connection and tells everyone it left, and every member's
+/// keys rotate.
+pub async fn remove_member(member: u32) {
+    let Some((room, Some(token))) =
+        with_ctl(|c| (*c.keys.room_id().as_bytes(), c.entry.token.clone()))
+    else {
+        return;
+    };
+    let result = api::remove(&room, &token, member).await;
+    with_ctl(|c| match result {
+        Ok(now) => c.ui.locked.set(now),
+        Err(e) => c.ui.notice.set(Some(Notice::Api(e))),
+    });
 }
 
 /// Leaves the room for good (sends the leave frame).

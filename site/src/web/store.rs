@@ -59,6 +59,35 @@ pub struct Entry {
     /// When the page was last hidden (`Date.now()` ms), cleared on load.
     #[serde(default)]
     pub hidden_at: Option<f64>,
+    /// The person's switches in this room.
+    #[serde(default)]
+    pub prefs: Prefs,
+}
+
+/// The person's switches in the room, kept with the tab's entry (so only
+/// while the tab is in the room, like everything else the site stores).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Prefs {
+    /// Send typing signals while writing (on unless switched off).
+    pub send_typing: bool,
+    /// A desktop notification for a message while the tab is hidden.
+    pub notify: bool,
+    /// Notifications show who wrote what (off: they say only that a message came).
+    pub notify_text: bool,
+    /// A short sound for a message while the tab is hidden.
+    pub sound: bool,
+}
+
+impl Default for Prefs {
+    fn default() -> Self {
+        Self {
+            send_typing: true,
+            notify: false,
+            notify_text: false,
+            sound: false,
+        }
+    }
 }
 
 impl Entry {
@@ -74,6 +103,7 @@ impl Entry {
             room_name: None,
             identity: None,
             hidden_at: None,
+            prefs: Prefs::default(),
         }
     }
 }

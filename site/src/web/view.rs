@@ -14,6 +14,7 @@ use wasm_bindgen::JsCast as _;
 
 use super::lang::LanguageSwitch;
 use super::room::{self, Face, LineKind, Phase};
+use super::store::Prefs;
 use super::util;
 use super::words::{self, Piece, t};
 
@@ -80,23 +81,93 @@ fn message_text(text: &str) -> impl IntoView {
     view! { <div class="text" dir="auto">{pieces}</div> }
 }
 
-/// A message line: its author's face, the text, the time.
+/// A message line: its author's face, the text, the time; a mention of
+/// this tab's name is marked.
 fn chat_line(
     class: &'static str,
     face: Face,
     text: &str,
     time: String,
+    mention: bool,
     same_name: impl Fn(&Face) -> Signal<bool>,
 ) -> AnyView {
     let same = same_name(&face);
+    let class = if mention {
+        format!("{class} mention")
+    } else {
+        class.to_owned()
+    };
     view! {
         <div class=class>
             <span class="author"><FaceTag face=face same_name=same /></span>
+            {mention.then(|| view! { <span class="mention-mark">{words::MENTION}</span> })}
             {message_text(text)}
             <time class="at">{time}</time>
         </div>
     }
     .into_any()
+}
+
+/// A checkbox bound to one of the person's switches; `then` runs inside the
+/// click (a user gesture) with the new value.
+fn switch(
+    id: &'static str,
+    label: &'static str,
+    help: &'static str,
+    prefs: RwSignal<Prefs>,
+    get: fn(&Prefs) -> bool,
+    set: fn(&mut Prefs, bool),
+    then: fn(bool),
+) -> impl IntoView {
+    let help_id = format!("{id}-help");
+    view! {
+        <div class="switch">
+            <input type="checkbox" id=id aria-describedby=help_id.clone()
+                prop:checked=move || prefs.with(get)
+                on:change=move |ev| {
+                    let on = event_target_checked(&ev);
+                    let mut next = prefs.get_untracked();
+                    set(&mut next, on);
+                    room::set_prefs(next);
+                    then(on);
+                } />
+            <label for=id>{label}</label>
+            <p class="help" id=help_id>{help}</p>
+        </div>
+    }
+}
+
+/// The creator's Remove button beside a member, with its confirmation.
+fn remove_control(
+    member: u32,
+    name: Option<String>,
+    creator: RwSignal<bool>,
+    removing: RwSignal<Option<u32>>,
+) -> impl IntoView {
+    let name = name.unwrap_or_default();
+    move || {
+        if !creator.get() {
+            return ().into_any();
+        }
+        if removing.get() == Some(member) {
+            view! {
+                <div class="confirm" role="alertdialog">
+                    <span>{sentence(words::confirm_remove(&name), |_: &Face| Signal::derive(|| false))}</span>
+                    <button class="danger confirm-remove" on:click=move |_| {
+                        removing.set(None);
+                        wasm_bindgen_futures::spawn_local(room::remove_member(member));
+                    }>{words::CONFIRM_REMOVE}</button>
+                    <button class="cancel-remove" on:click=move |_| removing.set(None)>{words::CANCEL}</button>
+                </div>
+            }
+            .into_any()
+        } else {
+            view! {
+                <button class="remove-member" data-member=member on:click=move |_| removing.set(Some(member))>{words::REMOVE}</button>
+            }
+            .into_any()
+        }
+    }
 }
 
 /// The room page.
@@ -231,6 +302,8 @@ pub fn RoomView() -> impl IntoView {
     };
 
     let confirming = RwSignal::new(false);
+    // The member whose removal the creator is confirming.
+    let removing = RwSignal::new(None::<u32>);
     let copied = RwSignal::new(false);
     let copy = move |_| {
         if let Some(link) = ui.invite.get_untracked() {
@@ -271,6 +344,9 @@ pub fn RoomView() -> impl IntoView {
                         on:click=move |_| open_panel()>
                         {t!("panel-open")}
                     </button>
+                    <p class="lock-state" id="lock-state" role="status">
+                        {move || ui.locked.get().then_some(words::LOCKED_STATE)}
+                    </p>
                     <div class="room-actions">
                         {move || if confirming.get() {
                             let creator = ui.creator.get();
@@ -296,7 +372,13 @@ pub fn RoomView() -> impl IntoView {
                                 </div>
                             }.into_any()
                         } else if ui.creator.get() {
-                            view! { <button id="end-room" class="danger" on:click=move |_| { confirming.set(true); util::focus_soon("confirm-no"); }>{t!("end-room")}</button> }.into_any()
+                            view! {
+                                <button id="lock-room" on:click=move |_| {
+                                        let locked = !ui.locked.get_untracked();
+                                        wasm_bindgen_futures::spawn_local(room::set_locked(locked));
+                                    }>{move || words::lock_button(ui.locked.get())}</button>
+                                <button id="end-room" class="danger" on:click=move |_| { confirming.set(true); util::focus_soon("confirm-no"); }>{t!("end-room")}</button>
+                            }.into_any()
                         } else {
                             view! { <button id="leave-room" on:click=move |_| { confirming.set(true); util::focus_soon("confirm-no"); }>{t!("leave")}</button> }.into_any()
                         }}
@@ -309,10 +391,10 @@ pub fn RoomView() -> impl IntoView {
                             <For each=move || ui.lines.get() key=|line| line.id let:line>
                                 {match line.kind {
                                     LineKind::Own { face, text } => {
-                                        chat_line("line own", face, &text, line.time.clone(), same_name)
+                                        chat_line("line own", face, &text, line.time.clone(), false, same_name)
                                     }
-                                    LineKind::Other { face, text } => {
-                                        chat_line("line other", face, &text, line.time.clone(), same_name)
+                                    LineKind::Other { face, text, mention } => {
+                                        chat_line("line other", face, &text, line.time.clone(), mention, same_name)
                                     }
                                     LineKind::System(system) => view! {
                                         <div class="line system">
@@ -323,13 +405,22 @@ pub fn RoomView() -> impl IntoView {
                                 }}
                             </For>
                         </div>
+                        <div class="typing" id="typing" aria-live="off">
+                            {move || sentence(words::typing(&ui.typing.get()), same_name)}
+                        </div>
                         <div class="notice" role="alert">{move || ui.notice.get().map(|n| words::notice(&n))}</div>
                         <form class="composer" on:submit=move |ev| { ev.prevent_default(); send(); }>
                             <label for="composer" class="visually-hidden">{t!("message-label")}</label>
                             <textarea id="composer" rows="2" dir="auto" placeholder=t!("composer-placeholder")
                                 aria-describedby="composer-hint counter"
                                 prop:value=move || draft.get()
-                                on:input=move |ev| draft.set(event_target_value(&ev))
+                                on:input=move |ev| {
+                                    let text = event_target_value(&ev);
+                                    if !text.trim().is_empty() {
+                                        room::composing();
+                                    }
+                                    draft.set(text);
+                                }
                                 on:keydown=move |ev| {
                                     if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
                                         ev.prevent_default();
@@ -374,9 +465,23 @@ pub fn RoomView() -> impl IntoView {
                                             {m.me.then_some(t!("you"))}
                                         </span>
                                         <code class="code">{m.code.clone().unwrap_or_default()}</code>
+                                        {(!m.me).then(|| remove_control(m.id, m.face.as_ref().map(|f| f.name.clone()), ui.creator, removing))}
                                     </li>
                                 </For>
                             </ul>
+                        </section>
+                        <section class="card settings" aria-labelledby="settings-h">
+                            <h2 id="settings-h">{words::SETTINGS_HEADING}</h2>
+                            {switch("send-typing", words::SEND_TYPING, words::SEND_TYPING_HELP, ui.prefs,
+                                |p| p.send_typing, |p, on| p.send_typing = on, |_| {})}
+                            {switch("notify", words::NOTIFY, words::NOTIFY_HELP, ui.prefs,
+                                |p| p.notify, |p, on| p.notify = on,
+                                |on| if on { wasm_bindgen_futures::spawn_local(room::enable_notifications()) })}
+                            {switch("notify-text", words::NOTIFY_TEXT, words::NOTIFY_TEXT_HELP, ui.prefs,
+                                |p| p.notify_text, |p, on| p.notify_text = on, |_| {})}
+                            {switch("sound", words::SOUND, words::SOUND_HELP, ui.prefs,
+                                |p| p.sound, |p, on| p.sound = on,
+                                |on| if on { super::notify::prime_sound() })}
                         </section>
                         <section class="card invite" aria-labelledby="invite-h">
                             <h2 id="invite-h">{t!("invite-heading")}</h2>
@@ -429,6 +534,13 @@ pub fn RoomView() -> impl IntoView {
                         <p>{t!("ended-text")}</p>
                         <p><a href="/">{t!("start-new")}</a></p>
                         <LanguageSwitch />
+                    </div>
+                }.into_any(),
+                Phase::Removed => view! {
+                    <div class="centered" id="removed" role="alert">
+                        <h1>{words::REMOVED_HEADING}</h1>
+                        <p>{words::REMOVED_TEXT}</p>
+                        <p><a href="/">"Back to the start page"</a></p>
                     </div>
                 }.into_any(),
                 Phase::Left => view! {

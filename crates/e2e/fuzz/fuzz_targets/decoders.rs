@@ -34,4 +34,7 @@ fuzz_target!(|data: &[u8]| {
     for chunk in data.split(|b| *b == 0xff) {
         let _ = session.on_payload(MemberId(2), chunk);
     }
+    // Our own typing signals and texts interleaved with whatever arrived.
+    let _ = session.send_typing();
+    let _ = session.send_text("fuzz");
 });

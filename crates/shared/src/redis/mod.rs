@@ -75,4 +75,14 @@ pub mod room_fields {
     /// `1` once a ticket of the room was redeemed (absent before): the room
     /// then lives to its idle deadline instead of its short claim deadline.
     pub const CLAIMED: &str = "claimed";
+    /// `1` while the creator keeps the room locked (absent otherwise): no
+    /// ticket for a new member is issued or redeemed.
+    pub const LOCKED: &str = "locked";
+    /// Prefix of `expel:<member id>` = `1`: the creator removed that member
+    /// and the relay node holding it has not closed it yet. At most one per
+    /// member present.
+    pub const EXPEL_PREFIX: &str = "expel:";
+    /// How many `expel:` marks the room holds (absent at zero): the relay's
+    /// upkeep looks for marks only while there are some.
+    pub const EXPELS: &str = "expels";
 }

@@ -75,6 +75,26 @@ end
     };
 }
 
+/// Lua shared by the scripts that drop a removal mark ([`EXPEL_MEMBER`]):
+/// `unmark` deletes `expel:<member>` and, if it existed, counts it out of
+/// `expels` (deleted at zero), so [`MAINTAIN_ROOM`] looks for marks only
+/// while the room has some. Returns whether a mark existed.
+macro_rules! unmark_lua {
+    () => {
+        r#"
+local function unmark(room, member)
+  if redis.call('HDEL', room, 'expel:' .. member) == 0 then
+    return false
+  end
+  if redis.call('HINCRBY', room, 'expels', -1) <= 0 then
+    redis.call('HDEL', room, 'expels')
+  end
+  return true
+end
+"#
+    };
+}
+
 /// Lua shared by most scripts: the Redis clock in Unix milliseconds.
 macro_rules! now_ms_lua {
     () => {
@@ -111,6 +131,8 @@ local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 ///   - [`RoomOutcome::TooManyTickets`] `[6, retry_after_secs, members]`: as
 ///     many tickets as `max_members × ARGV[8]` are outstanding; nothing
 ///     changed.
+///   - [`RoomOutcome::Locked`] `[7, 0, 0]` (only `create_or_join`, join key
+///     matches): the creator locked the room; nothing changed.
 pub const CREATE_ROOM: &str = concat!(
     issue_ticket_lua!(),
     delete_tickets_lua!(),
@@ -128,9 +150,12 @@ if room_ttl_ms ~= -2 then
   if ARGV[6] ~= 'create_or_join' then
     return {3, 0, 0}
   end
-  local room = redis.call('HMGET', KEYS[1], 'join_key_sha256', 'expires_at', 'max_members')
+  local room = redis.call('HMGET', KEYS[1], 'join_key_sha256', 'expires_at', 'max_members', 'locked')
   if room[1] ~= ARGV[1] then
     return {3, 0, 0}
+  end
+  if room[4] then
+    return {7, 0, 0}
   end
   local expires_at = tonumber(room[2])
   local max_members = tonumber(room[3])
@@ -188,12 +213,15 @@ return {1, expires_at, 0}
 ///     changed.
 ///   - [`RoomOutcome::TooManyTickets`] `[6, retry_after_secs, members]`:
 ///     `max_members × ARGV[4]` tickets are outstanding; nothing changed.
+///   - [`RoomOutcome::Locked`] `[7, 0, 0]`: an ordinary member's join of a
+///     room its creator locked ([`LOCK_ROOM`]); nothing changed. The
+///     creator's own join is not refused.
 pub const JOIN_ROOM: &str = concat!(
     issue_ticket_lua!(),
     seats_lua!(),
     now_ms_lua!(),
     r#"
-local room = redis.call('HMGET', KEYS[1], 'join_key_sha256', 'creator_sha256', 'expires_at', 'max_members')
+local room = redis.call('HMGET', KEYS[1], 'join_key_sha256', 'creator_sha256', 'expires_at', 'max_members', 'locked')
 local room_ttl_ms = redis.call('PTTL', KEYS[1])
 if room[1] ~= ARGV[1] or room_ttl_ms == 0 or room_ttl_ms == -2 then
   return {5, 0, 0}
@@ -209,6 +237,8 @@ if creator then
   grant = [["#,
     grant_creator!(),
     r#"]]
+elseif room[5] then
+  return {7, 0, 0}
 end
 local ticket_ttl_ms = tonumber(ARGV[3]) * 1000
 local expires_at = tonumber(room[3])
@@ -270,6 +300,100 @@ return {existed}
 "#
 );
 
+/// Locks or unlocks a room, for its creator (the rooms API).
+///
+/// - `KEYS[1]` [`super::room_key`].
+/// - `ARGV[1]` creator token SHA-256 (lowercase hex), `ARGV[2]` `1` to lock,
+///   `0` to unlock.
+/// - A locked room ([`super::room_fields::LOCKED`]) gets no ticket for a new
+///   member ([`JOIN_ROOM`], [`CREATE_ROOM`] answer [`RoomOutcome::Locked`])
+///   and relay nodes redeem no member ticket of it ([`REDEEM_TICKET`]); the
+///   creator's own tickets still work. Relay nodes see the change in their
+///   next [`MAINTAIN_ROOM`] and tell their members.
+/// - Reply `[1, locked]` (the state now), or `[0]` when there is no such room
+///   or the creator hash does not match — one answer for both. The field
+///   adds nothing to the room's size but one flag, whatever the calls.
+pub const LOCK_ROOM: &str = r#"
+local pttl = redis.call('PTTL', KEYS[1])
+if pttl == -2 or pttl == 0 then
+  return {0}
+end
+if redis.call('HGET', KEYS[1], 'creator_sha256') ~= ARGV[1] then
+  return {0}
+end
+if ARGV[2] == '1' then
+  redis.call('HSET', KEYS[1], 'locked', 1)
+  return {1, 1}
+end
+redis.call('HDEL', KEYS[1], 'locked')
+return {1, 0}
+"#;
+
+/// Removes a member, for the room's creator (the rooms API): locks the room
+/// (the link is shared, so the member could otherwise come straight back)
+/// and marks the member for expulsion; the relay node holding its
+/// connection closes it with [`crate::relay::close::REMOVED`] in its next
+/// [`MAINTAIN_ROOM`] and tells the room it left, and every member's keys
+/// rotate as after any departure.
+///
+/// - `KEYS[1]` [`super::room_key`], `KEYS[2]` [`super::presence_key`].
+/// - `ARGV[1]` creator token SHA-256 (lowercase hex), `ARGV[2]` the member
+///   id (decimal, as the relay reports it).
+/// - Reply (see [`ExpelOutcome`]): `[1]` marked (and locked), `[0]` no such
+///   room or a creator hash that does not match, `[-1]` the member is not
+///   present, `[-2]` it is the creator's own connection.
+/// - Bounded: a mark (`expel:<id>` in the room hash, counted in `expels`)
+///   exists only for a member in the presence set, and goes when the member
+///   is expelled, leaves or goes stale, so a room never holds more marks
+///   than `max_members`. Marking the same member again changes nothing.
+pub const EXPEL_MEMBER: &str = r#"
+local pttl = redis.call('PTTL', KEYS[1])
+if pttl == -2 or pttl == 0 then
+  return {0}
+end
+local room = redis.call('HMGET', KEYS[1], 'creator_sha256', 'creator_member')
+if room[1] ~= ARGV[1] then
+  return {0}
+end
+if room[2] == ARGV[2] then
+  return {-2}
+end
+if not redis.call('ZSCORE', KEYS[2], ARGV[2]) then
+  return {-1}
+end
+redis.call('HSET', KEYS[1], 'locked', 1)
+if redis.call('HSETNX', KEYS[1], 'expel:' .. ARGV[2], 1) == 1 then
+  redis.call('HINCRBY', KEYS[1], 'expels', 1)
+end
+return {1}
+"#;
+
+/// The [`EXPEL_MEMBER`] reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ExpelOutcome {
+    /// `1`: marked for expulsion; the room is locked.
+    Expelled,
+    /// `0`: no such room, or not its creator.
+    NotFound,
+    /// `-1`: no such member present.
+    NoSuchMember,
+    /// `-2`: the creator's own connection.
+    Creator,
+}
+
+impl ExpelOutcome {
+    /// Reads the integer in the reply.
+    pub const fn from_code(code: i64) -> Option<Self> {
+        match code {
+            1 => Some(Self::Expelled),
+            0 => Some(Self::NotFound),
+            -1 => Some(Self::NoSuchMember),
+            -2 => Some(Self::Creator),
+            _ => None,
+        }
+    }
+}
+
 /// Checks every rate limit a request counts against, and counts it in all
 /// of them only if none is spent: one round trip for the client's buckets
 /// and the global budget. A refused request counts nowhere, so a client
@@ -321,6 +445,8 @@ pub enum RoomOutcome {
     NotFound,
     /// `6`: too many tickets of the room are outstanding.
     TooManyTickets,
+    /// `7`: the creator locked the room: no ticket for a new member.
+    Locked,
 }
 
 impl RoomOutcome {
@@ -333,6 +459,7 @@ impl RoomOutcome {
             Self::Full => 4,
             Self::NotFound => 5,
             Self::TooManyTickets => 6,
+            Self::Locked => 7,
         }
     }
 
@@ -345,6 +472,7 @@ impl RoomOutcome {
             4 => Some(Self::Full),
             5 => Some(Self::NotFound),
             6 => Some(Self::TooManyTickets),
+            7 => Some(Self::Locked),
             _ => None,
         }
     }
@@ -399,12 +527,15 @@ impl EndOutcome {
 ///   - `[-2]` ([`RedeemOutcome::Full`]): no seat is open. The creator counts
 ///     toward `max_members`, and while no creator connection is present one
 ///     seat stays kept for it.
-///   - `[1, member, creator, expires_at, idle_secs, remaining_ms,
+///   - `[-3]` ([`RedeemOutcome::Locked`]): a member ticket of a room its
+///     creator locked ([`LOCK_ROOM`], [`EXPEL_MEMBER`]), even one issued
+///     before the lock. Creator tickets are redeemed.
+///   - `[1, member, creator, expires_at, idle_secs, remaining_ms, locked,
 ///     creator_sha256, present…]` ([`RedeemOutcome::Joined`]): the member id
 ///     (`HINCRBY` of [`crate::relay::room_fields::NEXT_MEMBER`], so unique
 ///     across nodes and never reused in the room), `1` for a creator ticket,
 ///     the room's `expires_at` and `idle_secs`, milliseconds until the room's
-///     deadline, the room's creator hash (a tag of this incarnation of the
+///     deadline, `1` if the room is locked (else `0`), the room's creator hash (a tag of this incarnation of the
 ///     room, passed back to [`END_ROOM`]), then the ids of the members present
 ///     before this one. The member is added to the presence set at the Redis
 ///     time; a creator ticket sets
@@ -435,7 +566,10 @@ local pttl = redis.call('PTTL', KEYS[1])
 if pttl == -2 or pttl == 0 then
   return {0}
 end
-local room = redis.call('HMGET', KEYS[1], 'max_members', 'expires_at', 'idle_secs', 'creator_sha256', 'claimed')
+local room = redis.call('HMGET', KEYS[1], 'max_members', 'expires_at', 'idle_secs', 'creator_sha256', 'claimed', 'locked')
+if room[6] and creator == 0 then
+  return {-3}
+end
 local expires_ms = tonumber(room[2]) * 1000
 if pttl < 0 then
   pttl = math.max(expires_ms - now_ms, 1)
@@ -458,7 +592,7 @@ if creator == 1 then
   redis.call('HSET', KEYS[1], 'creator_member', id)
   redis.call('HDEL', KEYS[1], 'creator_gone_ms')
 end
-local reply = {1, id, creator, tonumber(room[2]), tonumber(room[3]), pttl, room[4]}
+local reply = {1, id, creator, tonumber(room[2]), tonumber(room[3]), pttl, room[6] and 1 or 0, room[4]}
 for _, m in ipairs(present) do
   reply[#reply + 1] = tonumber(m)
 end
@@ -476,6 +610,7 @@ return reply
 ///   with a creator ticket, else `0`, `ARGV[4]` the creator's grace period
 ///   after a dropped connection (ms), `ARGV[5]` the shorter one after a leave
 ///   frame (ms; a page cannot tell a reload from a close when it sends it).
+/// - Forgets a pending expulsion of the member ([`EXPEL_MEMBER`]).
 /// - Reply `[action, removed]`: `removed` is 1 if the member was still in the
 ///   presence set (else another node already removed it and told the room),
 ///   and `action` (see [`RemoveAction`]):
@@ -493,6 +628,7 @@ return reply
 ///   - `4`: nobody is left and no creator is within its grace period: the
 ///     caller ends the room (never for `shutdown`).
 pub const REMOVE_MEMBER: &str = concat!(
+    unmark_lua!(),
     now_ms_lua!(),
     r#"
 local removed = redis.call('ZREM', KEYS[2], ARGV[1])
@@ -500,6 +636,7 @@ local pttl = redis.call('PTTL', KEYS[1])
 if pttl == -2 or pttl == 0 then
   return {0, removed}
 end
+unmark(KEYS[1], ARGV[1])
 local creator_member = redis.call('HGET', KEYS[1], 'creator_member')
 local current_creator = creator_member == ARGV[1]
 if ARGV[2] == 'leave' and (current_creator or (ARGV[3] == '1' and not creator_member)) then
@@ -540,23 +677,33 @@ return {1, removed}
 ///   `ARGV[5…]` ids of this node's members in the room.
 /// - Activity moves the deadline of the room, presence and tickets set to
 ///   `min(now + idle_secs, expires_at)`, never earlier than it was.
+/// - This node's members whose expulsion the creator asked for
+///   ([`EXPEL_MEMBER`]) leave the presence set here, and their
+///   `expel:<id>` fields go.
 /// - Reply `[0]` when the room is gone, else `[1, remaining_ms, action,
-///   n_missing, missing…, removed…]`: milliseconds until the deadline;
+///   locked, n_missing, n_expelled, missing…, expelled…, removed…]`:
+///   milliseconds until the deadline;
 ///   `action` 0 (none), 1 (the creator did not come back within the grace
 ///   period: end the room), 2 (nobody left and no creator within its
 ///   grace: end the room) or 3 (the creator is away, within its grace
-///   period: whoever watches keeps calling); the ids of this node's members that were no
-///   longer in the presence set (another node declared them gone: close
-///   them); and the stale members this call removed (the caller tells the
-///   room they left). A removed creator starts its grace period.
+///   period: whoever watches keeps calling); `1` if the room is locked, else
+///   `0`; the ids of this node's members that were no longer in the
+///   presence set (another node declared them gone: close them); this
+///   node's members just expelled (close them with
+///   [`crate::relay::close::REMOVED`] and tell the room they left); and the
+///   stale members this call removed (the caller tells the room they left;
+///   a pending expulsion of theirs is dropped). A removed creator starts its
+///   grace period.
 pub const MAINTAIN_ROOM: &str = concat!(
+    unmark_lua!(),
     now_ms_lua!(),
     r#"
 local pttl = redis.call('PTTL', KEYS[1])
 if pttl == -2 or pttl == 0 then
   return {0}
 end
-local room = redis.call('HMGET', KEYS[1], 'idle_secs', 'expires_at', 'creator_member', 'creator_gone_ms', 'creator_sha256')
+local room = redis.call('HMGET', KEYS[1], 'idle_secs', 'expires_at', 'creator_member', 'creator_gone_ms', 'creator_sha256', 'locked', 'expels')
+local marks = room[7]
 if ARGV[4] ~= '' and room[5] ~= ARGV[4] then
   return {0}
 end
@@ -574,11 +721,15 @@ if ARGV[1] == '1' then
   end
 end
 local missing = {}
+local expelled = {}
 for i = 5, #ARGV do
-  if redis.call('ZSCORE', KEYS[2], ARGV[i]) then
-    redis.call('ZADD', KEYS[2], 'XX', now_ms, ARGV[i])
-  else
+  if not redis.call('ZSCORE', KEYS[2], ARGV[i]) then
     missing[#missing + 1] = tonumber(ARGV[i])
+  elseif marks and unmark(KEYS[1], ARGV[i]) then
+    redis.call('ZREM', KEYS[2], ARGV[i])
+    expelled[#expelled + 1] = tonumber(ARGV[i])
+  else
+    redis.call('ZADD', KEYS[2], 'XX', now_ms, ARGV[i])
   end
 end
 local removed = {}
@@ -586,6 +737,9 @@ local gone = tonumber(room[4])
 local stale = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. tostring(now_ms - tonumber(ARGV[2])))
 for _, m in ipairs(stale) do
   redis.call('ZREM', KEYS[2], m)
+  if marks then
+    unmark(KEYS[1], m)
+  end
   removed[#removed + 1] = tonumber(m)
   if m == room[3] then
     redis.call('HDEL', KEYS[1], 'creator_member')
@@ -603,8 +757,11 @@ if gone then
 elseif redis.call('ZCARD', KEYS[2]) == 0 then
   action = 2
 end
-local reply = {1, pttl, action, #missing}
+local reply = {1, pttl, action, room[6] and 1 or 0, #missing, #expelled}
 for _, m in ipairs(missing) do
+  reply[#reply + 1] = m
+end
+for _, m in ipairs(expelled) do
   reply[#reply + 1] = m
 end
 for _, m in ipairs(removed) do
@@ -623,6 +780,8 @@ pub enum RedeemOutcome {
     Invalid,
     /// `-2`: the room is full.
     Full,
+    /// `-3`: the room is locked and the ticket is not the creator's.
+    Locked,
 }
 
 impl RedeemOutcome {
@@ -632,6 +791,7 @@ impl RedeemOutcome {
             1 => Some(Self::Joined),
             0 => Some(Self::Invalid),
             -2 => Some(Self::Full),
+            -3 => Some(Self::Locked),
             _ => None,
         }
     }
@@ -688,6 +848,7 @@ mod tests {
             RoomOutcome::Full,
             RoomOutcome::NotFound,
             RoomOutcome::TooManyTickets,
+            RoomOutcome::Locked,
         ] {
             assert_eq!(RoomOutcome::from_code(o.code()), Some(o));
         }
