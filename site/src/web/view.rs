@@ -217,6 +217,7 @@ pub fn RoomView() -> impl IntoView {
                 Phase::Joining => "opening",
                 Phase::Ended => "ended-h",
                 Phase::Left => "left-h",
+                Phase::Removed => "removed-h",
                 Phase::Reopened => "reopened-h",
                 Phase::Failed(_) => "failed-h",
             };
@@ -538,9 +539,10 @@ pub fn RoomView() -> impl IntoView {
                 }.into_any(),
                 Phase::Removed => view! {
                     <div class="centered" id="removed" role="alert">
-                        <h1>{words::REMOVED_HEADING}</h1>
+                        <h1 id="removed-h" tabindex="-1">{words::REMOVED_HEADING}</h1>
                         <p>{words::REMOVED_TEXT}</p>
-                        <p><a href="/">"Back to the start page"</a></p>
+                        <p><a href="/">{t!("back-start")}</a></p>
+                        <LanguageSwitch />
                     </div>
                 }.into_any(),
                 Phase::Left => view! {
