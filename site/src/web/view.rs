@@ -100,7 +100,7 @@ fn chat_line(
     view! {
         <div class=class>
             <span class="author"><FaceTag face=face same_name=same /></span>
-            {mention.then(|| view! { <span class="mention-mark">{words::MENTION}</span> })}
+            {mention.then(|| view! { <span class="mention-mark">{t!("mention-mark")}</span> })}
             {message_text(text)}
             <time class="at">{time}</time>
         </div>
@@ -112,8 +112,8 @@ fn chat_line(
 /// click (a user gesture) with the new value.
 fn switch(
     id: &'static str,
-    label: &'static str,
-    help: &'static str,
+    label: Signal<String>,
+    help: Signal<String>,
     prefs: RwSignal<Prefs>,
     get: fn(&Prefs) -> bool,
     set: fn(&mut Prefs, bool),
@@ -156,14 +156,14 @@ fn remove_control(
                     <button class="danger confirm-remove" on:click=move |_| {
                         removing.set(None);
                         wasm_bindgen_futures::spawn_local(room::remove_member(member));
-                    }>{words::CONFIRM_REMOVE}</button>
-                    <button class="cancel-remove" on:click=move |_| removing.set(None)>{words::CANCEL}</button>
+                    }>{t!("confirm-remove-yes")}</button>
+                    <button class="cancel-remove" on:click=move |_| removing.set(None)>{t!("cancel")}</button>
                 </div>
             }
             .into_any()
         } else {
             view! {
-                <button class="remove-member" data-member=member on:click=move |_| removing.set(Some(member))>{words::REMOVE}</button>
+                <button class="remove-member" data-member=member on:click=move |_| removing.set(Some(member))>{t!("remove-member")}</button>
             }
             .into_any()
         }
@@ -346,7 +346,7 @@ pub fn RoomView() -> impl IntoView {
                         {t!("panel-open")}
                     </button>
                     <p class="lock-state" id="lock-state" role="status">
-                        {move || ui.locked.get().then_some(words::LOCKED_STATE)}
+                        {move || ui.locked.get().then(|| words::tr("locked-state"))}
                     </p>
                     <div class="room-actions">
                         {move || if confirming.get() {
@@ -472,15 +472,15 @@ pub fn RoomView() -> impl IntoView {
                             </ul>
                         </section>
                         <section class="card settings" aria-labelledby="settings-h">
-                            <h2 id="settings-h">{words::SETTINGS_HEADING}</h2>
-                            {switch("send-typing", words::SEND_TYPING, words::SEND_TYPING_HELP, ui.prefs,
+                            <h2 id="settings-h">{t!("settings-heading")}</h2>
+                            {switch("send-typing", t!("send-typing"), t!("send-typing-help"), ui.prefs,
                                 |p| p.send_typing, |p, on| p.send_typing = on, |_| {})}
-                            {switch("notify", words::NOTIFY, words::NOTIFY_HELP, ui.prefs,
+                            {switch("notify", t!("notify"), t!("notify-help"), ui.prefs,
                                 |p| p.notify, |p, on| p.notify = on,
                                 |on| if on { wasm_bindgen_futures::spawn_local(room::enable_notifications()) })}
-                            {switch("notify-text", words::NOTIFY_TEXT, words::NOTIFY_TEXT_HELP, ui.prefs,
+                            {switch("notify-text", t!("notify-text"), t!("notify-text-help"), ui.prefs,
                                 |p| p.notify_text, |p, on| p.notify_text = on, |_| {})}
-                            {switch("sound", words::SOUND, words::SOUND_HELP, ui.prefs,
+                            {switch("sound", t!("sound"), t!("sound-help"), ui.prefs,
                                 |p| p.sound, |p, on| p.sound = on,
                                 |on| if on { super::notify::prime_sound() })}
                         </section>
@@ -539,8 +539,8 @@ pub fn RoomView() -> impl IntoView {
                 }.into_any(),
                 Phase::Removed => view! {
                     <div class="centered" id="removed" role="alert">
-                        <h1 id="removed-h" tabindex="-1">{words::REMOVED_HEADING}</h1>
-                        <p>{words::REMOVED_TEXT}</p>
+                        <h1 id="removed-h" tabindex="-1">{t!("removed-heading")}</h1>
+                        <p>{t!("removed-text")}</p>
                         <p><a href="/">{t!("back-start")}</a></p>
                         <LanguageSwitch />
                     </div>

@@ -97,58 +97,20 @@ pub fn discriminator_title(colour: u8) -> String {
 
 /// Who is typing: up to [`vroom_site::typing::MAX_SHOWN`] faces, then a count.
 pub fn typing(faces: &[Face]) -> Vec<Piece> {
-    let max = vroom_site::typing::MAX_SHOWN;
-    let mut pieces = Vec::new();
-    for (i, face) in faces.iter().take(max).enumerate() {
-        if i > 0 {
-            pieces.push(Piece::Text(
-                if i + 1 == faces.len().min(max) && faces.len() <= max {
-                    " and "
-                } else {
-                    ", "
-                }
-                .into(),
-            ));
-        }
-        pieces.push(Piece::Face(face.clone()));
+    let shown = &faces[..faces.len().min(vroom_site::typing::MAX_SHOWN)];
+    let more = (faces.len() - shown.len()) as u64;
+    match (shown, more) {
+        ([], _) => Vec::new(),
+        ([a], _) => parts("typing-one", &[], &[("a", a)]),
+        ([a, b], _) => parts("typing-two", &[], &[("a", a), ("b", b)]),
+        ([a, b, c], 0) => parts("typing-three", &[], &[("a", a), ("b", b), ("c", c)]),
+        ([a, b, c, ..], more) => parts(
+            "typing-more",
+            &[("more", Arg::Number(more))],
+            &[("a", a), ("b", b), ("c", c)],
+        ),
     }
-    match faces.len() {
-        0 => {}
-        1 => pieces.push(Piece::Text(" is typing…".into())),
-        n if n <= max => pieces.push(Piece::Text(" are typing…".into())),
-        n => pieces.push(Piece::Text(format!(" and {} more are typing…", n - max))),
-    }
-    pieces
 }
-
-/// The heading of the person's switches in the room.
-pub const SETTINGS_HEADING: &str = "This tab";
-
-/// The switch that sends typing signals.
-pub const SEND_TYPING: &str = "Show others when I am typing";
-
-/// What the typing switch does, said plainly.
-pub const SEND_TYPING_HELP: &str =
-    "Others see that you are writing, never what.     The signal is encrypted like a message.";
-
-/// The switch for notifications.
-pub const NOTIFY: &str = "Notify me of new messages while this tab is hidden";
-
-/// What notifications show, said plainly.
-pub const NOTIFY_HELP: &str = "Your browser asks first. Notifications say only that a \
-    message came, unless you switch on the next option.";
-
-/// The switch that puts names and texts in notifications.
-pub const NOTIFY_TEXT: &str = "Show who wrote what in notifications";
-
-/// What showing texts in notifications means.
-pub const NOTIFY_TEXT_HELP: &str = "Your system may keep notifications after the room ends.";
-
-/// The switch for the sound.
-pub const SOUND: &str = "Play a short sound for new messages while this tab is hidden";
-
-/// The sound's help line.
-pub const SOUND_HELP: &str = "Quiet, a quarter of a second.";
 
 /// A notification for a message that arrived while the tab was hidden:
 /// `(title, body)`; names and text only when `show_text`.
@@ -156,55 +118,44 @@ pub fn notification(show_text: bool, name: &str, text: &str, mention: bool) -> (
     if show_text {
         let cut: String = text.chars().take(200).collect();
         let title = if mention {
-            format!("{name} mentioned you")
+            tr_with("notify-title-mention", &[("name", Arg::Text(name))])
         } else {
             name.to_owned()
         };
         return (title, cut);
     }
     let body = if mention {
-        "Someone mentioned you in your Vroom room."
+        tr("notify-body-mention")
     } else {
-        "A new message in your Vroom room."
+        tr("notify-body")
     };
-    ("Vroom".to_owned(), body.to_owned())
+    ("Vroom".to_owned(), body)
 }
-
-/// The mark beside a message that mentions this tab's display name.
-pub const MENTION: &str = "mentions you";
 
 /// The creator's button that locks or unlocks the room.
-pub fn lock_button(locked: bool) -> &'static str {
-    if locked { "Unlock room" } else { "Lock room" }
+pub fn lock_button(locked: bool) -> String {
+    if locked {
+        tr("unlock-room")
+    } else {
+        tr("lock-room")
+    }
 }
-
-/// The lock state, for everyone in the room.
-pub const LOCKED_STATE: &str = "Locked: nobody new can join";
-
-/// The creator's button beside a member.
-pub const REMOVE: &str = "Remove";
 
 /// The question before removing `name`.
 pub fn confirm_remove(name: &str) -> Vec<Piece> {
-    vec![
-        Piece::Text("Remove ".into()),
-        Piece::Name(name.to_owned()),
-        Piece::Text("? The room locks, so the link will not bring them back.".into()),
-    ]
+    let lang = lang::current();
+    let parts = lang::catalogue(lang)
+        .parts("confirm-remove", &[], &["name"])
+        .or_else(|| lang::catalogue(Lang::En).parts("confirm-remove", &[], &["name"]))
+        .unwrap_or_else(|| vec![Part::Text("confirm-remove".to_owned())]);
+    parts
+        .into_iter()
+        .map(|part| match part {
+            Part::Text(text) => Piece::Text(text),
+            Part::Slot(_) => Piece::Name(name.to_owned()),
+        })
+        .collect()
 }
-
-/// The creator's confirmation of a removal.
-pub const CONFIRM_REMOVE: &str = "Remove and lock";
-
-/// Not removing after all.
-pub const CANCEL: &str = "Cancel";
-
-/// The screen of a removed member: heading and explanation.
-pub const REMOVED_HEADING: &str = "The room's creator removed you.";
-
-/// What being removed means.
-pub const REMOVED_TEXT: &str = "This tab no longer holds any of the room's keys, and cannot read \
-    what is said from now on.";
 
 /// The state of the relay connection.
 pub fn conn(conn: Conn) -> String {
@@ -316,10 +267,6 @@ pub fn link_error(e: LinkError) -> String {
     }
 }
 
-fn locked_out() -> &'static str {
-    "This room is locked: its creator lets nobody new in right now. Ask them to unlock it."
-}
-
 /// An API failure, as a sentence.
 pub fn api_error(e: &ApiError) -> String {
     match e {
@@ -336,8 +283,8 @@ pub fn api_error(e: &ApiError) -> String {
         ApiError::Refused(status) => {
             tr_with("api-refused", &[("status", Arg::Number((*status).into()))])
         }
-        ApiError::Locked => locked_out().into(),
-        ApiError::NoSuchMember => "That person is no longer in the room.".into(),
+        ApiError::Locked => tr("api-locked"),
+        ApiError::NoSuchMember => tr("api-no-such-member"),
     }
 }
 
@@ -354,7 +301,7 @@ pub fn failure(f: &Failure) -> String {
         ),
         Failure::Api(e) => api_error(e),
         Failure::RelayOrigin => tr("failure-relay-origin"),
-        Failure::Locked => locked_out().into(),
+        Failure::Locked => tr("api-locked"),
     }
 }
 
@@ -366,9 +313,7 @@ pub fn notice(n: &Notice) -> String {
         Notice::SendIncomplete => tr("notice-send-incomplete"),
         Notice::RelayUnreachable => tr("notice-relay-unreachable"),
         Notice::Api(e) => api_error(e),
-        Notice::NotificationsRefused => "This browser does not allow notifications from this \
-                                         page. You can allow them in its site settings."
-            .into(),
+        Notice::NotificationsRefused => tr("notice-notifications-refused"),
     }
 }
 
@@ -477,14 +422,8 @@ pub fn system_line(line: &SystemLine) -> Vec<Piece> {
             vec![Piece::Text(sentence)]
         }
         SystemLine::SendingTooFast => vec![Piece::Text(tr("line-too-fast"))],
-        SystemLine::LockChanged(true) => vec![Piece::Text(
-            "The room is locked: nobody new can join, and whoever drops out cannot come back \
-             until it is unlocked."
-                .into(),
-        )],
-        SystemLine::LockChanged(false) => vec![Piece::Text(
-            "The room is unlocked: the link works again.".into(),
-        )],
+        SystemLine::LockChanged(true) => vec![Piece::Text(tr("line-locked"))],
+        SystemLine::LockChanged(false) => vec![Piece::Text(tr("line-unlocked"))],
     }
 }
 
