@@ -350,6 +350,22 @@ async fn room_bytes(redis: &mut redis::aio::MultiplexedConnection, room: &RoomId
     Ok(total)
 }
 
+/// Samples Redis `used_memory` every 250 ms until `stop`; the task's
+/// result is the highest value seen.
+pub(crate) fn sample_used_memory(
+    mut redis: redis::aio::MultiplexedConnection,
+    stop: Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<u64> {
+    tokio::spawn(async move {
+        let mut max = 0;
+        while !stop.load(Ordering::Relaxed) {
+            max = max.max(used_memory(&mut redis).await.unwrap_or(0));
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        max
+    })
+}
+
 /// Redis `used_memory`.
 pub(crate) async fn used_memory(redis: &mut redis::aio::MultiplexedConnection) -> Result<u64> {
     let info: String = redis::cmd("INFO").arg("memory").query_async(redis).await?;
@@ -554,18 +570,7 @@ async fn phase(
             stop.clone(),
         ))
     });
-    let sampler = {
-        let mut redis = redis.clone();
-        let stop = stop.clone();
-        tokio::spawn(async move {
-            let mut max = 0;
-            while !stop.load(Ordering::Relaxed) {
-                max = max.max(used_memory(&mut redis).await.unwrap_or(0));
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
-            max
-        })
-    };
+    let sampler = sample_used_memory(redis.clone(), stop.clone());
     // Let the flood reach its pace before measuring.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (histogram, errors) = run_victim(&victim, &rooms, args.victim_rate, args.seconds).await?;

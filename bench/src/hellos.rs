@@ -31,7 +31,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use vroom_shared::relay::{ClientFrame, close};
 use vroom_shared::{RoomId, Ticket};
 
-use crate::abuse::{Victim, used_memory};
+use crate::abuse::{Victim, sample_used_memory};
 use crate::conn::{Incoming, Member, System};
 use crate::stats::{self, Latency};
 
@@ -162,18 +162,7 @@ async fn run_phase(
             sender
         })
     };
-    let sampler = {
-        let mut redis = redis.clone();
-        let stop = stop.clone();
-        tokio::spawn(async move {
-            let mut max = 0;
-            while !stop.load(Ordering::Relaxed) {
-                max = max.max(used_memory(&mut redis).await.unwrap_or(0));
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
-            max
-        })
-    };
+    let sampler = sample_used_memory(redis.clone(), stop.clone());
     let flood = flood.map(|kind| {
         let targets = [room.id.clone(), unjoined.id.clone()];
         tokio::spawn(run_flood(

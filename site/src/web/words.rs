@@ -143,18 +143,7 @@ pub fn lock_button(locked: bool) -> String {
 
 /// The question before removing `name`.
 pub fn confirm_remove(name: &str) -> Vec<Piece> {
-    let lang = lang::current();
-    let parts = lang::catalogue(lang)
-        .parts("confirm-remove", &[], &["name"])
-        .or_else(|| lang::catalogue(Lang::En).parts("confirm-remove", &[], &["name"]))
-        .unwrap_or_else(|| vec![Part::Text("confirm-remove".to_owned())]);
-    parts
-        .into_iter()
-        .map(|part| match part {
-            Part::Text(text) => Piece::Text(text),
-            Part::Slot(_) => Piece::Name(name.to_owned()),
-        })
-        .collect()
+    named("confirm-remove", "name", name)
 }
 
 /// The state of the relay connection.

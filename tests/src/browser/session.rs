@@ -365,7 +365,10 @@ impl Browser {
     /// Runs a DevTools protocol command in Chromium (through chromedriver).
     pub async fn cdp(&self, cmd: &str, params: Value) {
         assert_eq!(self.engine, Engine::Chromium, "only Chromium speaks CDP");
-        let command = Cdp(serde_json::json!({ "cmd": cmd, "params": params }));
+        let command = Chromedriver {
+            path: "goog/cdp/execute",
+            body: serde_json::json!({ "cmd": cmd, "params": params }),
+        };
         self.client
             .issue_cmd(command)
             .await
@@ -510,7 +513,11 @@ impl Browser {
             Engine::Chromium,
             "only chromedriver keeps a log"
         );
-        match self.client.issue_cmd(BrowserLog).await {
+        let command = Chromedriver {
+            path: "se/log",
+            body: serde_json::json!({ "type": "browser" }),
+        };
+        match self.client.issue_cmd(command).await {
             Ok(Value::Array(entries)) => entries,
             other => panic!("chromedriver browser log: {other:?}"),
         }
@@ -557,45 +564,29 @@ impl Browser {
     }
 }
 
-/// chromedriver's browser log command.
+/// A chromedriver extension command: `POST session/<id>/<path>` with a
+/// JSON body (the browser log, DevTools protocol commands).
 #[derive(Debug)]
-struct BrowserLog;
-
-impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!(
-            "session/{}/se/log",
-            session_id.unwrap_or_default()
-        ))
-    }
-
-    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        (http::Method::POST, Some(r#"{"type":"browser"}"#.into()))
-    }
+struct Chromedriver {
+    path: &'static str,
+    body: Value,
 }
 
-/// A DevTools protocol command through chromedriver.
-#[derive(Debug)]
-struct Cdp(Value);
-
-impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+impl fantoccini::wd::WebDriverCompatibleCommand for Chromedriver {
     fn endpoint(
         &self,
         base_url: &url::Url,
         session_id: Option<&str>,
     ) -> Result<url::Url, url::ParseError> {
         base_url.join(&format!(
-            "session/{}/goog/cdp/execute",
-            session_id.unwrap_or_default()
+            "session/{}/{}",
+            session_id.unwrap_or_default(),
+            self.path
         ))
     }
 
     fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        (http::Method::POST, Some(self.0.to_string()))
+        (http::Method::POST, Some(self.body.to_string()))
     }
 }
 
