@@ -69,13 +69,30 @@ impl Browser {
     }
 
     async fn start(engine: Engine, screen: Screen, language: Option<&str>) -> Self {
-        let driver = Driver::start(engine, screen).await;
-        let profile = TempDir::new(&format!("vroom-{engine}"));
-        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(engine.capabilities(screen, profile.path(), language))
-            .connect(&driver.url)
-            .await
-            .unwrap_or_else(|e| panic!("a {engine} session: {e}"));
+        // A driver can be gone or unreachable by the time the session is
+        // asked for (seen once: geckodriver refused the connection right
+        // after its port answered): start a fresh one, twice at most.
+        let mut attempt = 1;
+        let (driver, profile, client) = loop {
+            let driver = Driver::start(engine, screen).await;
+            let profile = TempDir::new(&format!("vroom-{engine}"));
+            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(engine.capabilities(screen, profile.path(), language))
+                .connect(&driver.url)
+                .await
+            {
+                Ok(client) => break (driver, profile, client),
+                Err(
+                    e @ (fantoccini::error::NewSessionError::FailedC(_)
+                    | fantoccini::error::NewSessionError::Failed(_)
+                    | fantoccini::error::NewSessionError::Lost(_)),
+                ) if attempt < 3 => {
+                    eprintln!("{engine}: no session ({e}); starting its driver again");
+                    attempt += 1;
+                }
+                Err(e) => panic!("a {engine} session: {e}"),
+            }
+        };
         let browser = Self {
             client,
             engine,
