@@ -1,20 +1,31 @@
 //! Redis: the command connection, the publisher (one FIFO pipeline per node,
-//! so frames keep their order), and the subscriber (one pub/sub connection
-//! per node, subscribed only to rooms with state here, reconnecting).
+//! so frames keep their order), and the subscriber (one RESP3 pub/sub
+//! connection per node, subscribed only to rooms with state here,
+//! reconnecting). Everything goes through the `redis` crate, over TCP or
+//! TLS (`rediss://`, rustls) with the URL's ACL user.
 
+use crate::config::Config;
 use crate::metrics::{self, Metrics};
 use crate::room::RoomCmd;
 use bytes::Bytes;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
 use redis::cluster::ClusterClientBuilder;
 use redis::cluster_async::ClusterConnection;
-use redis::{PushInfo, PushKind, Value};
+use redis::{
+    AsyncConnectionConfig, IntoConnectionInfo as _, ProtocolVersion, PushInfo, PushKind,
+    RedisError, TlsCertificates, Value,
+};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
+
+/// How long opening a Redis connection may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long one Redis command may take.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// One message for a room channel.
 pub(crate) struct Publish {
@@ -84,40 +95,117 @@ pub(crate) struct Bus {
     metrics: Arc<Metrics>,
 }
 
+/// What an error says about the Redis link, for logs and for the operator:
+/// the `redis` crate's text (never a URL or a password), and for a TLS
+/// failure the certificate problem rustls found.
+pub(crate) fn describe(err: &RedisError) -> String {
+    match tls_problem(err) {
+        Some(problem) => format!(
+            "TLS handshake with Redis failed: {problem} (is the server's CA trusted? \
+             see --redis-ca-file)"
+        ),
+        None => err.to_string(),
+    }
+}
+
+/// The rustls error behind `err`, if a TLS handshake failed.
+fn tls_problem(err: &RedisError) -> Option<String> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return Some(tls.to_string());
+        }
+        if let Some(tls) = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
+            return Some(tls.to_string());
+        }
+        source = e.source();
+    }
+    None
+}
+
+/// A failure that retrying cannot mend: a certificate rustls refuses, or
+/// credentials Redis refuses.
+fn is_permanent(err: &RedisError) -> bool {
+    tls_problem(err).is_some()
+        || err.kind() == redis::ErrorKind::AuthenticationFailed
+        || err.code().is_some_and(|code| matches!(code, "WRONGPASS" | "NOPERM" | "NOAUTH"))
+}
+
+/// The CA certificates of `--redis-ca-file`, if given.
+fn tls_roots(config: &Config) -> anyhow::Result<Option<TlsCertificates>> {
+    let Some(path) = &config.redis_ca_file else {
+        return Ok(None);
+    };
+    let pem = std::fs::read(path)
+        .map_err(|e| anyhow::anyhow!("--redis-ca-file {}: {e}", path.display()))?;
+    if !pem
+        .windows(27)
+        .any(|w| w == b"-----BEGIN CERTIFICATE-----")
+    {
+        anyhow::bail!("--redis-ca-file {}: no PEM certificate in it", path.display());
+    }
+    Ok(Some(TlsCertificates {
+        client_tls: None,
+        root_cert: Some(pem),
+    }))
+}
+
+/// A client for one Redis `url`, speaking `protocol`, trusting `roots` for
+/// `rediss://` if given.
+fn client(
+    url: &str,
+    protocol: ProtocolVersion,
+    roots: Option<&TlsCertificates>,
+) -> anyhow::Result<redis::Client> {
+    let invalid = |e: RedisError| anyhow::anyhow!("invalid Redis URL: {:?}", e.kind());
+    let info = url.into_connection_info().map_err(invalid)?;
+    let settings = info.redis_settings().clone().set_protocol(protocol);
+    let info = info.set_redis_settings(settings);
+    match roots {
+        Some(roots) => redis::Client::build_with_tls(info, roots.clone()).map_err(invalid),
+        None => redis::Client::open(info).map_err(invalid),
+    }
+}
+
 impl Bus {
-    /// Connects (retrying for up to `patience`) and starts the publisher and
-    /// subscriber tasks.
+    /// Connects (retrying for up to `patience`, but not past a certificate
+    /// or credentials Redis refuses) and starts the publisher and subscriber
+    /// tasks.
     pub async fn start(
-        url: &str,
-        cluster: bool,
-        sharded: bool,
-        publish_limit: usize,
+        config: &Config,
         metrics: Arc<Metrics>,
         patience: Duration,
     ) -> anyhow::Result<Self> {
-        if cluster {
-            return Self::start_cluster(url, publish_limit, metrics, patience).await;
+        let roots = tls_roots(config)?;
+        if config.redis_cluster {
+            return Self::start_cluster(config, roots, metrics, patience).await;
         }
-        let client = redis::Client::open(url)
-            .map_err(|e| anyhow::anyhow!("invalid Redis URL: {:?}", e.kind()))?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(3)))
+        let url = config.redis_url.trim();
+        let commands = client(url, ProtocolVersion::RESP2, roots.as_ref())?;
+        let subscriptions = client(url, ProtocolVersion::RESP3, roots.as_ref())?;
+        let manager = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_millis(500));
         let started = tokio::time::Instant::now();
         let conn = loop {
-            match ConnectionManager::new_with_config(client.clone(), config.clone()).await {
+            match ConnectionManager::new_with_config(commands.clone(), manager.clone()).await {
                 Ok(conn) => break conn,
-                Err(err) if started.elapsed() < patience => {
-                    tracing::warn!(error = ?err.kind(), "Redis not reachable yet, retrying");
+                Err(err) if started.elapsed() < patience && !is_permanent(&err) => {
+                    tracing::warn!(error = %describe(&err), "Redis not reachable yet, retrying");
                     tokio::time::sleep(Duration::from_millis(250)).await;
                 }
-                Err(err) => anyhow::bail!("cannot reach Redis: {:?}", err.kind()),
+                Err(err) => anyhow::bail!("cannot use Redis: {}", describe(&err)),
             }
         };
         let (publish_tx, publish_rx) = mpsc::unbounded_channel();
         let (sub_tx, sub_rx) = mpsc::unbounded_channel();
+        let sharded = config.sharded();
         let command = if sharded { "SPUBLISH" } else { "PUBLISH" };
         let publish_queued = Arc::new(AtomicUsize::new(0));
         let conn = RedisConn::Single(conn);
@@ -128,38 +216,46 @@ impl Bus {
             metrics.clone(),
             publish_queued.clone(),
         ));
-        tokio::spawn(subscriber(client, sub_rx, sharded, metrics.clone()));
+        tokio::spawn(subscriber(subscriptions, sub_rx, sharded, metrics.clone()));
         Ok(Self {
             conn,
             publish_tx,
             sub_tx,
             publish_queued,
-            publish_limit,
+            publish_limit: config.publish_queue_bytes,
             metrics,
         })
     }
 
     async fn start_cluster(
-        urls: &str,
-        publish_limit: usize,
+        config: &Config,
+        roots: Option<TlsCertificates>,
         metrics: Arc<Metrics>,
         patience: Duration,
     ) -> anyhow::Result<Self> {
-        let seeds: Vec<String> = urls.split(',').map(|u| u.trim().to_owned()).collect();
-        let client = ClusterClientBuilder::new(seeds.clone())
-            .connection_timeout(Duration::from_secs(2))
-            .response_timeout(Duration::from_secs(3))
+        let seeds: Vec<String> = config
+            .redis_url
+            .split(',')
+            .map(|u| u.trim().to_owned())
+            .collect();
+        let mut builder = ClusterClientBuilder::new(seeds.clone())
+            .connection_timeout(CONNECT_TIMEOUT)
+            .response_timeout(RESPONSE_TIMEOUT);
+        if let Some(roots) = roots.clone() {
+            builder = builder.certs(roots);
+        }
+        let client = builder
             .build()
             .map_err(|e| anyhow::anyhow!("invalid Redis Cluster URLs: {:?}", e.kind()))?;
         let started = tokio::time::Instant::now();
         let conn = loop {
             match client.get_async_connection().await {
                 Ok(conn) => break conn,
-                Err(err) if started.elapsed() < patience => {
-                    tracing::warn!(error = ?err.kind(), "Redis Cluster not reachable yet, retrying");
+                Err(err) if started.elapsed() < patience && !is_permanent(&err) => {
+                    tracing::warn!(error = %describe(&err), "Redis Cluster not reachable yet, retrying");
                     tokio::time::sleep(Duration::from_millis(250)).await;
                 }
-                Err(err) => anyhow::bail!("cannot reach Redis Cluster: {:?}", err.kind()),
+                Err(err) => anyhow::bail!("cannot use Redis Cluster: {}", describe(&err)),
             }
         };
         let conn = RedisConn::Cluster(conn);
@@ -173,13 +269,13 @@ impl Bus {
             metrics.clone(),
             publish_queued.clone(),
         ));
-        tokio::spawn(cluster_subscriber(seeds, sub_rx, metrics.clone()));
+        tokio::spawn(cluster_subscriber(seeds, roots, sub_rx, metrics.clone()));
         Ok(Self {
             conn,
             publish_tx,
             sub_tx,
             publish_queued,
-            publish_limit,
+            publish_limit: config.publish_queue_bytes,
             metrics,
         })
     }
@@ -250,7 +346,7 @@ async fn publisher(
             }
             Err(err) => {
                 metrics.publish_errors.fetch_add(n, Relaxed);
-                tracing::warn!(error = ?err.kind(), frames = n, "publish failed");
+                tracing::warn!(error = %describe(&err), frames = n, "publish failed");
             }
         }
         let bytes: usize = batch.iter().map(|p| p.payload.len()).sum();
@@ -269,6 +365,45 @@ fn notify_all(subs: &Subscribers, cmd: fn() -> RoomCmd) {
     }
 }
 
+/// A room channel's message in a RESP3 push (`message`/`smessage`).
+fn as_message(push: PushInfo) -> Option<(Vec<u8>, Bytes)> {
+    if !matches!(push.kind, PushKind::Message | PushKind::SMessage) {
+        return None;
+    }
+    let mut data = push.data.into_iter();
+    match (data.next(), data.next()) {
+        (Some(Value::BulkString(channel)), Some(Value::BulkString(payload))) => {
+            Some((channel, Bytes::from(payload)))
+        }
+        _ => None,
+    }
+}
+
+/// Hands a message to the room tasks subscribed to its channel.
+fn deliver(subs: &Subscribers, metrics: &Metrics, push: PushInfo) {
+    if let Some((channel, payload)) = as_message(push) {
+        metrics::inc(&metrics.received);
+        if let Some(list) = subs.get(&channel[..]) {
+            for (_, tx) in list {
+                let _ = tx.send(RoomCmd::Bus(payload.clone()));
+            }
+        }
+    }
+}
+
+/// One (un)subscribe command for one channel: on RESP3 its confirmation is
+/// its reply.
+async fn channel_command(
+    conn: &mut MultiplexedConnection,
+    command: &str,
+    channel: &[u8],
+) -> redis::RedisResult<()> {
+    redis::cmd(command).arg(channel).query_async(conn).await
+}
+
+/// The subscriber for one Redis: a RESP3 connection whose pushes carry the
+/// messages, subscribed to every channel with a room task here (again after
+/// each reconnect); rooms hear when it goes down and comes back.
 async fn subscriber(
     client: redis::Client,
     mut rx: mpsc::UnboundedReceiver<SubCmd>,
@@ -284,13 +419,22 @@ async fn subscriber(
     let mut was_up = false;
     let mut backoff = Duration::from_millis(100);
     loop {
-        let conn = match tokio::time::timeout(Duration::from_secs(2), connect(&client)).await {
-            Ok(Ok(conn)) => Some(conn),
-            Ok(Err(err)) => {
-                tracing::warn!(error = ?err.kind(), "pub/sub connection failed");
+        // A fresh push channel per connection: a disconnection notice of an
+        // earlier connection never ends this one.
+        let (push_tx, mut push_rx) = mpsc::unbounded_channel::<PushInfo>();
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_push_sender(push_tx);
+        let conn = match client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+        {
+            Ok(conn) => Some(conn),
+            Err(err) => {
+                tracing::warn!(error = %describe(&err), "pub/sub connection failed");
                 None
             }
-            Err(_) => None,
         };
         let Some(mut conn) = conn else {
             // While Redis is away, refuse subscriptions and wait.
@@ -314,11 +458,15 @@ async fn subscriber(
             continue;
         };
         backoff = Duration::from_millis(100);
-        // Subscribe again to every channel with a room task.
+        // Subscribe again to every channel with a room task, in one
+        // pipeline of one command per channel.
         if !subs.is_empty() {
-            let channels: Vec<&[u8]> = subs.keys().map(|c| &c[..]).collect();
-            if let Err(err) = conn.command(sub_cmd, &channels).await {
-                tracing::warn!(error = ?err.kind(), "resubscribe failed");
+            let mut pipe = redis::pipe();
+            for channel in subs.keys() {
+                pipe.cmd(sub_cmd).arg(&channel[..]).ignore();
+            }
+            if let Err(err) = pipe.query_async::<()>(&mut conn).await {
+                tracing::warn!(error = %describe(&err), "resubscribe failed");
                 continue;
             }
         }
@@ -330,7 +478,7 @@ async fn subscriber(
         was_up = true;
         let mut ping = tokio::time::interval(Duration::from_secs(5));
         ping.tick().await;
-        let lost = loop {
+        loop {
             tokio::select! {
                 cmd = rx.recv() => match cmd {
                     None => return,
@@ -340,46 +488,38 @@ async fn subscriber(
                         list.push((id, tx));
                         if fresh {
                             metrics::add(&metrics.subscriptions, 1);
-                            if let Err(err) = conn.command(sub_cmd, &[&channel[..]]).await {
-                                tracing::warn!(error = ?err.kind(), "subscribe failed");
+                            if let Err(err) = channel_command(&mut conn, sub_cmd, &channel).await {
+                                tracing::warn!(error = %describe(&err), "subscribe failed");
                                 remove(&mut subs, &channel, id, &metrics);
                                 let _ = ack.send(false);
-                                break true;
+                                break;
                             }
                         }
                         let _ = ack.send(true);
                     }
                     Some(SubCmd::Unsub { channel, id }) => {
                         if remove(&mut subs, &channel, id, &metrics)
-                            && conn.command(unsub_cmd, &[&channel[..]]).await.is_err()
+                            && channel_command(&mut conn, unsub_cmd, &channel).await.is_err()
                         {
-                            break true;
+                            break;
                         }
                     }
                 },
-                msg = conn.next_message() => match msg {
-                    Some((channel, payload)) => {
-                        metrics::inc(&metrics.received);
-                        if let Some(list) = subs.get(&channel[..]) {
-                            for (_, tx) in list {
-                                let _ = tx.send(RoomCmd::Bus(payload.clone()));
-                            }
-                        }
-                    }
-                    None => break true,
+                push = push_rx.recv() => match push {
+                    Some(push) if push.kind == PushKind::Disconnection => break,
+                    Some(push) => deliver(&subs, &metrics, push),
+                    None => break,
                 },
                 _ = ping.tick() => {
-                    if conn.ping().await.is_err() {
-                        break true;
+                    if redis::cmd("PING").query_async::<Value>(&mut conn).await.is_err() {
+                        break;
                     }
                 }
             }
-        };
-        if lost {
-            metrics.redis_up.store(0, Relaxed);
-            tracing::warn!("pub/sub connection to Redis lost, reconnecting");
-            notify_all(&subs, || RoomCmd::RedisDown);
         }
+        metrics.redis_up.store(0, Relaxed);
+        tracing::warn!("pub/sub connection to Redis lost, reconnecting");
+        notify_all(&subs, || RoomCmd::RedisDown);
     }
 }
 
@@ -398,26 +538,25 @@ fn remove(subs: &mut Subscribers, channel: &Bytes, id: u64, metrics: &Metrics) -
     }
 }
 
-async fn connect(client: &redis::Client) -> redis::RedisResult<crate::pubsub::PubSubConn> {
-    crate::pubsub::PubSubConn::connect(client).await
-}
-
 /// The subscriber for a Redis Cluster: sharded subscriptions on a RESP3
 /// cluster connection, which sends each `SSUBSCRIBE` to the shard owning the
 /// channel's slot and subscribes again after reconnects and slot moves.
 async fn cluster_subscriber(
     seeds: Vec<String>,
+    roots: Option<TlsCertificates>,
     mut rx: mpsc::UnboundedReceiver<SubCmd>,
     metrics: Arc<Metrics>,
 ) {
     let (push_tx, mut push_rx) = mpsc::unbounded_channel::<PushInfo>();
-    let client = match ClusterClientBuilder::new(seeds)
-        .use_protocol(redis::ProtocolVersion::RESP3)
+    let mut builder = ClusterClientBuilder::new(seeds)
+        .use_protocol(ProtocolVersion::RESP3)
         .push_sender(push_tx)
-        .connection_timeout(Duration::from_secs(2))
-        .response_timeout(Duration::from_secs(3))
-        .build()
-    {
+        .connection_timeout(CONNECT_TIMEOUT)
+        .response_timeout(RESPONSE_TIMEOUT);
+    if let Some(roots) = roots {
+        builder = builder.certs(roots);
+    }
+    let client = match builder.build() {
         Ok(client) => client,
         Err(err) => {
             tracing::error!(error = ?err.kind(), "cluster pub/sub client");
@@ -429,7 +568,7 @@ async fn cluster_subscriber(
         match client.get_async_connection().await {
             Ok(conn) => break conn,
             Err(err) => {
-                tracing::warn!(error = ?err.kind(), "cluster pub/sub connection failed");
+                tracing::warn!(error = %describe(&err), "cluster pub/sub connection failed");
                 let sleep = tokio::time::sleep(Duration::from_millis(500));
                 tokio::pin!(sleep);
                 loop {
@@ -465,7 +604,7 @@ async fn cluster_subscriber(
                     if fresh {
                         metrics::add(&metrics.subscriptions, 1);
                         if let Err(err) = conn.ssubscribe(&channel[..]).await {
-                            tracing::warn!(error = ?err.kind(), "SSUBSCRIBE failed");
+                            tracing::warn!(error = %describe(&err), "SSUBSCRIBE failed");
                             remove(&mut subs, &channel, id, &metrics);
                             let _ = ack.send(false);
                             continue;
@@ -482,24 +621,14 @@ async fn cluster_subscriber(
             push = push_rx.recv() => {
                 let Some(push) = push else { return };
                 match push.kind {
-                    PushKind::SMessage | PushKind::Message => {
-                        if let [Value::BulkString(channel), Value::BulkString(payload)] = &push.data[..] {
-                            metrics::inc(&metrics.received);
-                            if let Some(list) = subs.get(&channel[..]) {
-                                let payload = Bytes::copy_from_slice(payload);
-                                for (_, tx) in list {
-                                    let _ = tx.send(RoomCmd::Bus(payload.clone()));
-                                }
-                            }
-                        }
-                    }
                     PushKind::Disconnection if !down => {
                         down = true;
                         metrics.redis_up.store(0, Relaxed);
                         tracing::warn!("cluster pub/sub connection lost, reconnecting");
                         notify_all(&subs, || RoomCmd::RedisDown);
                     }
-                    _ => {}
+                    PushKind::Disconnection => {}
+                    _ => deliver(&subs, &metrics, push),
                 }
             }
             _ = check.tick() => {

@@ -2,6 +2,7 @@
 
 use clap::Parser;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use vroom_shared::client_addr::ClientAddrSource;
 
 /// Settings of one relay node. Every flag has an environment variable (shown
@@ -24,8 +25,11 @@ pub struct Config {
     #[arg(long, env = "RELAY_METRICS_LISTEN", default_value = "127.0.0.1:9091")]
     pub metrics_listen: SocketAddr,
 
-    /// Redis URL (`redis://[user:pass@]host:port[/db]`, no TLS); with
-    /// `--redis-cluster`, comma-separated seed nodes. Never logged.
+    /// Redis URL: `redis://[user:pass@]host:port[/db]`, or `rediss://…`
+    /// for TLS (the server's certificate checked against the system's
+    /// roots, `SSL_CERT_FILE`/`SSL_CERT_DIR` if set, or `--redis-ca-file`);
+    /// `user:pass` is an ACL user, percent-encoded. With `--redis-cluster`,
+    /// comma-separated seed nodes. Never logged.
     #[arg(
         long,
         env = "REDIS_URL",
@@ -33,6 +37,12 @@ pub struct Config {
         hide_env_values = true
     )]
     pub redis_url: String,
+
+    /// PEM file of the CA certificate(s) that signed the Redis server's
+    /// certificate, trusted instead of the system's roots (a private or
+    /// managed Redis with its own CA). Needs a `rediss://` URL.
+    #[arg(long, env = "RELAY_REDIS_CA_FILE")]
+    pub redis_ca_file: Option<PathBuf>,
 
     /// This node's id (1–64 bytes), carried in every frame it publishes.
     /// Default: `relay-<pid>-<random>`. Must differ between live nodes.
@@ -250,11 +260,17 @@ impl Config {
             anyhow::bail!("--ping-interval-ms must be positive");
         }
         let urls: Vec<&str> = self.redis_url.split(',').map(str::trim).collect();
-        if urls.iter().any(|u| !u.starts_with("redis://")) {
-            anyhow::bail!("--redis-url must start with redis:// (TLS is not supported yet)");
+        let tls = urls.iter().all(|u| u.starts_with("rediss://"));
+        if !tls && urls.iter().any(|u| !u.starts_with("redis://")) {
+            anyhow::bail!(
+                "--redis-url must start with redis:// or rediss:// (TLS), the same for every seed"
+            );
         }
         if urls.len() > 1 && !self.redis_cluster {
             anyhow::bail!("several --redis-url seeds need --redis-cluster");
+        }
+        if self.redis_ca_file.is_some() && !tls {
+            anyhow::bail!("--redis-ca-file needs a rediss:// --redis-url");
         }
         Ok(())
     }

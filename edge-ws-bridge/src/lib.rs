@@ -16,7 +16,7 @@
 //! Modules: [`config`] (flags), `server` (HTTP, upgrade, metrics address),
 //! `limits` (connection permits), `socket` (one task per connection),
 //! `room` (one task per room per node), `budget` (token buckets), `bus`
-//! (Redis connections), `pubsub` (a minimal RESP2 pub/sub client),
+//! (Redis connections and pub/sub through the `redis` crate, TCP or TLS),
 //! [`metrics`].
 
 pub mod config;
@@ -25,7 +25,6 @@ pub mod metrics;
 mod budget;
 mod bus;
 mod limits;
-mod pubsub;
 mod queue;
 mod room;
 mod server;
@@ -120,15 +119,7 @@ impl Relay {
         config.validate()?;
         let node_id = config.node_id.clone().unwrap_or_else(default_node_id);
         let metrics = Arc::new(Metrics::default());
-        let bus = bus::Bus::start(
-            &config.redis_url,
-            config.redis_cluster,
-            config.sharded(),
-            config.publish_queue_bytes,
-            metrics.clone(),
-            Duration::from_secs(10),
-        )
-        .await?;
+        let bus = bus::Bus::start(&config, metrics.clone(), Duration::from_secs(10)).await?;
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         let metrics_listener = tokio::net::TcpListener::bind(config.metrics_listen).await?;

@@ -1,7 +1,9 @@
 //! `allowed_outbound_hosts`: which network destinations a component may open.
 //!
 //! Entries look like `redis://127.0.0.1:6379`, with `*` allowed for the
-//! scheme, host or port (`redis://*:6379`, `redis://localhost:*`).
+//! scheme, host or port (`redis://*:6379`, `redis://localhost:*`). As on
+//! Spin, only some schemes have a default port (`redis` 6379, `http`,
+//! `https`): a `rediss://` entry or address must name its port.
 
 use anyhow::{Context, Result, bail};
 
@@ -126,7 +128,7 @@ fn split_host_port(authority: &str) -> Result<(&str, Option<&str>)> {
 
 fn default_port(scheme: &str) -> Option<u16> {
     match scheme {
-        "redis" | "rediss" => Some(6379),
+        "redis" => Some(6379),
         "http" => Some(80),
         "https" => Some(443),
         _ => None,
@@ -174,5 +176,16 @@ mod tests {
         assert!(AllowedHosts::parse(&["redis://h:1/path".to_string()]).is_err());
         assert!(AllowedHosts::parse(&["tcp://h".to_string()]).is_err());
         assert!(!AllowedHosts::default().allows(&dest("redis://127.0.0.1")));
+    }
+
+    #[test]
+    fn tls_entries_name_their_port_and_ignore_credentials() {
+        let hosts = allowed(&["rediss://cache.example:6380"]);
+        assert!(hosts.allows(&dest("rediss://cache.example:6380")));
+        assert!(hosts.allows(&dest("rediss://vroom:p%40ss@cache.example:6380/0")));
+        assert!(!hosts.allows(&dest("redis://cache.example:6380")));
+        // Spin knows no default port for `rediss`.
+        assert!(AllowedHosts::parse(&["rediss://cache.example".to_string()]).is_err());
+        assert!(Destination::parse("rediss://cache.example").is_err());
     }
 }

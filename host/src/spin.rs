@@ -1,6 +1,8 @@
 //! The Spin interfaces components import besides WASI: `spin:redis` (backed
-//! by a real Redis through the `redis` crate, within the component's
-//! `allowed_outbound_hosts`) and `spin:variables`.
+//! by a real Redis through the `redis` crate — `redis://` or `rediss://`
+//! (rustls, the system's roots or `SSL_CERT_FILE`), with the address's ACL
+//! user —, within the component's `allowed_outbound_hosts`) and
+//! `spin:variables`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -70,13 +72,36 @@ impl RedisPool {
             ConnectionManager::new_with_config(client, config)
                 .await
                 .map_err(|err| {
-                    tracing::warn!(error = %err.category(), "cannot connect to Redis");
+                    tracing::warn!(error = %connect_failure(&err), "cannot connect to Redis");
                     other_error("cannot connect to Redis")
                 })
         })
         .await
         .cloned()
     }
+}
+
+/// Why a connection failed, for the host's log: the `redis` crate's text
+/// (never the address or a password) or, when the TLS handshake failed, the
+/// certificate problem rustls found. The CA is the system's, or
+/// `SSL_CERT_FILE` / `SSL_CERT_DIR`, as for real Spin.
+fn connect_failure(err: &redis::RedisError) -> String {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        let tls = e.downcast_ref::<rustls::Error>().or_else(|| {
+            e.downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        });
+        if let Some(tls) = tls {
+            return format!(
+                "TLS handshake failed: {tls} (trust the server's CA: system store, \
+                 SSL_CERT_FILE or SSL_CERT_DIR)"
+            );
+        }
+        source = e.source();
+    }
+    err.to_string()
 }
 
 /// The host side of a guest's `spin:redis` connection resource.

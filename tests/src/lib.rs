@@ -5,14 +5,16 @@
 
 pub mod browser;
 
+use std::ffi::OsStr;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 
 /// The repository root.
@@ -138,6 +140,39 @@ pub struct Host {
     /// Its `rate_key_secret`: a fresh one per host unless the test set one,
     /// so each host's rate counters (the global budget too) are its own.
     pub rate_key_secret: String,
+    log: Log,
+}
+
+/// The last lines a process wrote to stderr (echoed with `VROOM_TEST_LOGS`).
+#[derive(Clone, Default)]
+struct Log(Arc<Mutex<Vec<String>>>);
+
+impl Log {
+    /// Lines kept: enough for a test's own requests, bounded for long ones.
+    const KEEP: usize = 400;
+
+    /// Reads `stream` line by line until it ends.
+    fn collect(&self, stream: impl AsyncRead + Unpin + Send + 'static) {
+        let lines = self.0.clone();
+        let echo = std::env::var_os("VROOM_TEST_LOGS").is_some();
+        tokio::spawn(async move {
+            let mut reader = BufReader::new(stream).lines();
+            while let Ok(Some(line)) = reader.next_line().await {
+                if echo {
+                    eprintln!("{line}");
+                }
+                let mut lines = lines.lock().unwrap_or_else(|e| e.into_inner());
+                if lines.len() == Self::KEEP {
+                    lines.remove(0);
+                }
+                lines.push(line);
+            }
+        });
+    }
+
+    fn text(&self) -> String {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).join("\n")
+    }
 }
 
 impl Host {
@@ -149,6 +184,17 @@ impl Host {
 
     /// Starts the host on `manifest` with variable overrides and extra arguments.
     pub async fn start_with(manifest: &Path, variables: &[(&str, &str)], args: &[&str]) -> Self {
+        Self::start_with_env(manifest, variables, args, &[]).await
+    }
+
+    /// [`Self::start_with`], with more environment variables for the host
+    /// process (e.g. `SSL_CERT_FILE`).
+    pub async fn start_with_env(
+        manifest: &Path,
+        variables: &[(&str, &str)],
+        args: &[&str],
+        env: &[(&str, &OsStr)],
+    ) -> Self {
         let rate_key_secret = variables
             .iter()
             .find(|(name, _)| *name == "rate_key_secret")
@@ -168,14 +214,14 @@ impl Host {
             .arg(manifest)
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
-            .env("SPIN_VARIABLE_REDIS_HOST", redis_host_port())
+            .env(
+                "SPIN_VARIABLE_REDIS_URL",
+                format!("redis://{}", redis_host_port()),
+            )
             .env("SPIN_VARIABLE_RATE_KEY_SECRET", &rate_key_secret)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(if std::env::var_os("VROOM_TEST_LOGS").is_some() {
-                Stdio::inherit()
-            } else {
-                Stdio::null()
-            })
+            .stderr(Stdio::piped())
             .kill_on_drop(true);
         for (name, value) in variables {
             command.env(
@@ -184,6 +230,8 @@ impl Host {
             );
         }
         let mut child = command.spawn().expect("the host starts");
+        let log = Log::default();
+        log.collect(child.stderr.take().expect("stderr is piped"));
         let stdout = child.stdout.take().expect("stdout is piped");
         let mut lines = BufReader::new(stdout).lines();
         let base = tokio::time::timeout(Duration::from_secs(120), async {
@@ -202,7 +250,13 @@ impl Host {
             child,
             base,
             rate_key_secret,
+            log,
         }
+    }
+
+    /// The last lines of the host's log (stderr).
+    pub fn log(&self) -> String {
+        self.log.text()
     }
 
     /// `base` + `path`.
@@ -244,24 +298,12 @@ impl RelayNode {
     /// address of its own and, unless `args` lists origins,
     /// `--allow-any-origin`.
     pub async fn start(node_id: &str, args: &[&str]) -> Self {
-        let binary = std::env::var_os("VROOM_RELAY_BIN")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| repo_root().join("target/release/edge-ws-bridge"));
-        assert!(
-            binary.exists(),
-            "{} is missing: run the tests with `cargo xtask test`",
-            binary.display()
-        );
-        let mut child = Command::new(binary)
-            .args(["--listen", "127.0.0.1:0", "--node-id", node_id])
-            .args(["--redis-url", &redis_url()])
-            .args(["--metrics-listen", "127.0.0.1:0"])
-            .args(if args.contains(&"--allowed-origin") {
-                &[][..]
-            } else {
-                &["--allow-any-origin"][..]
-            })
-            .args(args)
+        Self::start_on(&redis_url(), node_id, args).await
+    }
+
+    /// [`Self::start`] against the Redis at `redis_url`.
+    pub async fn start_on(redis_url: &str, node_id: &str, args: &[&str]) -> Self {
+        let mut child = Self::command(redis_url, node_id, args)
             .stdout(Stdio::piped())
             .stderr(if std::env::var_os("VROOM_TEST_LOGS").is_some() {
                 Stdio::inherit()
@@ -285,6 +327,32 @@ impl RelayNode {
             .to_string();
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         Self { child, url }
+    }
+
+    /// The command that starts a node against `redis_url` (what
+    /// [`Self::start_on`] runs; a test that expects the node to refuse to
+    /// start runs it itself).
+    pub fn command(redis_url: &str, node_id: &str, args: &[&str]) -> Command {
+        let binary = std::env::var_os("VROOM_RELAY_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo_root().join("target/release/edge-ws-bridge"));
+        assert!(
+            binary.exists(),
+            "{} is missing: run the tests with `cargo xtask test`",
+            binary.display()
+        );
+        let mut command = Command::new(binary);
+        command
+            .args(["--listen", "127.0.0.1:0", "--node-id", node_id])
+            .args(["--redis-url", redis_url])
+            .args(["--metrics-listen", "127.0.0.1:0"])
+            .args(if args.contains(&"--allowed-origin") {
+                &[][..]
+            } else {
+                &["--allow-any-origin"][..]
+            })
+            .args(args);
+        command
     }
 
     /// The process id (for signals).

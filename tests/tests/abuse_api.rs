@@ -479,7 +479,7 @@ async fn requests_past_the_in_flight_cap_get_503_before_any_guest_runs() {
     let (redis_address, pings) = redis_that_holds_pings().await;
     let host = Host::start_with(
         &repo_root().join("spin.toml"),
-        &[("redis_host", &redis_address)],
+        &[("redis_url", &format!("redis://{redis_address}"))],
         &["--max-in-flight", "2", "--request-timeout", "60"],
     )
     .await;

@@ -222,7 +222,7 @@ mod tempfile_path {
 #[tokio::test]
 async fn redis_outside_allowed_outbound_hosts_is_refused() {
     let manifest = manifest_with(
-        r#"allowed_outbound_hosts = ["redis://{{ redis_host }}"]"#,
+        r#"allowed_outbound_hosts = ["{{ redis_url }}"]"#,
         r#"allowed_outbound_hosts = ["redis://127.0.0.1:1"]"#,
     );
     let host = Host::start_with(&manifest.0, &[], &[]).await;
@@ -249,7 +249,7 @@ async fn a_request_past_its_deadline_gets_504() {
     });
     let host = Host::start_with(
         &repo_root().join("spin.toml"),
-        &[("redis_host", &address)],
+        &[("redis_url", &format!("redis://{address}"))],
         &["--request-timeout", "1"],
     )
     .await;

@@ -627,7 +627,7 @@ async fn health_reports_redis_reachability() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let closed_port = closed.local_addr().unwrap().port();
     drop(closed);
-    let host = Host::start(&[("redis_host", &format!("127.0.0.1:{closed_port}"))]).await;
+    let host = Host::start(&[("redis_url", &format!("redis://127.0.0.1:{closed_port}"))]).await;
     let response = client().get(host.url("/api/health")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     let body: Value = response.json().await.unwrap();

@@ -135,7 +135,7 @@ fn start_host(
     host.args(["up", "-f", "spin.toml", "--listen", &listen])
         .args(flags)
         .current_dir(repo_root())
-        .env("SPIN_VARIABLE_REDIS_HOST", &redis.host_port)
+        .envs(redis.spin_variables())
         .env("SPIN_VARIABLE_RATE_KEY_SECRET", cmd::rate_key_secret()?)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null());
@@ -255,7 +255,7 @@ fn start_relay(
     started: &mut Started,
 ) -> Result<(String, std::net::SocketAddr)> {
     let child = Command::new(target_dir().join("release/edge-ws-bridge"))
-        .args(["--listen", "127.0.0.1:0", "--redis-url", &redis.url()])
+        .args(["--listen", "127.0.0.1:0", "--redis-url", &redis.url])
         .args(["--metrics-listen", "127.0.0.1:0", "--allow-any-origin"])
         .args(["--node-id", &format!("bench-{index}")])
         .args(limits)
@@ -314,7 +314,7 @@ fn start_peer(dir: &Path, redis: &Redis, started: &mut Started) -> Result<String
     let child = Command::new("node")
         .arg(dir.join("server.js"))
         .env("PORT", port.to_string())
-        .env("REDIS_URL", redis.url())
+        .env("REDIS_URL", &redis.url)
         .stdout(Stdio::null())
         .spawn()
         .context("cannot start the peer")?;
@@ -327,6 +327,12 @@ fn start_peer(dir: &Path, redis: &Redis, started: &mut Started) -> Result<String
 }
 
 fn relay_vs_peer(quick: bool, vroom_only: bool) -> Result<()> {
+    if std::env::var("REDIS_URL").is_ok_and(|url| url.starts_with("rediss://")) {
+        bail!(
+            "the relay benchmark measures Redis with redis-benchmark over plain TCP: \
+             unset REDIS_URL or point it at a redis:// Redis"
+        );
+    }
     let peer_dir = if vroom_only {
         None
     } else {

@@ -82,9 +82,9 @@ fn up(listen: Option<String>, nodes: usize) -> Result<()> {
     step(&format!(
         "Starting {nodes} relay node(s) behind a round-robin front"
     ));
-    let mut fleet = fleet::Fleet::start(
+    let fleet = fleet::Fleet::start(
         nodes,
-        &redis.url(),
+        &redis.url,
         &origins,
         &preferred_or_free("127.0.0.1:3001"),
     )?;
@@ -95,18 +95,27 @@ fn up(listen: Option<String>, nodes: usize) -> Result<()> {
     let mut host = Command::new(target_dir().join("release/vroom"))
         .args(["up", "-f", "spin.toml", "--listen", &listen])
         .current_dir(repo_root())
-        .env("SPIN_VARIABLE_REDIS_HOST", &redis.host_port)
+        .envs(redis.spin_variables())
         .env("SPIN_VARIABLE_RELAY_URL", &relay_url)
         .env("SPIN_VARIABLE_RATE_KEY_SECRET", cmd::rate_key_secret()?)
         .spawn()
         .context("cannot start the host")?;
-    eprintln!("\nVroom is running: open http://{listen} (Ctrl-C stops everything)\n");
-    let mut children: Vec<&mut Child> = fleet.nodes.iter_mut().collect();
-    children.push(&mut host);
-    let result = supervise(&mut children, &stop);
-    for child in children {
-        terminate(child);
+    eprintln!("\nVroom is running: open http://{listen} (Ctrl-C stops everything)");
+    if let [.., last] = &fleet.nodes()[..]
+        && nodes > 1
+        && let Some(pid) = last.pid
+    {
+        eprintln!(
+            "A relay node that dies is skipped by the front and started again after {} s: \
+             try `kill {pid}` ({}) mid-chat.",
+            fleet::RESTART_DELAY.as_secs(),
+            last.name
+        );
     }
+    eprintln!();
+    let result = supervise(&mut host, &stop);
+    terminate(&mut host);
+    drop(fleet);
     drop(redis);
     result
 }
@@ -121,13 +130,12 @@ fn preferred_or_free(preferred: &str) -> String {
         .map_or_else(|_| preferred.to_string(), |addr| addr.to_string())
 }
 
-/// Waits until Ctrl-C or until a child exits on its own (an error).
-fn supervise(children: &mut [&mut Child], stop: &AtomicBool) -> Result<()> {
+/// Waits until Ctrl-C or until the host exits on its own (an error; the
+/// relay fleet looks after its own nodes).
+fn supervise(host: &mut Child, stop: &AtomicBool) -> Result<()> {
     while !stop.load(Ordering::SeqCst) {
-        for child in children.iter_mut() {
-            if let Some(status) = child.try_wait()? {
-                bail!("a process exited unexpectedly ({status})");
-            }
+        if let Some(status) = host.try_wait()? {
+            bail!("the host exited unexpectedly ({status})");
         }
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -178,7 +186,7 @@ fn test(clippy: bool) -> Result<()> {
 
     step("Running the native tests (unit, Redis, and the host serving the real components)");
     run(cmd::cargo(&["test", "--release", "--workspace"])
-        .env("REDIS_URL", redis.url())
+        .env("REDIS_URL", &redis.url)
         .env("VROOM_HOST_BIN", target_dir().join("release/vroom"))
         .env(
             "VROOM_RELAY_BIN",

@@ -4,7 +4,8 @@
 //! (path from the request URI, every header in the order received — the
 //! client address is read from the right end of them —, at most
 //! `MAX_BODY_BYTES + 1` bytes of body), runs [`vroom_rooms_api::handle`] with
-//! a [`Backend`] on Spin's Redis (`redis_url` variable) and the [`Config`]
+//! a [`Backend`] on Spin's Redis (`redis_url` with `redis_username` and
+//! `redis_password`: [`Config::redis_address`]) and the [`Config`]
 //! read from Spin variables, and writes the answer back.
 
 use bytes::Bytes;
@@ -32,7 +33,7 @@ pub async fn handle(
         }
     };
     let api_request = api_request(request).await?;
-    let backend = SpinBackend::new(config.redis_url.clone());
+    let backend = SpinBackend::new(config.redis_address());
     let response = vroom_rooms_api::handle(api_request, &backend, &config).await;
     if let Some(log) = &response.log {
         eprintln!("rooms: {} {log}", response.status);

@@ -47,11 +47,31 @@ impl RateLimits {
     }
 }
 
+/// An ACL user and password for Redis (`redis_username`,
+/// `redis_password`); `Debug` shows neither.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedisAuth {
+    /// The ACL user; empty for Redis' `default` user (`AUTH <password>`).
+    pub username: String,
+    /// Its password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for RedisAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RedisAuth { .. }")
+    }
+}
+
 /// Validated settings of the rooms API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
-    /// `redis://…` or `rediss://…`.
+    /// `redis://host:port` or `rediss://host:port` (TLS), as
+    /// `allowed_outbound_hosts` names it; with [`Self::redis_auth`] unset it
+    /// may also carry `user:password@`.
     pub redis_url: String,
+    /// The ACL credentials, when given as their own variables.
+    pub redis_auth: Option<RedisAuth>,
     /// `ws://…` or `wss://…`, handed to clients as `relay`.
     pub relay_url: String,
     /// Lifetime cap when the client asks for none (seconds). May be below
@@ -98,13 +118,16 @@ impl Config {
     ];
 
     /// Variables that may be absent, with their defaults:
-    /// `redis_sharded_pubsub` (`true` or `false`, default `false`),
+    /// `redis_username` and `redis_password` (empty: none; a username needs
+    /// a password), `redis_sharded_pubsub` (`true` or `false`, default `false`),
     /// `room_claim_secs` ([`Self::DEFAULT_CLAIM_SECS`]), the limits of
     /// [`Self::DEFAULT_LIMITS`], and the client address source
     /// (`client_addr_source` `spin` or `header`, default `spin`;
     /// `client_addr_header`, required with `header` and empty otherwise;
     /// `client_addr_trusted_hops`, default 1).
-    pub const OPTIONAL: [&'static str; 12] = [
+    pub const OPTIONAL: [&'static str; 14] = [
+        "redis_username",
+        "redis_password",
         "redis_sharded_pubsub",
         "room_claim_secs",
         "rate_create_v6_56_per_min",
@@ -154,6 +177,7 @@ impl Config {
         };
 
         let redis_url = url(get("redis_url")?, "redis_url", &["redis://", "rediss://"])?;
+        let redis_auth = redis_auth(&lookup, &redis_url)?;
         let relay_url = url(get("relay_url")?, "relay_url", &["ws://", "wss://"])?;
         let room_lifetime_max_secs = number("room_lifetime_max_secs", 1)?;
         let room_lifetime_default_secs = number("room_lifetime_default_secs", 1)?;
@@ -175,6 +199,7 @@ impl Config {
         };
         Ok(Self {
             redis_url,
+            redis_auth,
             relay_url,
             room_lifetime_default_secs,
             room_lifetime_max_secs,
@@ -211,6 +236,24 @@ impl Config {
         })
     }
 
+    /// The address to open Redis with: [`Self::redis_url`] with the ACL
+    /// credentials, percent-encoded, as its `user:password@`. Holds the
+    /// password: never log it.
+    pub fn redis_address(&self) -> String {
+        let Some(auth) = &self.redis_auth else {
+            return self.redis_url.clone();
+        };
+        let (scheme, rest) = self
+            .redis_url
+            .split_once("://")
+            .unwrap_or(("redis", &self.redis_url));
+        format!(
+            "{scheme}://{}:{}@{rest}",
+            percent_encode(&auth.username),
+            percent_encode(&auth.password)
+        )
+    }
+
     /// The Redis command that publishes on a room channel.
     pub const fn publish_command(&self) -> &'static str {
         if self.sharded_pubsub {
@@ -219,6 +262,56 @@ impl Config {
             "PUBLISH"
         }
     }
+}
+
+/// `redis_username` and `redis_password`; `redis_url` must then carry no
+/// credentials of its own.
+fn redis_auth(
+    lookup: &impl Fn(&str) -> Option<String>,
+    redis_url: &str,
+) -> Result<Option<RedisAuth>, ConfigError> {
+    let username = lookup("redis_username").unwrap_or_default();
+    let password = lookup("redis_password").unwrap_or_default();
+    let invalid = |name, reason: &str| ConfigError::Invalid {
+        name,
+        reason: reason.into(),
+    };
+    if username.is_empty() && password.is_empty() {
+        return Ok(None);
+    }
+    if password.is_empty() {
+        return Err(invalid(
+            "redis_username",
+            "needs redis_password (Redis authenticates a user with its password)",
+        ));
+    }
+    let authority = redis_url
+        .split_once("://")
+        .map_or("", |(_, rest)| rest)
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default();
+    if authority.contains('@') {
+        return Err(invalid(
+            "redis_url",
+            "must not hold credentials when redis_username or redis_password is set",
+        ));
+    }
+    Ok(Some(RedisAuth { username, password }))
+}
+
+/// `text` with every byte but RFC 3986's unreserved characters
+/// percent-encoded, for a URL's user or password.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 /// `client_addr_source`, `client_addr_header`, `client_addr_trusted_hops`.
@@ -397,6 +490,43 @@ mod tests {
             assert!(text.contains(name), "{text}");
             assert!(!text.contains(value), "{text}");
         }
+    }
+
+    #[test]
+    fn redis_credentials_go_into_the_address_encoded_and_stay_out_of_debug() {
+        let mut vars = vars();
+        vars.insert("redis_url", "rediss://cache.example:6380".into());
+        vars.insert("redis_username", "vroom".into());
+        vars.insert("redis_password", "p@ss:w/rd %".into());
+        let config = parse(&vars).unwrap();
+        assert_eq!(
+            config.redis_address(),
+            "rediss://vroom:p%40ss%3Aw%2Frd%20%25@cache.example:6380"
+        );
+        assert_eq!(config.redis_url, "rediss://cache.example:6380");
+        assert!(!format!("{config:?}").contains("p@ss"));
+        vars.insert("redis_username", String::new());
+        assert_eq!(
+            parse(&vars).unwrap().redis_address(),
+            "rediss://:p%40ss%3Aw%2Frd%20%25@cache.example:6380"
+        );
+        vars.insert("redis_password", String::new());
+        assert_eq!(
+            parse(&vars).unwrap().redis_address(),
+            "rediss://cache.example:6380"
+        );
+    }
+
+    #[test]
+    fn redis_credentials_are_given_once_and_whole() {
+        let mut vars = vars();
+        vars.insert("redis_username", "vroom".into());
+        let err = parse(&vars).unwrap_err().to_string();
+        assert!(err.contains("redis_password"), "{err}");
+        vars.insert("redis_password", "secret".into());
+        vars.insert("redis_url", "redis://other:secret@127.0.0.1:6379".into());
+        let err = parse(&vars).unwrap_err().to_string();
+        assert!(err.contains("redis_url") && !err.contains("secret"), "{err}");
     }
 
     #[test]

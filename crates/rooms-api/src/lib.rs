@@ -31,7 +31,7 @@ mod rooms;
 mod route;
 
 pub use backend::{Backend, BackendError, Value};
-pub use config::{Config, ConfigError, RateLimits};
+pub use config::{Config, ConfigError, RateLimits, RedisAuth};
 pub use request::{ApiRequest, MAX_BODY_BYTES};
 pub use response::ApiResponse;
 
