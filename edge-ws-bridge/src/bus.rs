@@ -132,7 +132,9 @@ fn tls_problem(err: &RedisError) -> Option<String> {
 fn is_permanent(err: &RedisError) -> bool {
     tls_problem(err).is_some()
         || err.kind() == redis::ErrorKind::AuthenticationFailed
-        || err.code().is_some_and(|code| matches!(code, "WRONGPASS" | "NOPERM" | "NOAUTH"))
+        || err
+            .code()
+            .is_some_and(|code| matches!(code, "WRONGPASS" | "NOPERM" | "NOAUTH"))
 }
 
 /// The CA certificates of `--redis-ca-file`, if given.
@@ -142,11 +144,11 @@ fn tls_roots(config: &Config) -> anyhow::Result<Option<TlsCertificates>> {
     };
     let pem = std::fs::read(path)
         .map_err(|e| anyhow::anyhow!("--redis-ca-file {}: {e}", path.display()))?;
-    if !pem
-        .windows(27)
-        .any(|w| w == b"-----BEGIN CERTIFICATE-----")
-    {
-        anyhow::bail!("--redis-ca-file {}: no PEM certificate in it", path.display());
+    if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
+        anyhow::bail!(
+            "--redis-ca-file {}: no PEM certificate in it",
+            path.display()
+        );
     }
     Ok(Some(TlsCertificates {
         client_tls: None,
@@ -216,7 +218,13 @@ impl Bus {
             metrics.clone(),
             publish_queued.clone(),
         ));
-        tokio::spawn(subscriber(subscriptions, sub_rx, sharded, metrics.clone()));
+        tokio::spawn(subscriber(
+            subscriptions,
+            sub_rx,
+            sharded,
+            config.publish_queue_bytes,
+            metrics.clone(),
+        ));
         Ok(Self {
             conn,
             publish_tx,
@@ -269,7 +277,13 @@ impl Bus {
             metrics.clone(),
             publish_queued.clone(),
         ));
-        tokio::spawn(cluster_subscriber(seeds, roots, sub_rx, metrics.clone()));
+        tokio::spawn(cluster_subscriber(
+            seeds,
+            roots,
+            sub_rx,
+            config.publish_queue_bytes,
+            metrics.clone(),
+        ));
         Ok(Self {
             conn,
             publish_tx,
@@ -365,6 +379,71 @@ fn notify_all(subs: &Subscribers, cmd: fn() -> RoomCmd) {
     }
 }
 
+/// Where a connection's driver hands its pushes to the subscriber task,
+/// without ever waiting: at most `limit` bytes of messages wait; beyond,
+/// messages are dropped and counted (the bound Redis' own output buffer
+/// limit gave the old hand-written client, which read only as fast as it
+/// delivered). Confirmations and the disconnection notice always pass.
+struct PushSink {
+    tx: mpsc::UnboundedSender<PushInfo>,
+    queued: Arc<AtomicUsize>,
+    limit: usize,
+    metrics: Arc<Metrics>,
+}
+
+/// The receiving side of a [`PushSink`].
+struct PushQueue {
+    rx: mpsc::UnboundedReceiver<PushInfo>,
+    queued: Arc<AtomicUsize>,
+}
+
+/// A push for [`PushSink`], and how many bytes of message it holds.
+fn push_size(push: &PushInfo) -> usize {
+    if !matches!(push.kind, PushKind::Message | PushKind::SMessage) {
+        return 0;
+    }
+    push.data
+        .iter()
+        .map(|value| match value {
+            Value::BulkString(bytes) => bytes.len(),
+            _ => 0,
+        })
+        .sum()
+}
+
+/// A sink bounded by `limit` bytes and the queue it fills.
+fn push_channel(limit: usize, metrics: Arc<Metrics>) -> (PushSink, PushQueue) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let queued = Arc::new(AtomicUsize::new(0));
+    let sink = PushSink {
+        tx,
+        queued: queued.clone(),
+        limit,
+        metrics,
+    };
+    (sink, PushQueue { rx, queued })
+}
+
+impl redis::aio::AsyncPushSender for PushSink {
+    fn send(&self, push: PushInfo) -> Result<(), redis::aio::SendError> {
+        let size = push_size(&push);
+        if size > 0 && self.queued.fetch_add(size, Relaxed) + size > self.limit {
+            self.queued.fetch_sub(size, Relaxed);
+            metrics::inc(&self.metrics.received_dropped);
+            return Ok(());
+        }
+        self.tx.send(push).map_err(|_| redis::aio::SendError)
+    }
+}
+
+impl PushQueue {
+    async fn recv(&mut self) -> Option<PushInfo> {
+        let push = self.rx.recv().await?;
+        self.queued.fetch_sub(push_size(&push), Relaxed);
+        Some(push)
+    }
+}
+
 /// A room channel's message in a RESP3 push (`message`/`smessage`).
 fn as_message(push: PushInfo) -> Option<(Vec<u8>, Bytes)> {
     if !matches!(push.kind, PushKind::Message | PushKind::SMessage) {
@@ -408,6 +487,7 @@ async fn subscriber(
     client: redis::Client,
     mut rx: mpsc::UnboundedReceiver<SubCmd>,
     sharded: bool,
+    queue_limit: usize,
     metrics: Arc<Metrics>,
 ) {
     let (sub_cmd, unsub_cmd) = if sharded {
@@ -421,7 +501,7 @@ async fn subscriber(
     loop {
         // A fresh push channel per connection: a disconnection notice of an
         // earlier connection never ends this one.
-        let (push_tx, mut push_rx) = mpsc::unbounded_channel::<PushInfo>();
+        let (push_tx, mut push_rx) = push_channel(queue_limit, metrics.clone());
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
             .set_response_timeout(Some(RESPONSE_TIMEOUT))
@@ -545,9 +625,10 @@ async fn cluster_subscriber(
     seeds: Vec<String>,
     roots: Option<TlsCertificates>,
     mut rx: mpsc::UnboundedReceiver<SubCmd>,
+    queue_limit: usize,
     metrics: Arc<Metrics>,
 ) {
-    let (push_tx, mut push_rx) = mpsc::unbounded_channel::<PushInfo>();
+    let (push_tx, mut push_rx) = push_channel(queue_limit, metrics.clone());
     let mut builder = ClusterClientBuilder::new(seeds)
         .use_protocol(ProtocolVersion::RESP3)
         .push_sender(push_tx)
@@ -645,5 +726,49 @@ async fn cluster_subscriber(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use redis::aio::AsyncPushSender as _;
+
+    fn message(payload: usize) -> PushInfo {
+        PushInfo {
+            kind: PushKind::Message,
+            data: vec![
+                Value::BulkString(b"vroom:{room}:ch".to_vec()),
+                Value::BulkString(vec![0; payload]),
+            ],
+        }
+    }
+
+    #[tokio::test]
+    async fn the_push_queue_holds_at_most_its_limit_and_counts_what_it_drops() {
+        let metrics = Arc::new(Metrics::default());
+        let channel = b"vroom:{room}:ch".len();
+        let (sink, mut queue) = push_channel(3 * (channel + 1000), metrics.clone());
+        for _ in 0..5 {
+            sink.send(message(1000)).unwrap();
+        }
+        assert_eq!(metrics.received_dropped.load(Relaxed), 2);
+        // The disconnection notice always passes.
+        sink.send(PushInfo {
+            kind: PushKind::Disconnection,
+            data: Vec::new(),
+        })
+        .unwrap();
+        for _ in 0..3 {
+            assert_eq!(queue.recv().await.map(|p| p.kind), Some(PushKind::Message));
+        }
+        assert_eq!(
+            queue.recv().await.map(|p| p.kind),
+            Some(PushKind::Disconnection)
+        );
+        // Taken messages make room again.
+        sink.send(message(1000)).unwrap();
+        assert_eq!(metrics.received_dropped.load(Relaxed), 2);
+        assert!(as_message(queue.recv().await.unwrap()).is_some());
     }
 }

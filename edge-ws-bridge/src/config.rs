@@ -115,8 +115,9 @@ pub struct Config {
     #[arg(long, env = "RELAY_SEND_QUEUE_BYTES", default_value_t = 1 << 20)]
     pub send_queue_bytes: usize,
 
-    /// Bytes that may wait to be published to Redis; beyond, frames for
-    /// other nodes are dropped (counted) rather than buffered without bound.
+    /// Bytes that may wait to be published to Redis, and (apart) bytes
+    /// received from Redis that may wait for the room tasks; beyond, frames
+    /// are dropped (counted) rather than buffered without bound.
     #[arg(long, env = "RELAY_PUBLISH_QUEUE_BYTES", default_value_t = 16 << 20)]
     pub publish_queue_bytes: usize,
 

@@ -54,6 +54,8 @@ metrics! {
     publish_errors: counter = "relay_redis_publish_errors_total", "Messages that could not be published";
     /// Messages dropped because Redis lagged by more than the publish queue.
     publish_dropped: counter = "relay_redis_publish_dropped_total", "Messages dropped because the publish queue was full";
+    /// Messages dropped because the subscriber lagged by more than its queue.
+    received_dropped: counter = "relay_redis_received_dropped_total", "Messages dropped because the subscription queue was full";
     /// Messages received from Redis subscriptions.
     received: counter = "relay_redis_received_total", "Messages received on subscribed room channels";
     /// Current channel subscriptions.

@@ -425,7 +425,9 @@ mod tests {
         for _ in 0..6 {
             assert!(healthz_through(fleet.front), "{:?}", fleet.nodes());
         }
-        wait_for("node-2 is found dead", || fleet.nodes()[1].pid != Some(victim));
+        wait_for("node-2 is found dead", || {
+            fleet.nodes()[1].pid != Some(victim)
+        });
         for _ in 0..4 {
             assert!(healthz_through(fleet.front), "{:?}", fleet.nodes());
         }

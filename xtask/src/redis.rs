@@ -221,7 +221,10 @@ mod tests {
         let parts = UrlParts::of("rediss://vroom:p%40ss%3Aw@cache.example:6380/0").unwrap();
         assert_eq!(parts.scheme, "rediss");
         assert_eq!(parts.host_port, "cache.example:6380");
-        assert_eq!((parts.username.as_str(), parts.password.as_str()), ("vroom", "p@ss:w"));
+        assert_eq!(
+            (parts.username.as_str(), parts.password.as_str()),
+            ("vroom", "p@ss:w")
+        );
         let parts = UrlParts::of("redis://127.0.0.1").unwrap();
         assert_eq!(parts.host_port, "127.0.0.1:6379");
         assert_eq!(parts.username, "");

@@ -526,7 +526,10 @@ mod tests {
         vars.insert("redis_password", "secret".into());
         vars.insert("redis_url", "redis://other:secret@127.0.0.1:6379".into());
         let err = parse(&vars).unwrap_err().to_string();
-        assert!(err.contains("redis_url") && !err.contains("secret"), "{err}");
+        assert!(
+            err.contains("redis_url") && !err.contains("secret"),
+            "{err}"
+        );
     }
 
     #[test]
