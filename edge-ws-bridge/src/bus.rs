@@ -218,13 +218,16 @@ impl Bus {
             metrics.clone(),
             publish_queued.clone(),
         ));
+        let (ready, subscribed) = oneshot::channel();
         tokio::spawn(subscriber(
             subscriptions,
             sub_rx,
             sharded,
             config.publish_queue_bytes,
             metrics.clone(),
+            ready,
         ));
+        wait_for_pubsub(subscribed, started, patience).await?;
         Ok(Self {
             conn,
             publish_tx,
@@ -277,13 +280,16 @@ impl Bus {
             metrics.clone(),
             publish_queued.clone(),
         ));
+        let (ready, subscribed) = oneshot::channel();
         tokio::spawn(cluster_subscriber(
             seeds,
             roots,
             sub_rx,
             config.publish_queue_bytes,
             metrics.clone(),
+            ready,
         ));
+        wait_for_pubsub(subscribed, started, patience).await?;
         Ok(Self {
             conn,
             publish_tx,
@@ -334,6 +340,21 @@ impl Bus {
             channel: channel.clone(),
             id,
         });
+    }
+}
+
+/// Waits (within what is left of `patience` since `started`) until the
+/// subscriber's connection is up, so a node that says it listens can
+/// already hear the other nodes.
+async fn wait_for_pubsub(
+    subscribed: oneshot::Receiver<()>,
+    started: tokio::time::Instant,
+    patience: Duration,
+) -> anyhow::Result<()> {
+    let left = patience.saturating_sub(started.elapsed()).max(CONNECT_TIMEOUT);
+    match tokio::time::timeout(left, subscribed).await {
+        Ok(Ok(())) => Ok(()),
+        _ => anyhow::bail!("the pub/sub connection to Redis did not come up (see the log above)"),
     }
 }
 
@@ -489,7 +510,9 @@ async fn subscriber(
     sharded: bool,
     queue_limit: usize,
     metrics: Arc<Metrics>,
+    ready: oneshot::Sender<()>,
 ) {
+    let mut ready = Some(ready);
     let (sub_cmd, unsub_cmd) = if sharded {
         ("SSUBSCRIBE", "SUNSUBSCRIBE")
     } else {
@@ -551,6 +574,9 @@ async fn subscriber(
             }
         }
         metrics.redis_up.store(1, Relaxed);
+        if let Some(ready) = ready.take() {
+            let _ = ready.send(());
+        }
         if was_up || !subs.is_empty() {
             tracing::info!(rooms = subs.len(), "pub/sub connection to Redis restored");
             notify_all(&subs, || RoomCmd::RedisUp);
@@ -627,6 +653,7 @@ async fn cluster_subscriber(
     mut rx: mpsc::UnboundedReceiver<SubCmd>,
     queue_limit: usize,
     metrics: Arc<Metrics>,
+    ready: oneshot::Sender<()>,
 ) {
     let (push_tx, mut push_rx) = push_channel(queue_limit, metrics.clone());
     let mut builder = ClusterClientBuilder::new(seeds)
@@ -668,6 +695,7 @@ async fn cluster_subscriber(
         }
     };
     metrics.redis_up.store(1, Relaxed);
+    let _ = ready.send(());
     let mut down = false;
     let mut check = tokio::time::interval(Duration::from_secs(1));
     loop {
