@@ -9,7 +9,7 @@
 //! sign the server's certificate the relay refuses to start and the API
 //! answers `503 unavailable`, each logging the certificate problem.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -211,7 +211,7 @@ async fn connect(relay: &RelayNode, room_id: &str, ticket: &Value) -> Ws {
 
 /// The host on the repository's `spin.toml` against `redis`, trusting the
 /// CA in `ca_file` (`SSL_CERT_FILE`, as for real Spin).
-async fn host(redis: &TlsRedis, ca_file: &PathBuf, relay_url: &str) -> Host {
+async fn host(redis: &TlsRedis, ca_file: &Path, relay_url: &str) -> Host {
     Host::start_with_env(
         &repo_root().join("spin.toml"),
         &[
