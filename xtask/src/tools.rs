@@ -151,6 +151,24 @@ pub fn ensure_axe_core() -> Result<std::path::PathBuf> {
     Ok(script)
 }
 
+/// The container tool the image tests build with: podman or docker,
+/// whichever answers (`crate::image::find_tool`), else podman installed from
+/// Debian's packages.
+pub fn ensure_container_tool() -> Result<String> {
+    if let Some(tool) = crate::image::find_tool() {
+        return Ok(tool);
+    }
+    step("Installing podman from Debian packages (the container image tests build with it)");
+    if !is_root() {
+        bail!("neither podman nor docker answers: run `sudo apt-get install podman`");
+    }
+    run(Command::new("apt-get").args(["update", "-qq"]))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "-qq", "podman"])
+        .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    crate::image::find_tool().context("podman was installed but `podman info` fails")
+}
+
 fn is_root() -> bool {
     output(Command::new("id").arg("-u")).is_some_and(|uid| uid.trim() == "0")
 }
