@@ -29,6 +29,10 @@ const IMAGES: [(&str, &str); 2] = [
     ("http", "deploy/containers/http.Containerfile"),
 ];
 
+/// The C compiler cc-rs looks for when building C code for [`RELAY_TARGET`]
+/// (Debian's `musl-tools`).
+const MUSL_GCC: &str = "x86_64-linux-musl-gcc";
+
 /// Where `vroom` lives in the HTTP image, with `spin.toml` beside it.
 const APP_DIR: &str = "app";
 
@@ -127,13 +131,18 @@ pub fn stage() -> Result<PathBuf> {
 }
 
 /// `cargo build --release --target x86_64-unknown-linux-musl -p edge-ws-bridge`,
-/// adding the rustup target first if needed.
+/// adding the rustup target and musl's C compiler first if needed.
 fn build_static_relay() -> Result<()> {
     let installed =
         output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
     if !installed.lines().any(|line| line.trim() == RELAY_TARGET) {
         step(&format!("Adding the Rust target {RELAY_TARGET}"));
         run(Command::new("rustup").args(["target", "add", RELAY_TARGET]))?;
+    }
+    // Crates with C code (ring, under rustls) compile it with musl's gcc
+    // wrapper for this target.
+    if output(Command::new(MUSL_GCC).arg("--version")).is_none() {
+        crate::tools::apt_install("musl-tools", "the relay's static build needs musl-gcc")?;
     }
     step("Building the relay as a static binary (x86_64-unknown-linux-musl, release)");
     run(cmd::cargo(&[

@@ -158,15 +158,25 @@ pub fn ensure_container_tool() -> Result<String> {
     if let Some(tool) = crate::image::find_tool() {
         return Ok(tool);
     }
-    step("Installing podman from Debian packages (the container image tests build with it)");
+    apt_install(
+        "podman",
+        "neither podman nor docker answers; the container image tests build with podman",
+    )?;
+    crate::image::find_tool().context("podman was installed but `podman info` fails")
+}
+
+/// Installs a Debian package (as root; else fails saying `why` and how).
+pub fn apt_install(package: &str, why: &str) -> Result<()> {
+    step(&format!(
+        "Installing {package} from Debian packages ({why})"
+    ));
     if !is_root() {
-        bail!("neither podman nor docker answers: run `sudo apt-get install podman`");
+        bail!("{why}: run `sudo apt-get install {package}`");
     }
     run(Command::new("apt-get").args(["update", "-qq"]))?;
     run(Command::new("apt-get")
-        .args(["install", "-y", "-qq", "podman"])
-        .env("DEBIAN_FRONTEND", "noninteractive"))?;
-    crate::image::find_tool().context("podman was installed but `podman info` fails")
+        .args(["install", "-y", "-qq", package])
+        .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
 fn is_root() -> bool {
