@@ -68,8 +68,9 @@ pub fn run_image(args: ImageArgs) -> Result<()> {
         let mut build = Command::new(&tool);
         build.arg("build");
         if tool.ends_with("podman") {
-            // Docker's format keeps HEALTHCHECK, which the OCI format drops.
-            build.args(["--format", "docker"]);
+            // Docker's format keeps HEALTHCHECK, which the OCI format drops;
+            // no intermediate images (each is one COPY of fresh files).
+            build.args(["--format", "docker", "--layers=false"]);
         }
         run(build
             .arg("-f")
