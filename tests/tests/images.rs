@@ -224,8 +224,14 @@ impl Running {
             let line = tokio::time::timeout(Duration::from_secs(60), out.next_line())
                 .await
                 .expect("the image's program prints its address within 60 s")
-                .expect("stdout")
-                .unwrap_or_else(|| panic!("the image's program exited: {:?}", child.try_wait()));
+                .expect("stdout");
+            let Some(line) = line else {
+                let status = child.wait().await;
+                panic!(
+                    "the image's program exited ({status:?}) before printing its address \
+                     (VROOM_TEST_LOGS=1 shows its stderr)"
+                );
+            };
             first_lines.push(line);
         }
         tokio::spawn(async move { while let Ok(Some(_)) = out.next_line().await {} });
