@@ -202,6 +202,11 @@ pub struct Config {
     /// members out of presence before exiting (ms).
     #[arg(long, env = "RELAY_SHUTDOWN_TIMEOUT_MS", default_value_t = 5_000)]
     pub shutdown_timeout_ms: u64,
+
+    /// Do not serve: ask the node on `--listen` for `GET /healthz` and exit
+    /// 0 if it answered 200, else 1 (the container image's health check).
+    #[arg(long)]
+    pub healthcheck: bool,
 }
 
 impl Config {

@@ -17,10 +17,11 @@
 //! `limits` (connection permits), `socket` (one task per connection),
 //! `room` (one task per room per node), `budget` (token buckets), `bus`
 //! (Redis connections and pub/sub through the `redis` crate, TCP or TLS),
-//! [`metrics`].
+//! [`metrics`], [`probe`] (`--healthcheck`).
 
 pub mod config;
 pub mod metrics;
+pub mod probe;
 
 mod budget;
 mod bus;

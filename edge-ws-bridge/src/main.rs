@@ -1,6 +1,7 @@
 //! `edge-ws-bridge`: one relay node. Prints `Listening on ws://ADDR/ws` as
 //! its first line on stdout once it serves, and `Metrics on
-//! http://ADDR/metrics` as its second; logs go to stderr.
+//! http://ADDR/metrics` as its second; logs go to stderr. `--healthcheck`
+//! probes a running node instead (exit status 0 when it is healthy).
 
 use clap::Parser as _;
 use edge_ws_bridge::{Config, Relay};
@@ -15,6 +16,13 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let config = Config::parse();
+    if config.healthcheck {
+        if let Err(why) = edge_ws_bridge::probe::check(config.listen) {
+            eprintln!("unhealthy: {why}");
+            std::process::exit(1);
+        }
+        return Ok(());
+    }
     let mut runtime = match config.threads {
         1 => tokio::runtime::Builder::new_current_thread(),
         n => {

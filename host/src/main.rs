@@ -46,7 +46,7 @@ struct UpArgs {
     #[arg(short = 'f', long = "from", default_value = "spin.toml")]
     manifest: PathBuf,
     /// Address to listen on (port 0 picks a free port).
-    #[arg(long, default_value = "127.0.0.1:3000")]
+    #[arg(long, env = "VROOM_LISTEN", default_value = "127.0.0.1:3000")]
     listen: String,
     /// Directory for compiled components (default: ~/.cache/vroom/wasmtime).
     #[arg(long, env = "VROOM_CACHE_DIR")]

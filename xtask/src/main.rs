@@ -2,10 +2,12 @@
 //!
 //! - `cargo xtask up` builds everything and runs Vroom locally.
 //! - `cargo xtask test` builds what the tests need and runs every test.
+//! - `cargo xtask image` builds the container images (`deploy/containers/`).
 
 mod bench;
 mod cmd;
 mod fleet;
+mod image;
 mod redis;
 mod site;
 mod tools;
@@ -50,6 +52,9 @@ enum Task {
     /// Benchmarks (not tests): `cargo xtask bench [--quick]` (relay vs the
     /// Socket.IO peer), `cargo xtask bench api`.
     Bench(bench::BenchArgs),
+    /// Build the container images of deploy/containers with podman or
+    /// docker: `localhost/vroom-relay:TAG` and `localhost/vroom-http:TAG`.
+    Image(image::ImageArgs),
 }
 
 fn main() -> Result<()> {
@@ -61,6 +66,7 @@ fn main() -> Result<()> {
             site::build_site()
         }
         Task::Bench(args) => bench::run_bench(args),
+        Task::Image(args) => image::run_image(args),
     }
 }
 
@@ -180,7 +186,9 @@ fn test(clippy: bool) -> Result<()> {
     run(cmd::cargo(&["fmt", "--all", "--check"]))?;
     tools::ensure_browsers()?;
     let axe = tools::ensure_axe_core()?;
+    let container_tool = tools::ensure_container_tool()?;
     tools::build_all()?;
+    let image_contexts = image::stage()?;
     step("Finding Redis");
     let redis = Redis::find_or_start()?;
 
@@ -192,7 +200,9 @@ fn test(clippy: bool) -> Result<()> {
             "VROOM_RELAY_BIN",
             target_dir().join("release/edge-ws-bridge"),
         )
-        .env("VROOM_AXE_JS", axe))?;
+        .env("VROOM_AXE_JS", axe)
+        .env("VROOM_CONTAINER_TOOL", container_tool)
+        .env("VROOM_IMAGE_CONTEXTS", image_contexts))?;
 
     step("Running the protocol crate's tests in headless Chromium (wasm32-unknown-unknown)");
     run(cmd::cargo(&[

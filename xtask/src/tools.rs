@@ -151,6 +151,34 @@ pub fn ensure_axe_core() -> Result<std::path::PathBuf> {
     Ok(script)
 }
 
+/// The container tool the image tests build with: podman or docker,
+/// whichever answers (`crate::image::find_tool`), else podman installed from
+/// Debian's packages.
+pub fn ensure_container_tool() -> Result<String> {
+    if let Some(tool) = crate::image::find_tool() {
+        return Ok(tool);
+    }
+    apt_install(
+        "podman",
+        "neither podman nor docker answers; the container image tests build with podman",
+    )?;
+    crate::image::find_tool().context("podman was installed but `podman info` fails")
+}
+
+/// Installs a Debian package (as root; else fails saying `why` and how).
+pub fn apt_install(package: &str, why: &str) -> Result<()> {
+    step(&format!(
+        "Installing {package} from Debian packages ({why})"
+    ));
+    if !is_root() {
+        bail!("{why}: run `sudo apt-get install {package}`");
+    }
+    run(Command::new("apt-get").args(["update", "-qq"]))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "-qq", package])
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
 fn is_root() -> bool {
     output(Command::new("id").arg("-u")).is_some_and(|uid| uid.trim() == "0")
 }
