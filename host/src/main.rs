@@ -107,9 +107,12 @@ async fn up(args: UpArgs) -> Result<()> {
     };
     let manifest = args.manifest.clone();
     let app = tokio::task::spawn_blocking(move || {
-        App::load(&manifest, cache_dir.as_deref(), |name| {
-            std::env::var(name).ok()
-        })
+        App::load(
+            &manifest,
+            cache_dir.as_deref(),
+            limits.max_in_flight,
+            |name| std::env::var(name).ok(),
+        )
     })
     .await??;
     let app = Arc::new(app);
