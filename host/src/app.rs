@@ -33,6 +33,9 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 const POOL_CORE_INSTANCES_PER_COMPONENT: u32 = 16;
 const POOL_MEMORIES_PER_COMPONENT: u32 = 2;
 const POOL_TABLES_PER_COMPONENT: u32 = 8;
+/// Async (fiber) stacks per request: a component-model-async call may run
+/// guest tasks on more than one.
+const POOL_STACKS_PER_COMPONENT: u32 = 4;
 /// Linear memory kept resident in a pool slot between instances and reset
 /// by `memset` of the pages the last instance touched (found with Linux's
 /// `PAGEMAP_SCAN` where the kernel has it) instead of `madvise`: the next
@@ -248,7 +251,7 @@ fn engine_config(cache_dir: Option<&Path>, max_instances: usize) -> Result<Confi
     let instances = u32::try_from(max_instances).context("too many instances")?;
     let mut pool = PoolingAllocationConfig::new();
     pool.total_component_instances(instances)
-        .total_stacks(instances)
+        .total_stacks(instances.saturating_mul(POOL_STACKS_PER_COMPONENT))
         .total_core_instances(instances.saturating_mul(POOL_CORE_INSTANCES_PER_COMPONENT))
         .total_memories(instances.saturating_mul(POOL_MEMORIES_PER_COMPONENT))
         .total_tables(instances.saturating_mul(POOL_TABLES_PER_COMPONENT))
