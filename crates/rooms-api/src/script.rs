@@ -74,13 +74,11 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sha1::{Digest, Sha1};
 
     #[test]
     fn every_sha1_is_that_of_its_text() {
         for script in ALL {
-            let digest = Sha1::digest(script.text.as_bytes());
-            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            let hex = sha1_smol::Sha1::from(script.text).hexdigest();
             assert_eq!(
                 script.sha1,
                 hex,
