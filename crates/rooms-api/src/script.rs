@@ -78,7 +78,7 @@ mod tests {
     #[test]
     fn every_sha1_is_that_of_its_text() {
         for script in ALL {
-            let hex = sha1_smol::Sha1::from(script.text).hexdigest();
+            let hex = sha1_smol::Sha1::from(script.text).digest().to_string();
             assert_eq!(
                 script.sha1,
                 hex,
