@@ -119,3 +119,44 @@ async fn compare_runs_on_tiny_settings() {
     );
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// `vroom-bench api` in its open-loop mode, briefly: every call answered,
+/// and the host's CPU time per call measured.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_open_loop_runs_on_tiny_settings() {
+    let host = Host::start(&[
+        ("rate_create_per_min", "1000000000"),
+        ("rate_join_per_min", "1000000000"),
+    ])
+    .await;
+    let json = std::env::temp_dir().join(format!("vroom-bench-api-{}.json", std::process::id()));
+    let status = Command::new(env!("CARGO_BIN_EXE_vroom-bench"))
+        .args(["api", "--url", &host.base, "--rate", "150"])
+        .args(["--seconds", "2", "--warmup", "0.5"])
+        .args([
+            "--host-pid",
+            &host.pid().expect("the host runs").to_string(),
+        ])
+        .arg("--json")
+        .arg(&json)
+        .status()
+        .await
+        .expect("vroom-bench runs");
+    assert!(status.success(), "vroom-bench api --rate failed");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json).expect("the JSON report")).expect("JSON");
+    let _ = std::fs::remove_file(&json);
+    assert_eq!(report["offered_calls_per_second"], 150.0, "{report}");
+    assert_eq!(report["errors"], 0, "{report}");
+    // 2 s at 150 calls/s: about 300 calls, in whole rounds of 3.
+    let calls = report["all"]["requests"].as_u64().expect("a count");
+    assert!((240..=330).contains(&calls), "{report}");
+    assert!(
+        report["server_cpu"]["host_us_per_call"].as_f64() > Some(0.0),
+        "{report}"
+    );
+    assert!(
+        report["server_cpu"]["redis_us_per_call"].is_null(),
+        "{report}"
+    );
+}

@@ -9,7 +9,10 @@ use anyhow::{Context, Result};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Cache, CacheConfig, Config, Engine, Store, Trap};
+use wasmtime::{
+    Cache, CacheConfig, Config, Enabled, Engine, InstanceAllocationStrategy,
+    PoolingAllocationConfig, Store, Trap,
+};
 use wasmtime_wasi_http::p3::Request as WasiRequest;
 use wasmtime_wasi_http::p3::bindings::{Service, ServicePre};
 
@@ -17,11 +20,28 @@ use crate::manifest::Manifest;
 use crate::outbound::AllowedHosts;
 use crate::routing::{Route, Router};
 use crate::spin::{self, RedisPool};
-use crate::state::{ComponentConfig, RequestState};
+use crate::state::{ComponentConfig, MAX_MEMORY_BYTES, RequestState};
 use crate::variables::AppVariables;
 
 /// How often the engine's epoch advances; the unit of CPU deadlines.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Core instances, memories and tables the pool holds per component
+/// instance: a Rust `wasm32-wasip2` component is one core module plus the
+/// small shims `wit-component` adds (a handful of core instances, one
+/// memory, a few tables).
+const POOL_CORE_INSTANCES_PER_COMPONENT: u32 = 16;
+const POOL_MEMORIES_PER_COMPONENT: u32 = 2;
+const POOL_TABLES_PER_COMPONENT: u32 = 8;
+/// Async (fiber) stacks per request: a component-model-async call may run
+/// guest tasks on more than one.
+const POOL_STACKS_PER_COMPONENT: u32 = 4;
+/// Linear memory kept resident in a pool slot between instances and reset
+/// by `memset` of the pages the last instance touched (found with Linux's
+/// `PAGEMAP_SCAN` where the kernel has it) instead of `madvise`: the next
+/// instance takes no page faults there. A request to the rooms component
+/// touches well under this.
+const POOL_MEMORY_KEEP_RESIDENT: usize = 4 << 20;
 
 /// A component ready to serve requests.
 struct LoadedComponent {
@@ -51,15 +71,18 @@ pub enum HandleError {
 impl App {
     /// Loads the manifest at `manifest_path`, resolving variables from `env`,
     /// and compiles every component (using the on-disk cache in `cache_dir`).
+    /// The instance pool has room for `max_instances` requests at once (the
+    /// server's in-flight cap).
     pub fn load(
         manifest_path: &Path,
         cache_dir: Option<&Path>,
+        max_instances: usize,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self> {
         let manifest = Manifest::load(manifest_path)?;
         let app_dir = manifest_path.parent().unwrap_or(Path::new("."));
         let variables = AppVariables::resolve(&manifest.variables, env)?;
-        let engine = Engine::new(&engine_config(cache_dir)?)?;
+        let engine = Engine::new(&engine_config(cache_dir, max_instances)?)?;
         let linker = linker(&engine)?;
 
         let mut components = Vec::new();
@@ -214,10 +237,28 @@ impl App {
     }
 }
 
-fn engine_config(cache_dir: Option<&Path>) -> Result<Config> {
+/// The engine: component-model async, epoch deadlines, the on-disk
+/// compilation cache, and the pooling instance allocator — a request's
+/// instance takes a pre-reserved slot (memory, tables, async stack) instead
+/// of mapping fresh memory, and its linear memory starts as a copy-on-write
+/// view of the module's initial image. Each request still gets a fresh
+/// instance.
+fn engine_config(cache_dir: Option<&Path>, max_instances: usize) -> Result<Config> {
     let mut config = Config::new();
     config.wasm_component_model_async(true);
     config.epoch_interruption(true);
+    config.memory_init_cow(true);
+    let instances = u32::try_from(max_instances).context("too many instances")?;
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(instances)
+        .total_stacks(instances.saturating_mul(POOL_STACKS_PER_COMPONENT))
+        .total_core_instances(instances.saturating_mul(POOL_CORE_INSTANCES_PER_COMPONENT))
+        .total_memories(instances.saturating_mul(POOL_MEMORIES_PER_COMPONENT))
+        .total_tables(instances.saturating_mul(POOL_TABLES_PER_COMPONENT))
+        .max_memory_size(MAX_MEMORY_BYTES)
+        .linear_memory_keep_resident(POOL_MEMORY_KEEP_RESIDENT)
+        .pagemap_scan(Enabled::Auto);
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     if let Some(dir) = cache_dir {
         let mut cache = CacheConfig::new();
         cache.with_directory(dir);

@@ -73,6 +73,11 @@ struct UpArgs {
     /// Requests running a component at once; more are answered 503.
     #[arg(long, default_value_t = 64)]
     max_in_flight: usize,
+    /// Runtime worker threads: 1 serves everything on one thread (no
+    /// cross-thread wake-ups: the least CPU per request, one core's
+    /// throughput), 0 one per core.
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
 }
 
 fn main() -> Result<()> {
@@ -84,9 +89,20 @@ fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Runtime::new()?;
     match cli.command {
-        Command::Up(args) => runtime.block_on(up(args)),
+        Command::Up(args) => {
+            let mut runtime = match args.threads {
+                1 => tokio::runtime::Builder::new_current_thread(),
+                n => {
+                    let mut builder = tokio::runtime::Builder::new_multi_thread();
+                    if n > 1 {
+                        builder.worker_threads(n);
+                    }
+                    builder
+                }
+            };
+            runtime.enable_all().build()?.block_on(up(args))
+        }
         Command::Inspect { component } => inspect(&component),
     }
 }
@@ -107,9 +123,12 @@ async fn up(args: UpArgs) -> Result<()> {
     };
     let manifest = args.manifest.clone();
     let app = tokio::task::spawn_blocking(move || {
-        App::load(&manifest, cache_dir.as_deref(), |name| {
-            std::env::var(name).ok()
-        })
+        App::load(
+            &manifest,
+            cache_dir.as_deref(),
+            limits.max_in_flight,
+            |name| std::env::var(name).ok(),
+        )
     })
     .await??;
     let app = Arc::new(app);

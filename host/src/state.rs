@@ -14,7 +14,7 @@ use crate::outbound::AllowedHosts;
 use crate::spin::RedisPool;
 
 /// Most linear memory one request's instance may grow to.
-const MAX_MEMORY_BYTES: usize = 128 * 1024 * 1024;
+pub const MAX_MEMORY_BYTES: usize = 128 * 1024 * 1024;
 
 /// A component's configuration, resolved once at start.
 #[derive(Debug)]

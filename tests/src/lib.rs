@@ -264,6 +264,11 @@ impl Host {
         format!("{}{path}", self.base)
     }
 
+    /// The process id (for its CPU time).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     /// Sends SIGTERM and waits for the process to exit; returns whether it exited cleanly.
     pub async fn terminate(mut self) -> bool {
         terminate(&mut self.child).await

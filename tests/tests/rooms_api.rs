@@ -644,3 +644,134 @@ async fn health_reports_redis_reachability() {
         (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
     );
 }
+
+/// A `redis-server` of this test's own on a free port (nothing saved),
+/// killed when dropped: its script cache starts empty and its command
+/// counters count this test's calls alone.
+struct FreshRedis {
+    child: std::process::Child,
+    port: u16,
+    _dir: vroom_system_tests::TempDir,
+}
+
+impl FreshRedis {
+    fn start() -> Self {
+        let port = vroom_system_tests::free_port();
+        let dir = vroom_system_tests::TempDir::new("vroom-evalsha-redis");
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .arg("--dir")
+            .arg(dir.path())
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server on PATH");
+        Self {
+            child,
+            port,
+            _dir: dir,
+        }
+    }
+
+    async fn connection(&self) -> redis::aio::MultiplexedConnection {
+        let client = redis::Client::open(format!("redis://127.0.0.1:{}", self.port)).unwrap();
+        for _ in 0..100 {
+            if let Ok(con) = client.get_multiplexed_async_connection().await {
+                return con;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the private redis-server does not answer");
+    }
+}
+
+impl Drop for FreshRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `calls` (plus `rejected_calls`) of `command` in `INFO commandstats`.
+async fn command_calls(con: &mut redis::aio::MultiplexedConnection, command: &str) -> u64 {
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(con)
+        .await
+        .unwrap();
+    let Some(line) = info
+        .lines()
+        .find_map(|line| line.strip_prefix(&format!("cmdstat_{command}:")))
+    else {
+        return 0;
+    };
+    line.split(',')
+        .filter_map(|field| field.split_once('='))
+        .filter(|(name, _)| matches!(*name, "calls" | "rejected_calls"))
+        .map(|(_, value)| value.parse::<u64>().unwrap())
+        .sum()
+}
+
+/// Every API call names its script by `EVALSHA`; a Redis that does not hold
+/// a script yet (here: a fresh one) gets its text by `EVAL` once, through
+/// the real host and component (Redis' `NOSCRIPT` recognised as it reaches
+/// the guest).
+#[tokio::test]
+async fn scripts_run_by_evalsha_and_are_sent_once() {
+    let redis = FreshRedis::start();
+    let mut con = redis.connection().await;
+    let address = format!("127.0.0.1:{}", redis.port);
+    let host = Host::start(&[("redis_host", &address)]).await;
+    let client = client();
+    let mut calls = 0;
+    for lock_and_remove in [true, false] {
+        let (room_id, join_key) = new_room();
+        let (status, created) = post(
+            &client,
+            &host.url("/api/rooms"),
+            json!({"room_id": room_id, "join_key": join_key}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let token = created["creator_token"].as_str().unwrap().to_owned();
+        let (status, joined) = post(
+            &client,
+            &host.url(&format!("/api/rooms/{room_id}/join")),
+            json!({"join_key": join_key}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{joined}");
+        calls += 4; // RATE_LIMIT and CREATE_ROOM, RATE_LIMIT and JOIN_ROOM
+        if lock_and_remove {
+            let response = client
+                .post(host.url(&format!("/api/rooms/{room_id}/lock")))
+                .bearer_auth(&token)
+                .json(&json!({"locked": true}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            let response = client
+                .post(host.url(&format!("/api/rooms/{room_id}/remove")))
+                .bearer_auth(&token)
+                .json(&json!({"member": 7}))
+                .send()
+                .await
+                .unwrap();
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(error_code(&body), "no_such_member");
+            calls += 2; // LOCK_ROOM, EXPEL_MEMBER
+        }
+        let (status, _) = delete(
+            &client,
+            &host.url(&format!("/api/rooms/{room_id}")),
+            Some(&token),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        calls += 1; // END_ROOM
+    }
+    // Six scripts, each sent once; every call tried EVALSHA first.
+    assert_eq!(command_calls(&mut con, "eval").await, 6);
+    assert_eq!(command_calls(&mut con, "evalsha").await, calls);
+}

@@ -7,7 +7,9 @@
 //!   driving both. A full run writes `docs/bench/` and the generated part of
 //!   `docs/BENCHMARKS.md` § "Relay vs Socket.IO peer"; `--quick` writes to
 //!   `target/bench/quick/` only.
-//! - `cargo xtask bench api`: the rooms API alone.
+//! - `cargo xtask bench api [--rate 200,500,1000]`: the rooms API alone, on
+//!   a private Redis, closed loop or at fixed offered loads, with the server
+//!   CPU (host and Redis) per call.
 //! - `cargo xtask bench abuse [--scenario memory,join-flood,create-flood,bogus-hellos,connection-flood]`:
 //!   another room's joins (and, beside bogus relay Hellos or silent relay
 //!   connections, its relay delivery) during floods, and Redis bytes per
@@ -43,9 +45,13 @@ enum BenchTarget {
         /// Concurrent clients.
         #[arg(long, default_value_t = 8)]
         clients: usize,
-        /// Measured seconds.
+        /// Measured seconds (per rate with `--rate`).
         #[arg(long, default_value_t = 20.0)]
         seconds: f64,
+        /// Open loop at these offered loads, API calls per second
+        /// (e.g. `200,500,1000`) instead of `--clients` closed-loop clients.
+        #[arg(long)]
+        rate: Option<String>,
         /// Also write the results as JSON here.
         #[arg(long)]
         json: Option<String>,
@@ -81,8 +87,9 @@ pub fn run_bench(args: BenchArgs) -> Result<()> {
         Some(BenchTarget::Api {
             clients,
             seconds,
+            rate,
             json,
-        }) => bench_api(clients, seconds, json),
+        }) => bench_api(clients, seconds, rate, json),
         Some(BenchTarget::Abuse {
             scenario,
             seconds,
@@ -149,33 +156,52 @@ fn start_host(
     Ok(listen)
 }
 
-/// The host with [`LIFTED_LIMITS`].
+/// The host with [`LIFTED_LIMITS`], on one thread (`--threads 1`, as each
+/// relay node runs: on the two cores it shares with Redis and the load
+/// generator, cross-thread wake-ups cost more than a second thread brings).
 fn start_lifted_host(redis: &Redis, started: &mut Started) -> Result<String> {
     start_host(
         redis,
         started,
         &LIFTED_LIMITS,
-        &[],
-        "rate limits lifted for the benchmark",
+        &["--threads", "1"],
+        "rate limits lifted for the benchmark, one thread",
     )
 }
 
-fn bench_api(clients: usize, seconds: f64, json: Option<String>) -> Result<()> {
+/// The rooms API alone, on a private Redis so that its CPU time is the
+/// API's alone.
+fn bench_api(
+    clients: usize,
+    seconds: f64,
+    rate: Option<String>,
+    json: Option<String>,
+) -> Result<()> {
     build_with_bench()?;
-    step("Finding Redis");
-    let redis = Redis::find_or_start()?;
+    step("Starting a private Redis");
+    let redis = Redis::start_private()?;
     let mut started = Started::default();
     let listen = start_lifted_host(&redis, &mut started)?;
-    step(&format!("Running {clients} clients for {seconds} s"));
+    let host_pid = started.0.last().context("the host just started")?.id();
     let mut bench = Command::new(target_dir().join("release/vroom-bench"));
+    bench.args(["api", "--url", &format!("http://{listen}")]);
     bench.args([
-        "api",
-        "--url",
-        &format!("http://{listen}"),
-        "--clients",
-        &clients.to_string(),
+        "--host-pid",
+        &host_pid.to_string(),
+        "--redis",
+        &redis.host_port,
     ]);
     bench.args(["--seconds", &seconds.to_string()]);
+    match &rate {
+        Some(rate) => {
+            step(&format!("Offering {rate} calls/s, {seconds} s each"));
+            bench.args(["--rate", rate]);
+        }
+        None => {
+            step(&format!("Running {clients} clients for {seconds} s"));
+            bench.args(["--clients", &clients.to_string()]);
+        }
+    }
     if let Some(json) = &json {
         bench.args(["--json", json]);
     }

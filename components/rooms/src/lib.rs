@@ -142,17 +142,20 @@ fn redis_error(error: spin_sdk::redis::Error) -> BackendError {
     BackendError::Redis(format!("{error:?}"))
 }
 
-impl Backend for SpinBackend {
-    async fn eval(
+impl SpinBackend {
+    /// `command first numkeys keys… args…` (`EVAL` or `EVALSHA`), the reply
+    /// as the API's values.
+    async fn script(
         &self,
-        script: &str,
+        command: &str,
+        first: &str,
         keys: &[String],
         args: &[Vec<u8>],
     ) -> Result<Vec<Value>, BackendError> {
         let key_count =
             i64::try_from(keys.len()).map_err(|_| BackendError::Redis("too many keys".into()))?;
         let params = [
-            RedisParameter::Binary(script.as_bytes().to_vec()),
+            RedisParameter::Binary(first.as_bytes().to_vec()),
             RedisParameter::Int64(key_count),
         ]
         .into_iter()
@@ -164,10 +167,48 @@ impl Backend for SpinBackend {
         let reply = self
             .connection()
             .await?
-            .execute("EVAL", params)
+            .execute(command, params)
             .await
-            .map_err(redis_error)?;
+            .map_err(script_error)?;
         Ok(reply.into_iter().map(value).collect())
+    }
+}
+
+/// [`BackendError::NoScript`] for Redis' `NOSCRIPT`, else [`redis_error`].
+/// Spin reports a Redis error as text only (`Other(…)`): Spin's own host
+/// passes the `redis` crate's message (`NoScriptError: …` or `NOSCRIPT …`),
+/// the local host its category (`no script`); all of them name it.
+fn script_error(error: spin_sdk::redis::Error) -> BackendError {
+    if let spin_sdk::redis::Error::Other(text) = &error {
+        let squeezed: String = text
+            .chars()
+            .filter(char::is_ascii_alphabetic)
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        if squeezed.contains("noscript") {
+            return BackendError::NoScript;
+        }
+    }
+    redis_error(error)
+}
+
+impl Backend for SpinBackend {
+    async fn evalsha(
+        &self,
+        sha1: &str,
+        keys: &[String],
+        args: &[Vec<u8>],
+    ) -> Result<Vec<Value>, BackendError> {
+        self.script("EVALSHA", sha1, keys, args).await
+    }
+
+    async fn eval(
+        &self,
+        script: &str,
+        keys: &[String],
+        args: &[Vec<u8>],
+    ) -> Result<Vec<Value>, BackendError> {
+        self.script("EVAL", script, keys, args).await
     }
 
     async fn ping(&self) -> Result<(), BackendError> {
@@ -228,6 +269,28 @@ mod tests {
             assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
             assert_eq!(headers["content-type"], "application/json");
             assert!(headers.get("x-test").is_none());
+        }
+    }
+
+    #[test]
+    fn noscript_is_recognised_in_every_host_wording() {
+        use spin_sdk::redis::Error;
+        for text in [
+            "Redis error: no script",
+            "NoScriptError: No matching script. Please use EVAL.",
+            "NOSCRIPT No matching script. Please use EVAL.",
+        ] {
+            assert_eq!(
+                script_error(Error::Other(text.into())),
+                BackendError::NoScript
+            );
+        }
+        for error in [
+            Error::Other("Redis error: script execution aborted".into()),
+            Error::Other("Redis is unreachable".into()),
+            Error::TypeError,
+        ] {
+            assert_ne!(script_error(error), BackendError::NoScript);
         }
     }
 

@@ -1,5 +1,5 @@
-//! What the API needs from its host: Lua scripts on Redis, a ping, and
-//! randomness.
+//! What the API needs from its host: Lua scripts on Redis (by SHA-1 or
+//! text), a ping, and randomness.
 
 use std::future::Future;
 
@@ -24,6 +24,9 @@ pub enum BackendError {
     /// Redis could not be reached or answered with an error.
     #[error("redis: {0}")]
     Redis(String),
+    /// `EVALSHA` named a script Redis does not hold (`NOSCRIPT`).
+    #[error("redis: no such script")]
+    NoScript,
     /// The system random source failed.
     #[error("random source: {0}")]
     Random(String),
@@ -31,6 +34,15 @@ pub enum BackendError {
 
 /// The host side of the API.
 pub trait Backend {
+    /// `EVALSHA sha1 numkeys keys… args…`, the reply flattened;
+    /// [`BackendError::NoScript`] if Redis answers `NOSCRIPT`.
+    fn evalsha(
+        &self,
+        sha1: &str,
+        keys: &[String],
+        args: &[Vec<u8>],
+    ) -> impl Future<Output = Result<Vec<Value>, BackendError>>;
+
     /// `EVAL script numkeys keys… args…`, the reply flattened.
     fn eval(
         &self,

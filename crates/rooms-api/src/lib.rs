@@ -29,6 +29,7 @@ mod request;
 mod response;
 mod rooms;
 mod route;
+pub mod script;
 
 pub use backend::{Backend, BackendError, Value};
 pub use config::{Config, ConfigError, RateLimits, RedisAuth};

@@ -7,9 +7,9 @@ use crate::backend::{Backend, Value};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::request::ApiRequest;
+use crate::script::{self, RATE_LIMIT};
 use vroom_shared::api::ErrorCode;
 use vroom_shared::client_addr::Bucket;
-use vroom_shared::redis::scripts::RATE_LIMIT;
 use vroom_shared::redis::{GLOBAL_BUCKET, RATE_WINDOW_SECS, RateAction, rate_key};
 
 /// The counters `action` by this request's client counts in, with their
@@ -50,7 +50,10 @@ pub(crate) async fn rate_limit(
         .chain(limits)
         .map(|n| n.to_string().into_bytes())
         .collect();
-    match backend.eval(RATE_LIMIT, &keys, &args).await?.as_slice() {
+    match script::run(backend, &RATE_LIMIT, &keys, &args)
+        .await?
+        .as_slice()
+    {
         [Value::Int(0)] => Ok(()),
         [Value::Int(wait)] if *wait > 0 => Err(ApiError::new(
             ErrorCode::RateLimited,

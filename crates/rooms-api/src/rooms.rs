@@ -8,15 +8,13 @@ use crate::error::ApiError;
 use crate::limits::rate_limit;
 use crate::request::ApiRequest;
 use crate::response::ApiResponse;
+use crate::script::{self, CREATE_ROOM, END_ROOM, EXPEL_MEMBER, JOIN_ROOM, LOCK_ROOM};
 use serde::de::DeserializeOwned;
 use vroom_shared::api::{
     CreateMode, CreateRoomRequest, CreateRoomResponse, ErrorCode, HealthResponse, JoinRoomRequest,
     JoinRoomResponse, LockRoomRequest, MIN_LIFETIME_SECS, RemoveMemberRequest, RoomStateResponse,
 };
-use vroom_shared::redis::scripts::{
-    CREATE_ROOM, END_ROOM, EXPEL_MEMBER, EndOutcome, ExpelOutcome, JOIN_ROOM, LOCK_ROOM,
-    RoomOutcome,
-};
+use vroom_shared::redis::scripts::{EndOutcome, ExpelOutcome, RoomOutcome};
 use vroom_shared::redis::{
     RateAction, TICKET_TTL_SECS, TICKETS_PER_SEAT, channel, presence_key, room_key, ticket_key,
     tickets_key,
@@ -59,26 +57,26 @@ pub(crate) async fn create(
     let creator = CreatorToken::from_bytes(random(backend)?);
     let ticket = Ticket::from_bytes(random(backend)?);
     let room = &body.room_id;
-    let reply = backend
-        .eval(
-            CREATE_ROOM,
-            &ticket_keys(room, &ticket),
-            &[
-                body.join_key.sha256_hex().into_bytes(),
-                creator.sha256_hex().into_bytes(),
-                lifetime.to_string().into_bytes(),
-                config.room_idle_secs.to_string().into_bytes(),
-                config.room_max_members.to_string().into_bytes(),
-                match mode {
-                    CreateMode::Create => b"create".to_vec(),
-                    CreateMode::CreateOrJoin => b"create_or_join".to_vec(),
-                },
-                TICKET_TTL_SECS.to_string().into_bytes(),
-                TICKETS_PER_SEAT.to_string().into_bytes(),
-                config.room_claim_secs.to_string().into_bytes(),
-            ],
-        )
-        .await?;
+    let reply = script::run(
+        backend,
+        &CREATE_ROOM,
+        &ticket_keys(room, &ticket),
+        &[
+            body.join_key.sha256_hex().into_bytes(),
+            creator.sha256_hex().into_bytes(),
+            lifetime.to_string().into_bytes(),
+            config.room_idle_secs.to_string().into_bytes(),
+            config.room_max_members.to_string().into_bytes(),
+            match mode {
+                CreateMode::Create => b"create".to_vec(),
+                CreateMode::CreateOrJoin => b"create_or_join".to_vec(),
+            },
+            TICKET_TTL_SECS.to_string().into_bytes(),
+            TICKETS_PER_SEAT.to_string().into_bytes(),
+            config.room_claim_secs.to_string().into_bytes(),
+        ],
+    )
+    .await?;
     let (outcome, expires_at, _members) = room_reply(&reply, "CREATE_ROOM")?;
     let (status, creator_token) = match outcome {
         RoomOutcome::Created => (201, Some(creator)),
@@ -119,22 +117,22 @@ pub(crate) async fn join(
     rate_limit(req, backend, config, RateAction::Join).await?;
 
     let ticket = Ticket::from_bytes(random(backend)?);
-    let reply = backend
-        .eval(
-            JOIN_ROOM,
-            &ticket_keys(&room, &ticket),
-            &[
-                body.join_key.sha256_hex().into_bytes(),
-                body.creator_token
-                    .as_ref()
-                    .map(CreatorToken::sha256_hex)
-                    .unwrap_or_default()
-                    .into_bytes(),
-                TICKET_TTL_SECS.to_string().into_bytes(),
-                TICKETS_PER_SEAT.to_string().into_bytes(),
-            ],
-        )
-        .await?;
+    let reply = script::run(
+        backend,
+        &JOIN_ROOM,
+        &ticket_keys(&room, &ticket),
+        &[
+            body.join_key.sha256_hex().into_bytes(),
+            body.creator_token
+                .as_ref()
+                .map(CreatorToken::sha256_hex)
+                .unwrap_or_default()
+                .into_bytes(),
+            TICKET_TTL_SECS.to_string().into_bytes(),
+            TICKETS_PER_SEAT.to_string().into_bytes(),
+        ],
+    )
+    .await?;
     let (outcome, expires_at, members) = room_reply(&reply, "JOIN_ROOM")?;
     match outcome {
         RoomOutcome::Joined => Ok(ApiResponse::json(
@@ -164,17 +162,17 @@ pub(crate) async fn end(
 ) -> Result<ApiResponse, ApiError> {
     let room = path_room_id(room_id)?;
     let creator = creator_token(req)?;
-    let reply = backend
-        .eval(
-            END_ROOM,
-            &[room_key(&room), presence_key(&room), tickets_key(&room)],
-            &[
-                creator.sha256_hex().into_bytes(),
-                config.publish_command().as_bytes().to_vec(),
-                channel(&room).into_bytes(),
-            ],
-        )
-        .await?;
+    let reply = script::run(
+        backend,
+        &END_ROOM,
+        &[room_key(&room), presence_key(&room), tickets_key(&room)],
+        &[
+            creator.sha256_hex().into_bytes(),
+            config.publish_command().as_bytes().to_vec(),
+            channel(&room).into_bytes(),
+        ],
+    )
+    .await?;
     let outcome = match reply.as_slice() {
         [Value::Int(code)] => EndOutcome::from_code(*code),
         _ => None,
@@ -194,20 +192,20 @@ pub(crate) async fn lock(
     let room = path_room_id(room_id)?;
     let creator = creator_token(req)?;
     let body: LockRoomRequest = json_body(req)?;
-    let reply = backend
-        .eval(
-            LOCK_ROOM,
-            &[room_key(&room)],
-            &[
-                creator.sha256_hex().into_bytes(),
-                if body.locked {
-                    b"1".to_vec()
-                } else {
-                    b"0".to_vec()
-                },
-            ],
-        )
-        .await?;
+    let reply = script::run(
+        backend,
+        &LOCK_ROOM,
+        &[room_key(&room)],
+        &[
+            creator.sha256_hex().into_bytes(),
+            if body.locked {
+                b"1".to_vec()
+            } else {
+                b"0".to_vec()
+            },
+        ],
+    )
+    .await?;
     match reply.as_slice() {
         [Value::Int(1), Value::Int(locked)] => Ok(ApiResponse::json(
             200,
@@ -229,16 +227,16 @@ pub(crate) async fn remove(
     let room = path_room_id(room_id)?;
     let creator = creator_token(req)?;
     let body: RemoveMemberRequest = json_body(req)?;
-    let reply = backend
-        .eval(
-            EXPEL_MEMBER,
-            &[room_key(&room), presence_key(&room)],
-            &[
-                creator.sha256_hex().into_bytes(),
-                body.member.to_string().into_bytes(),
-            ],
-        )
-        .await?;
+    let reply = script::run(
+        backend,
+        &EXPEL_MEMBER,
+        &[room_key(&room), presence_key(&room)],
+        &[
+            creator.sha256_hex().into_bytes(),
+            body.member.to_string().into_bytes(),
+        ],
+    )
+    .await?;
     let outcome = match reply.as_slice() {
         [Value::Int(code)] => ExpelOutcome::from_code(*code),
         _ => None,

@@ -62,29 +62,54 @@ fn flatten(value: redis::Value, out: &mut Vec<Value>) -> Result<(), BackendError
     Ok(())
 }
 
-impl Backend for RedisBackend {
-    async fn eval(
+impl RedisBackend {
+    /// `command first numkeys keys… args…` (`EVAL` or `EVALSHA`), flattened.
+    async fn script(
         &self,
-        script: &str,
+        command: &str,
+        first: &str,
         keys: &[String],
         args: &[Vec<u8>],
     ) -> Result<Vec<Value>, BackendError> {
         let mut con = self.con().await?;
-        let mut cmd = redis::cmd("EVAL");
-        cmd.arg(script).arg(keys.len());
+        let mut cmd = redis::cmd(command);
+        cmd.arg(first).arg(keys.len());
         for key in keys {
             cmd.arg(key);
         }
         for arg in args {
             cmd.arg(arg.as_slice());
         }
-        let reply: redis::Value = cmd
-            .query_async(&mut con)
-            .await
-            .map_err(|e| BackendError::Redis(e.to_string()))?;
+        let reply: redis::Value = cmd.query_async(&mut con).await.map_err(|e| {
+            if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) {
+                BackendError::NoScript
+            } else {
+                BackendError::Redis(e.to_string())
+            }
+        })?;
         let mut out = Vec::new();
         flatten(reply, &mut out)?;
         Ok(out)
+    }
+}
+
+impl Backend for RedisBackend {
+    async fn evalsha(
+        &self,
+        sha1: &str,
+        keys: &[String],
+        args: &[Vec<u8>],
+    ) -> Result<Vec<Value>, BackendError> {
+        self.script("EVALSHA", sha1, keys, args).await
+    }
+
+    async fn eval(
+        &self,
+        script: &str,
+        keys: &[String],
+        args: &[Vec<u8>],
+    ) -> Result<Vec<Value>, BackendError> {
+        self.script("EVAL", script, keys, args).await
     }
 
     async fn ping(&self) -> Result<(), BackendError> {
@@ -1179,4 +1204,67 @@ async fn removing_a_member_locks_and_marks_only_present_members() {
     );
     assert_eq!(client.end(&room, Some(&auth)).await.status, 204);
     assert!(client.keys(&room).await.is_empty());
+}
+
+/// Redis names every script by the SHA-1 the API sends in `EVALSHA`.
+#[tokio::test]
+async fn redis_names_each_script_by_its_constant() {
+    let backend = RedisBackend::new(redis_url());
+    let mut con = backend.con().await.unwrap();
+    for script in vroom_rooms_api::script::ALL {
+        let sha1: String = redis::cmd("SCRIPT")
+            .arg("LOAD")
+            .arg(script.text)
+            .query_async(&mut con)
+            .await
+            .unwrap();
+        assert_eq!(sha1, script.sha1);
+    }
+}
+
+/// A script Redis does not hold yet is sent once by `EVAL`, then run by
+/// `EVALSHA` alone. A nonce makes the script new to this Redis; its SHA-1
+/// comes from Redis itself (`redis.sha1hex`, which caches nothing of it).
+#[tokio::test]
+async fn an_unknown_script_falls_back_to_eval_once() {
+    let backend = RedisBackend::new(redis_url());
+    let nonce = hex(&random::<16>());
+    let text: &'static str = format!("return {{7, ARGV[1], '{nonce}'}}").leak();
+    let sha1: String = redis::cmd("EVAL")
+        .arg("return redis.sha1hex(ARGV[1])")
+        .arg(0)
+        .arg(text)
+        .query_async(&mut backend.con().await.unwrap())
+        .await
+        .unwrap();
+    let sha1: &'static str = sha1.leak();
+    let script = vroom_rooms_api::script::Script { text, sha1 };
+    let exists = |con: redis::aio::MultiplexedConnection| async move {
+        let mut con = con;
+        let found: Vec<bool> = redis::cmd("SCRIPT")
+            .arg("EXISTS")
+            .arg(sha1)
+            .query_async(&mut con)
+            .await
+            .unwrap();
+        found[0]
+    };
+    assert!(!exists(backend.con().await.unwrap()).await);
+    assert_eq!(
+        backend.evalsha(sha1, &[], &[b"x".to_vec()]).await,
+        Err(BackendError::NoScript)
+    );
+    let expected = vec![
+        Value::Int(7),
+        Value::Bytes(b"x".to_vec()),
+        Value::Bytes(nonce.clone().into_bytes()),
+    ];
+    let reply = vroom_rooms_api::script::run(&backend, &script, &[], &[b"x".to_vec()]).await;
+    assert_eq!(reply.as_ref(), Ok(&expected));
+    assert!(exists(backend.con().await.unwrap()).await);
+    // Now EVALSHA alone answers.
+    assert_eq!(
+        backend.evalsha(sha1, &[], &[b"x".to_vec()]).await,
+        Ok(expected)
+    );
 }
