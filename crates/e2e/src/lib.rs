@@ -14,6 +14,8 @@
 //! - [`chain`]: sender-key chains with bounded skipped keys;
 //! - [`distribution`]: a chain position sealed to one member with HPKE AuthPSK;
 //! - [`message`]: padded, AEAD-encrypted, Ed25519-signed message frames;
+//! - [`file`]: file offers (inside messages) and chunks sealed under a
+//!   per-file key, with an in-order receiver that verifies the file's hash;
 //! - [`wire`]: the byte layouts and their decoders;
 //! - [`session`]: the group state machine the page drives.
 //!
@@ -57,6 +59,7 @@ pub mod chain;
 pub mod distribution;
 mod encoding;
 pub mod error;
+pub mod file;
 pub mod labels;
 pub mod link;
 pub mod member;
@@ -66,6 +69,7 @@ pub mod session;
 pub mod wire;
 
 pub use error::{DecodeError, Error, LinkError, NameError, RejectReason};
+pub use file::{FileError, FileHasher, FileId, FileMeta};
 pub use link::{invite_link, parse_invite_link, parse_room_parts};
 pub use member::{DisplayName, Identity, SafetyCode, TabId};
 pub use rand_core;
