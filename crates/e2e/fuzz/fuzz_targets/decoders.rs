@@ -1,4 +1,5 @@
-//! Feeds arbitrary bytes to every decoder of vroom-e2e and to a live session.
+//! Feeds arbitrary bytes to every decoder of vroom-e2e and to a live session
+//! (chat payloads, file chunks, and a receiver of an accepted file).
 //! Run: `cd crates/e2e/fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run decoders`.
 #![no_main]
 
@@ -8,6 +9,7 @@ use chacha20::ChaCha20Rng;
 use chacha20::rand_core::SeedableRng;
 use libfuzzer_sys::fuzz_target;
 use vroom_e2e::distribution::open_distribution;
+use vroom_e2e::file::{FileId, FileKey, FileOffer, IncomingFile};
 use vroom_e2e::member::{MemberKeys, open_announcement};
 use vroom_e2e::message::unpad;
 use vroom_e2e::wire;
@@ -17,8 +19,22 @@ static ROOM: LazyLock<RoomKeys> = LazyLock::new(|| RoomSecret::from_bytes([7; 32
 static ME: LazyLock<MemberKeys> = LazyLock::new(|| MemberKeys::from_seeds(&[1; 32], &[2; 32]));
 static PEER: LazyLock<MemberKeys> = LazyLock::new(|| MemberKeys::from_seeds(&[3; 32], &[4; 32]));
 
+static OFFER: LazyLock<FileOffer> = LazyLock::new(|| FileOffer {
+    file_id: FileId([5; 16]),
+    key: FileKey::from_bytes([6; 32]),
+    sha256: [7; 32],
+    size: 100_000,
+    chunk_size: 1020,
+    mime: "application/octet-stream".into(),
+    name: "fuzz.bin".into(),
+});
+
 fuzz_target!(|data: &[u8]| {
     let _ = wire::decode(data);
+    if let Ok(frame) = wire::ChunkFrame::decode(data) {
+        let mut incoming = IncomingFile::accept(MemberId(2), &OFFER, u64::MAX).expect("accept");
+        let _ = incoming.feed(&ROOM.room_id(), &frame);
+    }
     let _ = open_announcement(&ROOM, MemberId(2), data);
     let _ = open_distribution(&ROOM, MemberId(1), &ME, MemberId(2), &PEER.public(), data);
     let _ = unpad(data);
@@ -33,6 +49,7 @@ fuzz_target!(|data: &[u8]| {
     session.on_member_joined(MemberId(2));
     for chunk in data.split(|b| *b == 0xff) {
         let _ = session.on_payload(MemberId(2), chunk);
+        let _ = session.on_chunk(MemberId(2), chunk);
     }
     // Our own typing signals and texts interleaved with whatever arrived.
     let _ = session.send_typing();
