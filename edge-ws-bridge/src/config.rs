@@ -191,6 +191,10 @@ pub struct Config {
     /// members out of presence before exiting (ms).
     #[arg(long, env = "RELAY_SHUTDOWN_TIMEOUT_MS", default_value_t = 5_000)]
     pub shutdown_timeout_ms: u64,
+
+    /// The chunk lane's budgets, file limit and queues.
+    #[command(flatten)]
+    pub flow: crate::flow::FlowConfig,
 }
 
 impl Config {
@@ -240,6 +244,7 @@ impl Config {
                 vroom_shared::relay::MAX_CLIENT_FRAME
             );
         }
+        self.flow.validate()?;
         if self.rate_per_sec == 0 || self.rate_burst == 0 {
             anyhow::bail!("--rate-per-sec and --rate-burst must be positive");
         }

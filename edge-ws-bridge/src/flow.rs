@@ -1,0 +1,249 @@
+//! Flow control of the chunk lane (`docs/PROTOCOL.md` §12.7): file chunks
+//! never hold up chat frames, and never grow the relay's memory.
+//!
+//! - **Budgets.** Chunk bytes a socket sends, and chunk bytes a room's
+//!   members send through this node, are token buckets of their own (chat
+//!   frames keep the frame-rate bucket to themselves). A chunk frame costs
+//!   at least a full chunk ([`MAX_CHUNK_PAYLOAD`] bytes), so small chunks
+//!   cannot multiply the frame count. Over budget, the socket stops reading
+//!   until the buckets are out of debt: TCP backs the pressure up to the
+//!   sender, nothing is dropped.
+//! - **Room file limit.** The bytes of chunks a room's members send through
+//!   this node over the room's life are capped (`--room-file-bytes`,
+//!   100 MiB by default); beyond, chunks are dropped and the sender is told
+//!   with an Error frame ([`close::FILE_LIMIT`]).
+//! - **Slow receivers.** Each socket has a chunk queue next to its chat
+//!   queue, bounded (`--chunk-queue-bytes`); chat frames are written first.
+//!   A chunk that does not fit is dropped for that receiver (which then
+//!   fails that file) and the receiver is told once with an Error frame
+//!   ([`close::CHUNKS_DROPPED`]); it is never cut off for chunks.
+
+use crate::budget::TokenBucket;
+use crate::metrics::{self, Metrics};
+use crate::socket::SocketHandle;
+use bytes::Bytes;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::AtomicU64;
+use tokio::time::Duration;
+use vroom_shared::relay::{MAX_CHUNK_PAYLOAD, MAX_CLIENT_FRAME, RelayFrame, close};
+
+/// The chunk lane's flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FlowConfig {
+    /// File-chunk bytes per second one socket may send on average; beyond,
+    /// the relay reads its next frame only when the budget allows
+    /// (backpressure, nothing dropped). Every chunk frame costs at least a
+    /// full chunk (16,431 bytes).
+    #[arg(long, env = "RELAY_FILE_BYTES_PER_SEC", default_value_t = 4 << 20)]
+    pub file_bytes_per_sec: u64,
+
+    /// File-chunk bytes one socket may send in a burst.
+    #[arg(long, env = "RELAY_FILE_BURST_BYTES", default_value_t = 1 << 20)]
+    pub file_burst_bytes: u64,
+
+    /// File-chunk bytes per second the members of one room may send through
+    /// this node together; beyond, their sockets are read more slowly.
+    #[arg(long, env = "RELAY_ROOM_FILE_BYTES_PER_SEC", default_value_t = 8 << 20)]
+    pub room_file_bytes_per_sec: u64,
+
+    /// File-chunk bytes the members of one room may send in a burst.
+    #[arg(long, env = "RELAY_ROOM_FILE_BURST_BYTES", default_value_t = 2 << 20)]
+    pub room_file_burst_bytes: u64,
+
+    /// File-chunk bytes the members of one room may send through this node
+    /// over the room's life (100 MiB by default; the site shows the same
+    /// limit, Spin variable `room_file_bytes`). Beyond, chunk frames are
+    /// dropped and the sender gets an Error frame with code 4013.
+    #[arg(long, env = "RELAY_ROOM_FILE_BYTES", default_value_t = 100 << 20)]
+    pub room_file_bytes: u64,
+
+    /// Bytes of file chunks that may wait in one socket's chunk queue (next
+    /// to its chat queue, written after it); a chunk that does not fit is
+    /// dropped for that receiver (Error frame with code 4012, once until its
+    /// queue drains).
+    #[arg(long, env = "RELAY_CHUNK_QUEUE_BYTES", default_value_t = 1 << 20)]
+    pub chunk_queue_bytes: usize,
+}
+
+impl FlowConfig {
+    /// Checks values clap cannot.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let chunk = MAX_CHUNK_PAYLOAD as u64;
+        if self.file_bytes_per_sec == 0
+            || self.room_file_bytes_per_sec == 0
+            || self.file_burst_bytes < chunk
+            || self.room_file_burst_bytes < chunk
+        {
+            anyhow::bail!(
+                "--file-bytes-per-sec and --room-file-bytes-per-sec must be positive, \
+                 --file-burst-bytes and --room-file-burst-bytes at least {chunk}"
+            );
+        }
+        if self.chunk_queue_bytes < MAX_CLIENT_FRAME {
+            anyhow::bail!("--chunk-queue-bytes must be at least {MAX_CLIENT_FRAME}");
+        }
+        Ok(())
+    }
+}
+
+/// What a chunk frame costs in the byte budgets.
+fn cost(len: usize) -> f64 {
+    len.max(MAX_CHUNK_PAYLOAD) as f64
+}
+
+/// One room's chunk budget on this node, shared by its sockets.
+pub(crate) struct RoomFiles {
+    budget: Mutex<TokenBucket>,
+    sent: AtomicU64,
+    limit: u64,
+}
+
+impl std::fmt::Debug for RoomFiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RoomFiles")
+            .field("sent", &self.sent.load(Relaxed))
+            .field("limit", &self.limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RoomFiles {
+    /// A full budget and nothing sent yet.
+    pub(crate) fn new(config: &FlowConfig) -> Arc<Self> {
+        Arc::new(Self {
+            budget: Mutex::new(TokenBucket::new(
+                config.room_file_bytes_per_sec as f64,
+                config.room_file_burst_bytes as f64,
+            )),
+            sent: AtomicU64::new(0),
+            limit: config.room_file_bytes,
+        })
+    }
+
+    /// Forgets what was sent (the room was created again).
+    pub(crate) fn reset(&self) {
+        self.sent.store(0, Relaxed);
+    }
+}
+
+/// What a socket may do with a chunk frame it read.
+pub(crate) enum Admit {
+    /// Relay it, then wait this long before reading the next frame.
+    Relay(Duration),
+    /// The room reached its file-byte limit: drop it, and tell the sender
+    /// (at most once per second).
+    OverLimit {
+        /// Whether to send the Error frame now.
+        warn: bool,
+    },
+}
+
+/// One socket's chunk budget.
+pub(crate) struct SocketFiles {
+    budget: TokenBucket,
+    room: Arc<RoomFiles>,
+    warned: Option<tokio::time::Instant>,
+}
+
+impl SocketFiles {
+    /// A full budget, in `room`.
+    pub(crate) fn new(config: &FlowConfig, room: Arc<RoomFiles>) -> Self {
+        Self {
+            budget: TokenBucket::new(
+                config.file_bytes_per_sec as f64,
+                config.file_burst_bytes as f64,
+            ),
+            room,
+            warned: None,
+        }
+    }
+
+    /// Counts a chunk frame of `len` payload bytes against the room's limit
+    /// and both budgets.
+    pub(crate) fn admit(&mut self, len: usize, metrics: &Metrics) -> Admit {
+        let len64 = len as u64;
+        let counted = self
+            .room
+            .sent
+            .fetch_update(Relaxed, Relaxed, |sent| {
+                sent.checked_add(len64).filter(|s| *s <= self.room.limit)
+            })
+            .is_ok();
+        if !counted {
+            metrics::inc(&metrics.drop_file_limit);
+            let now = tokio::time::Instant::now();
+            let warn = self
+                .warned
+                .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1));
+            if warn {
+                self.warned = Some(now);
+            }
+            return Admit::OverLimit { warn };
+        }
+        metrics::inc(&metrics.chunks_in);
+        metrics.chunk_bytes_in.fetch_add(len64, Relaxed);
+        let own = self.budget.wait_after(cost(len));
+        let room = self
+            .room
+            .budget
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .wait_after(cost(len));
+        let wait = own.max(room);
+        if !wait.is_zero() {
+            metrics::inc(&metrics.chunk_throttled);
+        }
+        Admit::Relay(wait)
+    }
+}
+
+/// The Error frame a sender gets for a chunk over the room's limit.
+pub(crate) fn over_limit_frame() -> Vec<u8> {
+    RelayFrame::Error {
+        code: close::FILE_LIMIT,
+        message: "room file limit reached: chunk dropped",
+    }
+    .encode()
+}
+
+impl SocketHandle {
+    /// Queues a chunk frame in the socket's chunk queue, unless the socket
+    /// is closing; drops it when the queue would exceed `limit` bytes,
+    /// telling the client once (until its chunk queue drains) through its
+    /// chat queue (bounded by `chat_limit`).
+    pub(crate) fn push_chunk(
+        &self,
+        bytes: Bytes,
+        limit: usize,
+        chat_limit: usize,
+        metrics: &Metrics,
+    ) {
+        let shared = &self.shared;
+        if shared.close.load(Relaxed) != 0 {
+            return;
+        }
+        let len = bytes.len();
+        let queued = shared.chunk_queued.fetch_add(len, Relaxed) + len;
+        if queued > limit {
+            shared.chunk_queued.fetch_sub(len, Relaxed);
+            metrics::inc(&metrics.drop_chunk_slow);
+            if !shared.chunks_dropped.swap(true, Relaxed) {
+                let notice = RelayFrame::Error {
+                    code: close::CHUNKS_DROPPED,
+                    message: "file chunks dropped: reading too slowly",
+                }
+                .encode();
+                self.push(Bytes::from(notice), chat_limit, metrics);
+            }
+            return;
+        }
+        shared
+            .chunks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back(bytes);
+        shared.wake.notify_one();
+    }
+}
