@@ -24,8 +24,8 @@ use crate::socket::SocketHandle;
 use bytes::Bytes;
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::Relaxed;
 use tokio::time::Duration;
 use vroom_shared::relay::{MAX_CHUNK_PAYLOAD, MAX_CLIENT_FRAME, RelayFrame, close};
 

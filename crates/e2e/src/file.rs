@@ -544,7 +544,8 @@ impl IncomingFile {
             sha256: offer.sha256,
             size: offer.size,
             chunk_size: offer.chunk_size,
-            chunks: chunk_count(offer.size, offer.chunk_size).ok_or(FileError::TooLarge { limit })?,
+            chunks: chunk_count(offer.size, offer.chunk_size)
+                .ok_or(FileError::TooLarge { limit })?,
             next: 0,
             hasher: Sha256::new(),
         })

@@ -242,10 +242,11 @@ fn tampering_limits_and_lanes() {
     let id = offer(&mut r, &data);
     // Bob accepts; Carol's limit is too small.
     let carol_offer = r.take_events(3);
-    assert!(carol_offer.iter().any(|e| matches!(
-        e,
-        Event::FileOffered { size: 40_000, .. }
-    )));
+    assert!(
+        carol_offer
+            .iter()
+            .any(|e| matches!(e, Event::FileOffered { size: 40_000, .. }))
+    );
     assert_eq!(
         r.sessions
             .get_mut(&3)

@@ -16,8 +16,8 @@ use rand_core::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use vroom_e2e::chain::ChainKey;
 use vroom_e2e::distribution::{ChainGrant, open_distribution, seal_distribution};
-use vroom_e2e::member::{MemberKeys, TabId, open_announcement};
 use vroom_e2e::file::{FileKey, FileOffer, IncomingFile, OutgoingFile};
+use vroom_e2e::member::{MemberKeys, TabId, open_announcement};
 use vroom_e2e::message::{
     Content, decrypt_message, pad_content, seal_content, seal_message, seal_typing, unpad,
     verify_message,
