@@ -333,7 +333,7 @@ fn aad(room_id: &RoomId, header: &[u8]) -> Vec<u8> {
 
 /// Seals one chunk (`data` at most 16380 bytes; the caller, [`OutgoingFile`],
 /// enforces the chunk sizes).
-pub fn seal_chunk(
+fn seal_chunk(
     room_id: &RoomId,
     sender: MemberId,
     file_id: &FileId,
@@ -374,7 +374,7 @@ pub fn seal_chunk(
 }
 
 /// Decrypts a decoded chunk and removes its padding: the chunk's data.
-pub fn open_chunk(
+fn open_chunk(
     room_id: &RoomId,
     frame: &ChunkFrame<'_>,
     key: &FileKey,

@@ -68,7 +68,7 @@ pub fn pad_content(content: &Content) -> Result<Zeroizing<Vec<u8>>, Error> {
         .iter()
         .copied()
         .find(|b| body.len() + 2 <= *b)
-        .ok_or(Error::FileName)?;
+        .ok_or(Error::MessageTooLong { max: MAX_TEXT_LEN })?;
     let mut out = Zeroizing::new(Vec::with_capacity(bucket));
     out.extend_from_slice(&tag.to_be_bytes());
     out.extend_from_slice(&body);
