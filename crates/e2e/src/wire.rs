@@ -422,6 +422,6 @@ mod tests {
             ChunkFrame::decode(&odd),
             Err(DecodeError::CiphertextLength(300))
         );
-        assert!(MAX_CHUNK_LEN < MAX_MESSAGE_LEN);
+        const { assert!(MAX_CHUNK_LEN < MAX_MESSAGE_LEN) };
     }
 }

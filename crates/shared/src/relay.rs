@@ -713,7 +713,7 @@ mod tests {
             chunk[0] = 0x06;
             assert_eq!(ClientFrame::decode(&chunk), Err(FrameError::Length(6)));
         }
-        assert!(1 + MAX_CHUNK_PAYLOAD < MAX_CLIENT_FRAME);
+        const { assert!(1 + MAX_CHUNK_PAYLOAD < MAX_CLIENT_FRAME) };
         assert_eq!(
             ClientFrame::decode(&[0x84, 0, 0, 0, 1]),
             Err(FrameError::UnknownType(0x84))
