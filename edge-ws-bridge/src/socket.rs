@@ -544,6 +544,10 @@ fn on_message(
     Next::Continue
 }
 
+/// Most bytes of chunk frames one write batch takes (then chat frames get
+/// the next batch's first turn).
+const CHUNK_BATCH_BYTES: usize = 64 << 10;
+
 /// What [`write_queued`] did.
 enum Written {
     /// Wrote up to a batch of queued frames (maybe none).
@@ -564,6 +568,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut wrote = false;
+    let mut chunk_bytes = 0;
     for _ in 0..64 {
         if shared.close.load(Relaxed) == close::SLOW_READER {
             return Ok(Written::SlowReader);
@@ -579,12 +584,17 @@ where
                 bytes
             }
             None if shared.close.load(Relaxed) != 0 => break,
+            // A batch carries at most this much of chunks: a chat frame
+            // queued meanwhile waits for no more, and a slow receiver's
+            // batch finishes well within the write timeout.
+            None if chunk_bytes >= CHUNK_BATCH_BYTES => break,
             None => {
                 let mut chunks = shared.chunks.lock().unwrap_or_else(|e| e.into_inner());
                 let Some(bytes) = chunks.pop_front() else {
                     break;
                 };
                 shared.chunk_queued.fetch_sub(bytes.len(), Relaxed);
+                chunk_bytes += bytes.len();
                 if chunks.is_empty() {
                     shared.chunks_dropped.store(false, Relaxed);
                 }
