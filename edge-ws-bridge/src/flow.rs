@@ -212,17 +212,19 @@ impl SocketHandle {
     /// Queues a chunk frame in the socket's chunk queue, unless the socket
     /// is closing; drops it when the queue would exceed `limit` bytes,
     /// telling the client once (until its chunk queue drains) through its
-    /// chat queue (bounded by `chat_limit`).
+    /// chat queue (bounded by `chat_limit`). False if that notice overflowed
+    /// the chat queue, which cut the socket off as a slow reader: the room
+    /// must drop the member.
     pub(crate) fn push_chunk(
         &self,
         bytes: Bytes,
         limit: usize,
         chat_limit: usize,
         metrics: &Metrics,
-    ) {
+    ) -> bool {
         let shared = &self.shared;
         if shared.close.load(Relaxed) != 0 {
-            return;
+            return true;
         }
         let len = bytes.len();
         let queued = shared.chunk_queued.fetch_add(len, Relaxed) + len;
@@ -235,9 +237,9 @@ impl SocketHandle {
                     message: "file chunks dropped: reading too slowly",
                 }
                 .encode();
-                self.push(Bytes::from(notice), chat_limit, metrics);
+                return self.push(Bytes::from(notice), chat_limit, metrics);
             }
-            return;
+            return true;
         }
         shared
             .chunks
@@ -245,5 +247,6 @@ impl SocketHandle {
             .unwrap_or_else(|e| e.into_inner())
             .push_back(bytes);
         shared.wake.notify_one();
+        true
     }
 }

@@ -525,18 +525,25 @@ impl Room {
     }
 
     /// Queues a chunk frame for every local member but its sender; a member
-    /// whose chunk queue is full misses it ([`SocketHandle::push_chunk`]).
-    fn deliver_chunks(&self, bytes: &Bytes, except: u32) {
+    /// whose chunk queue is full misses it ([`SocketHandle::push_chunk`]),
+    /// one whose chat queue overflowed leaves the room.
+    fn deliver_chunks(&mut self, bytes: &Bytes, except: u32) {
         let config = &self.node.config;
+        let mut slow = Vec::new();
         for (id, m) in &self.local {
-            if *id != except {
-                m.socket.push_chunk(
+            if *id != except
+                && !m.socket.push_chunk(
                     bytes.clone(),
                     config.flow.chunk_queue_bytes,
                     config.send_queue_bytes,
                     &self.node.metrics,
-                );
+                )
+            {
+                slow.push(*id);
             }
+        }
+        for id in slow {
+            self.depart(id, Departure::Drop);
         }
     }
 
