@@ -31,7 +31,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use vroom_shared::redis::scripts::{CREATE_ROOM, END_ROOM, JOIN_ROOM};
 use vroom_shared::redis::{
-    TICKET_TTL_SECS, channel, presence_key, room_key, ticket_key, tickets_key,
+    TICKET_TTL_SECS, TICKETS_PER_SEAT, channel, presence_key, room_key, ticket_key, tickets_key,
 };
 use vroom_shared::relay::{ClientFrame, MAX_CHUNK_PAYLOAD, RelayFrame};
 use vroom_shared::{CreatorToken, JoinKey, RoomId, Ticket};
@@ -115,9 +115,11 @@ fn start_node(bin: &std::path::Path, redis_url: &str, i: usize, extra: &[String]
         .spawn()
         .expect("start relay (build it with --release first)");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut line).unwrap();
+    // The node writes a second line (its metrics address): read it before
+    // the pipe closes, or that write fails and the node exits.
+    stdout.read_line(&mut String::new()).unwrap();
     let addr = line
         .trim()
         .trim_start_matches("Listening on ws://")
@@ -132,6 +134,9 @@ fn random<const N: usize>() -> [u8; N] {
     getrandom::fill(&mut b).unwrap();
     b
 }
+
+/// The rooms API's default claim deadline (`room_claim_secs`).
+const CLAIM_SECS: u32 = 60;
 
 /// Makes a room and `size` tickets (the first a creator ticket).
 async fn room_with_tickets(
@@ -154,6 +159,8 @@ async fn room_with_tickets(
         .arg(size)
         .arg("create")
         .arg(TICKET_TTL_SECS)
+        .arg(TICKETS_PER_SEAT)
+        .arg(CLAIM_SECS)
         .invoke_async(r)
         .await
         .unwrap();
@@ -168,6 +175,7 @@ async fn room_with_tickets(
             .arg(join_key.sha256_hex())
             .arg("")
             .arg(TICKET_TTL_SECS)
+            .arg(TICKETS_PER_SEAT)
             .invoke_async(r)
             .await
             .unwrap();

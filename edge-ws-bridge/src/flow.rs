@@ -22,6 +22,7 @@ use crate::budget::TokenBucket;
 use crate::metrics::{self, Metrics};
 use crate::socket::SocketHandle;
 use bytes::Bytes;
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::AtomicU64;
@@ -140,63 +141,111 @@ pub(crate) enum Admit {
     },
 }
 
-/// One socket's chunk budget.
+/// One socket's chunk budget: the room's, and its own, made on its first
+/// chunk frame (an idle socket, or one that only chats, holds none).
 pub(crate) struct SocketFiles {
-    budget: TokenBucket,
     room: Arc<RoomFiles>,
+    own: Option<Box<OwnBudget>>,
+}
+
+/// A sending socket's own chunk budget.
+struct OwnBudget {
+    budget: TokenBucket,
     warned: Option<tokio::time::Instant>,
 }
 
 impl SocketFiles {
-    /// A full budget, in `room`.
-    pub(crate) fn new(config: &FlowConfig, room: Arc<RoomFiles>) -> Self {
-        Self {
-            budget: TokenBucket::new(
-                config.file_bytes_per_sec as f64,
-                config.file_burst_bytes as f64,
-            ),
-            room,
-            warned: None,
-        }
+    /// In `room`; nothing sent yet.
+    pub(crate) fn new(room: Arc<RoomFiles>) -> Self {
+        Self { room, own: None }
     }
 
     /// Counts a chunk frame of `len` payload bytes against the room's limit
     /// and both budgets.
-    pub(crate) fn admit(&mut self, len: usize, metrics: &Metrics) -> Admit {
+    pub(crate) fn admit(&mut self, len: usize, config: &FlowConfig, metrics: &Metrics) -> Admit {
+        let own = self.own.get_or_insert_with(|| {
+            Box::new(OwnBudget {
+                budget: TokenBucket::new(
+                    config.file_bytes_per_sec as f64,
+                    config.file_burst_bytes as f64,
+                ),
+                warned: None,
+            })
+        });
         let len64 = len as u64;
-        let counted = self
-            .room
+        let room = &self.room;
+        let counted = room
             .sent
             .fetch_update(Relaxed, Relaxed, |sent| {
-                sent.checked_add(len64).filter(|s| *s <= self.room.limit)
+                sent.checked_add(len64).filter(|s| *s <= room.limit)
             })
             .is_ok();
         if !counted {
             metrics::inc(&metrics.drop_file_limit);
             let now = tokio::time::Instant::now();
-            let warn = self
+            let warn = own
                 .warned
                 .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1));
             if warn {
-                self.warned = Some(now);
+                own.warned = Some(now);
             }
             return Admit::OverLimit { warn };
         }
         metrics::inc(&metrics.chunks_in);
         metrics.chunk_bytes_in.fetch_add(len64, Relaxed);
-        let own = self.budget.wait_after(cost(len));
-        let room = self
-            .room
+        let mine = own.budget.wait_after(cost(len));
+        let shared = room
             .budget
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .wait_after(cost(len));
-        let wait = own.max(room);
+        let wait = mine.max(shared);
         if !wait.is_zero() {
             metrics::inc(&metrics.chunk_throttled);
         }
         Admit::Relay(wait)
     }
+}
+
+/// A socket's chunk queue, allocated only while chunks wait (an idle
+/// socket holds none), inside [`crate::socket::SocketShared`].
+pub(crate) type ChunkSlot = Mutex<Option<Box<ChunkQueue>>>;
+
+/// Chunk frames waiting for one socket.
+#[derive(Default)]
+pub(crate) struct ChunkQueue {
+    frames: VecDeque<Bytes>,
+    bytes: usize,
+    /// Chunks were dropped and the client told since the queue last drained.
+    dropped: bool,
+}
+
+fn lock(slot: &ChunkSlot) -> std::sync::MutexGuard<'_, Option<Box<ChunkQueue>>> {
+    slot.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The next chunk frame to write, if any; the queue's memory goes back
+/// once it drains.
+pub(crate) fn pop_chunk(slot: &ChunkSlot) -> Option<Bytes> {
+    let mut guard = lock(slot);
+    let queue = guard.as_mut()?;
+    let frame = queue.frames.pop_front();
+    if let Some(f) = &frame {
+        queue.bytes -= f.len();
+    }
+    if queue.frames.is_empty() {
+        *guard = None;
+    }
+    frame
+}
+
+/// Whether no chunk frame waits; with `discard`, drops those that do.
+pub(crate) fn chunks_done(slot: &ChunkSlot, discard: bool) -> bool {
+    let mut guard = lock(slot);
+    if discard {
+        *guard = None;
+    }
+    guard.is_none()
 }
 
 /// The Error frame a sender gets for a chunk over the room's limit.
@@ -226,27 +275,32 @@ impl SocketHandle {
         if shared.close.load(Relaxed) != 0 {
             return true;
         }
-        let len = bytes.len();
-        let queued = shared.chunk_queued.fetch_add(len, Relaxed) + len;
-        if queued > limit {
-            shared.chunk_queued.fetch_sub(len, Relaxed);
-            metrics::inc(&metrics.drop_chunk_slow);
-            if !shared.chunks_dropped.swap(true, Relaxed) {
-                let notice = RelayFrame::Error {
-                    code: close::CHUNKS_DROPPED,
-                    message: "file chunks dropped: reading too slowly",
-                }
-                .encode();
-                return self.push(Bytes::from(notice), chat_limit, metrics);
+        let tell = {
+            let mut guard = lock(&shared.chunks);
+            let queued = guard.as_ref().map_or(0, |q| q.bytes);
+            if queued + bytes.len() > limit {
+                metrics::inc(&metrics.drop_chunk_slow);
+                // A full queue exists: it holds at least one frame.
+                guard
+                    .as_mut()
+                    .is_some_and(|q| !std::mem::replace(&mut q.dropped, true))
+            } else {
+                let queue = guard.get_or_insert_with(Box::default);
+                queue.bytes += bytes.len();
+                queue.frames.push_back(bytes);
+                drop(guard);
+                shared.wake.notify_one();
+                return true;
             }
-            return true;
+        };
+        if tell {
+            let notice = RelayFrame::Error {
+                code: close::CHUNKS_DROPPED,
+                message: "file chunks dropped: reading too slowly",
+            }
+            .encode();
+            return self.push(Bytes::from(notice), chat_limit, metrics);
         }
-        shared
-            .chunks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push_back(bytes);
-        shared.wake.notify_one();
         true
     }
 }

@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::atomic::{AtomicBool, AtomicU16, AtomicUsize};
+use std::sync::atomic::{AtomicU16, AtomicUsize};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{Notify, oneshot};
 use tokio::time::{Duration, Instant, timeout};
@@ -34,13 +34,9 @@ pub(crate) struct SocketShared {
     pub queue: Mutex<VecDeque<Bytes>>,
     /// Bytes queued and not yet written.
     pub queued: AtomicUsize,
-    /// File-chunk frames to write, in order, after the chat frames.
-    pub chunks: Mutex<VecDeque<Bytes>>,
-    /// Bytes of chunk frames queued and not yet written.
-    pub chunk_queued: AtomicUsize,
-    /// Chunks were dropped for this socket and it was told; cleared when
-    /// its chunk queue drains ([`crate::flow`]).
-    pub chunks_dropped: AtomicBool,
+    /// File-chunk frames to write, in order, after the chat frames
+    /// ([`crate::flow`]).
+    pub chunks: flow::ChunkSlot,
     /// Close code requested by the room (0: none).
     pub close: AtomicU16,
     /// Wakes the socket task for new frames or a close request.
@@ -119,7 +115,7 @@ where
     else {
         return;
     };
-    let files = SocketFiles::new(&node.config.flow, files);
+    let files = SocketFiles::new(files);
     let exit = serve(&node, ws, &shared, member, &room_tx, files).await;
     Box::pin(finish(exit, ws, &shared, member, &room_tx)).await;
 }
@@ -337,6 +333,7 @@ where
                         return Exit::Gone;
                     }
                 }
+                // A closing socket's chunks are dropped, not written.
                 let closing = shared.close.load(Relaxed) != 0;
                 let empty = {
                     let mut queue = shared.queue.lock().unwrap_or_else(|e| e.into_inner());
@@ -347,18 +344,7 @@ where
                         *queue = VecDeque::new();
                     }
                     queue.is_empty()
-                } && {
-                    let mut chunks = shared.chunks.lock().unwrap_or_else(|e| e.into_inner());
-                    if closing {
-                        // Chunks are not worth a closing socket's time.
-                        shared.chunk_queued.store(0, Relaxed);
-                        chunks.clear();
-                    }
-                    if chunks.is_empty() {
-                        *chunks = VecDeque::new();
-                    }
-                    chunks.is_empty()
-                };
+                } && flow::chunks_done(&shared.chunks, closing);
                 if !empty {
                     // More than a batch: come back after the other branches
                     // had their turn.
@@ -510,30 +496,32 @@ fn on_message(
                 chunk: false,
             });
         }
-        ClientFrame::Chunk { payload } => match files.admit(payload.len(), metrics) {
-            Admit::OverLimit { warn: true } => return Next::Reply(flow::over_limit_frame()),
-            Admit::OverLimit { warn: false } => {}
-            Admit::Relay(wait) => {
-                let bytes = build(
-                    node_id,
-                    0,
-                    &RelayFrame::Chunk {
+        ClientFrame::Chunk { payload } => {
+            match files.admit(payload.len(), &node.config.flow, metrics) {
+                Admit::OverLimit { warn: true } => return Next::Reply(flow::over_limit_frame()),
+                Admit::OverLimit { warn: false } => {}
+                Admit::Relay(wait) => {
+                    let bytes = build(
+                        node_id,
+                        0,
+                        &RelayFrame::Chunk {
+                            from: member,
+                            payload,
+                        },
+                    );
+                    let _ = room_tx.send(RoomCmd::Frame {
                         from: member,
-                        payload,
-                    },
-                );
-                let _ = room_tx.send(RoomCmd::Frame {
-                    from: member,
-                    to: None,
-                    bytes,
-                    header,
-                    chunk: true,
-                });
-                if !wait.is_zero() {
-                    return Next::Pause(wait);
+                        to: None,
+                        bytes,
+                        header,
+                        chunk: true,
+                    });
+                    if !wait.is_zero() {
+                        return Next::Pause(wait);
+                    }
                 }
             }
-        },
+        }
         ClientFrame::Leave => return Next::Exit(Exit::Leave),
         ClientFrame::Ping { data } => return Next::Reply(RelayFrame::Pong { data }.encode()),
         ClientFrame::Hello { .. } => {
@@ -589,15 +577,10 @@ where
             // batch finishes well within the write timeout.
             None if chunk_bytes >= CHUNK_BATCH_BYTES => break,
             None => {
-                let mut chunks = shared.chunks.lock().unwrap_or_else(|e| e.into_inner());
-                let Some(bytes) = chunks.pop_front() else {
+                let Some(bytes) = flow::pop_chunk(&shared.chunks) else {
                     break;
                 };
-                shared.chunk_queued.fetch_sub(bytes.len(), Relaxed);
                 chunk_bytes += bytes.len();
-                if chunks.is_empty() {
-                    shared.chunks_dropped.store(false, Relaxed);
-                }
                 bytes
             }
         };

@@ -253,14 +253,9 @@ async fn a_receiver_that_does_not_read_misses_chunks_and_memory_stays_bounded() 
     let (url, mut r) = setup().await;
     let relay = Relay::start(
         &url,
-        &[
-            "--file-bytes-per-sec",
-            "8388608",
-            "--room-file-bytes-per-sec",
-            "8388608",
-            "--chunk-queue-bytes",
-            "1048576",
-        ],
+        // The default budgets (4 MiB/s per socket); chunk queues of 4 MiB,
+        // a second of slack for the reader that does read.
+        &["--chunk-queue-bytes", "4194304"],
     );
     let room = create_room(&mut r, 600, 600, 8).await;
     let mut sender = Client::join(relay.addr, &room.id, &room.creator_ticket).await;
@@ -268,7 +263,8 @@ async fn a_receiver_that_does_not_read_misses_chunks_and_memory_stays_bounded() 
     let mut slow = Client::join_with(relay.addr, &room.id, &t, Some(4096)).await;
     let t = room.ticket(&mut r, false).await;
     let fast = Client::join(relay.addr, &room.id, &t).await;
-    // `slow` reads nothing while 16 MiB of chunks go through the room.
+    // `slow` reads nothing while 16 MiB of chunks go through the room:
+    // far more than its chunk queue and (small) socket buffers hold.
     const CHUNKS: u32 = 1024;
     let reader = tokio::spawn(read(fast, CHUNKS as usize, 1, None));
     let before = rss_kib(relay.child.id());
