@@ -304,3 +304,111 @@ impl SocketHandle {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::socket::{SocketHandle, SocketShared};
+
+    fn chat_frames(handle: &SocketHandle) -> Vec<Bytes> {
+        handle
+            .shared
+            .queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(..)
+            .collect()
+    }
+
+    #[test]
+    fn a_full_chunk_queue_drops_tells_once_and_forgets_when_drained() {
+        let handle = SocketHandle {
+            shared: Arc::new(SocketShared::default()),
+        };
+        let metrics = Metrics::default();
+        let chunk = Bytes::from(vec![7u8; 1000]);
+        // Room for two.
+        for _ in 0..5 {
+            assert!(handle.push_chunk(chunk.clone(), 2500, 1 << 20, &metrics));
+        }
+        assert_eq!(metrics.drop_chunk_slow.load(Relaxed), 3);
+        let notices = chat_frames(&handle);
+        assert_eq!(notices.len(), 1, "told once");
+        assert_eq!(
+            RelayFrame::decode(&notices[0]),
+            Ok(RelayFrame::Error {
+                code: close::CHUNKS_DROPPED,
+                message: "file chunks dropped: reading too slowly",
+            })
+        );
+        assert!(pop_chunk(&handle.shared.chunks).is_some());
+        assert!(!chunks_done(&handle.shared.chunks, false));
+        assert!(pop_chunk(&handle.shared.chunks).is_some());
+        // Drained: the memory went back, and the next overflow is told again.
+        assert!(chunks_done(&handle.shared.chunks, false));
+        for _ in 0..3 {
+            assert!(handle.push_chunk(chunk.clone(), 2500, 1 << 20, &metrics));
+        }
+        assert_eq!(chat_frames(&handle).len(), 1);
+        assert!(chunks_done(&handle.shared.chunks, true), "discarded");
+        assert!(pop_chunk(&handle.shared.chunks).is_none());
+    }
+
+    #[test]
+    fn a_notice_that_overflows_the_chat_queue_cuts_the_socket_off() {
+        let handle = SocketHandle {
+            shared: Arc::new(SocketShared::default()),
+        };
+        let metrics = Metrics::default();
+        let chunk = Bytes::from(vec![7u8; 1000]);
+        assert!(handle.push_chunk(chunk.clone(), 1000, 10, &metrics));
+        assert!(!handle.push_chunk(chunk, 1000, 10, &metrics));
+        assert_eq!(handle.shared.close.load(Relaxed), close::SLOW_READER);
+    }
+
+    #[tokio::test]
+    async fn the_room_limit_and_the_budgets() {
+        let config = FlowConfig {
+            file_bytes_per_sec: 1,
+            file_burst_bytes: MAX_CHUNK_PAYLOAD as u64,
+            room_file_bytes_per_sec: 1 << 30,
+            room_file_burst_bytes: 1 << 30,
+            room_file_bytes: 2 * MAX_CHUNK_PAYLOAD as u64,
+            chunk_queue_bytes: MAX_CLIENT_FRAME,
+        };
+        config.validate().unwrap();
+        let metrics = Metrics::default();
+        let room = RoomFiles::new(&config);
+        let mut a = SocketFiles::new(room.clone());
+        let mut b = SocketFiles::new(room.clone());
+        // The first chunk fits a's burst; the second puts it in debt (a
+        // wait), even a small one (it costs a full chunk).
+        assert!(
+            matches!(a.admit(MAX_CHUNK_PAYLOAD, &config, &metrics), Admit::Relay(w) if w.is_zero())
+        );
+        assert!(matches!(b.admit(303, &config, &metrics), Admit::Relay(w) if w.is_zero()));
+        assert!(matches!(a.admit(303, &config, &metrics), Admit::Relay(w) if !w.is_zero()));
+        // 16,431 + 303 + 303 bytes sent: one more full chunk would pass the
+        // room's limit of two; the sender is warned once a second.
+        assert!(matches!(
+            b.admit(MAX_CHUNK_PAYLOAD, &config, &metrics),
+            Admit::OverLimit { warn: true }
+        ));
+        assert!(matches!(
+            b.admit(MAX_CHUNK_PAYLOAD, &config, &metrics),
+            Admit::OverLimit { warn: false }
+        ));
+        assert_eq!(metrics.drop_file_limit.load(Relaxed), 2);
+        assert_eq!(metrics.chunks_in.load(Relaxed), 3);
+        room.reset();
+        assert!(matches!(b.admit(303, &config, &metrics), Admit::Relay(_)));
+        assert!(
+            FlowConfig {
+                chunk_queue_bytes: 1000,
+                ..config
+            }
+            .validate()
+            .is_err()
+        );
+    }
+}
