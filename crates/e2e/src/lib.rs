@@ -14,7 +14,7 @@
 //! - [`chain`]: sender-key chains with bounded skipped keys;
 //! - [`distribution`]: a chain position sealed to one member with HPKE AuthPSK;
 //! - [`message`]: padded, AEAD-encrypted, Ed25519-signed message frames;
-//! - [`file`]: file offers (inside messages) and chunks sealed under a
+//! - [`mod@file`]: file offers (inside messages) and chunks sealed under a
 //!   per-file key, with an in-order receiver that verifies the file's hash;
 //! - [`wire`]: the byte layouts and their decoders;
 //! - [`session`]: the group state machine the page drives.
