@@ -292,3 +292,83 @@ fn tampering_limits_and_lanes() {
         }]
     );
 }
+
+#[test]
+fn offers_and_downloads_are_bounded() {
+    use vroom_e2e::session::{MAX_DOWNLOADS, MAX_OFFERS, MAX_UPLOADS};
+    let mut r = three();
+    let data = file(10);
+    let meta = FileMeta {
+        name: NAME,
+        mime: "application/pdf",
+        size: 10,
+        sha256: sha(&data),
+    };
+    // A sender has at most MAX_UPLOADS files going out at once.
+    let mut ids = Vec::new();
+    for _ in 0..MAX_UPLOADS {
+        let (out, id) = r.sessions.get_mut(&1).unwrap().offer_file(&meta).unwrap();
+        r.route(1, out);
+        ids.push(id);
+    }
+    assert_eq!(
+        r.sessions
+            .get_mut(&1)
+            .unwrap()
+            .offer_file(&meta)
+            .map(|_| ()),
+        Err(Error::TooManyFiles { max: MAX_UPLOADS })
+    );
+    r.deliver_all();
+    // Finishing one frees a place.
+    let chunk = r.sessions.get_mut(&1).unwrap().file_chunk(&ids[0], &data);
+    assert!(chunk.is_ok());
+    // Offers beyond MAX_OFFERS waiting for an answer: the oldest fail.
+    // (Alice cancels each at once to free its place, without telling Bob:
+    // the cancellation's message is not sent.)
+    for _ in MAX_UPLOADS..MAX_OFFERS + 2 {
+        let alice = r.sessions.get_mut(&1).unwrap();
+        let (out, id) = alice.offer_file(&meta).unwrap();
+        alice.cancel_file(&id).unwrap();
+        r.route(1, out);
+    }
+    r.deliver_all();
+    let bob = r.take_events(2);
+    let too_many = bob
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                Event::FileFailed {
+                    error: FileError::TooMany,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(too_many, 2, "{bob:?}");
+    // Bob accepts at most MAX_DOWNLOADS at once.
+    let offered: Vec<FileId> = bob
+        .iter()
+        .filter_map(|e| match e {
+            Event::FileOffered { file_id, .. } => Some(*file_id),
+            _ => None,
+        })
+        .collect();
+    let bob = r.sessions.get_mut(&2).unwrap();
+    let mut accepted = 0;
+    let mut refused = Vec::new();
+    for id in &offered {
+        match bob.accept_file(MemberId(1), id, 1 << 20) {
+            Ok(()) => accepted += 1,
+            Err(e) => refused.push(e),
+        }
+    }
+    assert_eq!(accepted, MAX_DOWNLOADS);
+    assert!(
+        refused
+            .iter()
+            .all(|e| matches!(e, FileError::TooMany | FileError::UnknownFile)),
+        "{refused:?}"
+    );
+}
