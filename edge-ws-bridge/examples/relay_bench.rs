@@ -5,7 +5,9 @@
 //! - `throughput`: rooms of `--room-size` members spread over the nodes,
 //!   every member broadcasting `--rate` frames/s of `--payload` bytes;
 //!   reports frames delivered per second, latency p50/p99/max, and CPU
-//!   seconds used by the relays and by Redis.
+//!   seconds used by the relays and by Redis. With `--chunks` the frames
+//!   are file chunks (the chunk lane, 16,431-byte payloads), and it also
+//!   reports MiB/s and Redis CPU per MiB.
 //! - `idle`: `--sockets` joined, silent sockets on one node; reports the
 //!   node's resident memory per socket.
 //!
@@ -29,9 +31,9 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use vroom_shared::redis::scripts::{CREATE_ROOM, END_ROOM, JOIN_ROOM};
 use vroom_shared::redis::{
-    TICKET_TTL_SECS, channel, presence_key, room_key, ticket_key, tickets_key,
+    TICKET_TTL_SECS, TICKETS_PER_SEAT, channel, presence_key, room_key, ticket_key, tickets_key,
 };
-use vroom_shared::relay::{ClientFrame, RelayFrame};
+use vroom_shared::relay::{ClientFrame, MAX_CHUNK_PAYLOAD, RelayFrame};
 use vroom_shared::{CreatorToken, JoinKey, RoomId, Ticket};
 
 #[derive(Parser)]
@@ -66,6 +68,10 @@ enum Mode {
         payload: usize,
         #[arg(long, default_value_t = 10)]
         secs: u64,
+        /// Send file-chunk frames (16,431-byte payloads, `--payload` is
+        /// ignored) instead of broadcasts.
+        #[arg(long)]
+        chunks: bool,
     },
     /// Resident memory per idle socket.
     Idle {
@@ -109,9 +115,11 @@ fn start_node(bin: &std::path::Path, redis_url: &str, i: usize, extra: &[String]
         .spawn()
         .expect("start relay (build it with --release first)");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut line).unwrap();
+    // The node writes a second line (its metrics address): read it before
+    // the pipe closes, or that write fails and the node exits.
+    stdout.read_line(&mut String::new()).unwrap();
     let addr = line
         .trim()
         .trim_start_matches("Listening on ws://")
@@ -126,6 +134,9 @@ fn random<const N: usize>() -> [u8; N] {
     getrandom::fill(&mut b).unwrap();
     b
 }
+
+/// The rooms API's default claim deadline (`room_claim_secs`).
+const CLAIM_SECS: u32 = 60;
 
 /// Makes a room and `size` tickets (the first a creator ticket).
 async fn room_with_tickets(
@@ -148,6 +159,8 @@ async fn room_with_tickets(
         .arg(size)
         .arg("create")
         .arg(TICKET_TTL_SECS)
+        .arg(TICKETS_PER_SEAT)
+        .arg(CLAIM_SECS)
         .invoke_async(r)
         .await
         .unwrap();
@@ -162,6 +175,7 @@ async fn room_with_tickets(
             .arg(join_key.sha256_hex())
             .arg("")
             .arg(TICKET_TTL_SECS)
+            .arg(TICKETS_PER_SEAT)
             .invoke_async(r)
             .await
             .unwrap();
@@ -267,7 +281,9 @@ async fn main() {
             rate,
             payload,
             secs,
+            chunks,
         } => {
+            let payload = if chunks { MAX_CHUNK_PAYLOAD } else { payload };
             let nodes: Vec<Node> = (0..nodes)
                 .map(|i| start_node(&bin, &args.redis_url, i, &args.relay_args))
                 .collect();
@@ -288,8 +304,10 @@ async fn main() {
                         let mut lat_us: Vec<u32> = Vec::new();
                         while let Some(Ok(msg)) = stream.next().await {
                             let Message::Binary(b) = msg else { continue };
-                            if let Ok(RelayFrame::Broadcast { payload, .. }) =
-                                RelayFrame::decode(&b)
+                            if let Ok(
+                                RelayFrame::Broadcast { payload, .. }
+                                | RelayFrame::Chunk { payload, .. },
+                            ) = RelayFrame::decode(&b)
                                 && measuring.load(Relaxed)
                             {
                                 let sent = u64::from_be_bytes(payload[..8].try_into().unwrap());
@@ -313,7 +331,12 @@ async fn main() {
                             tick.tick().await;
                             let now = epoch.elapsed().as_micros() as u64;
                             body[..8].copy_from_slice(&now.to_be_bytes());
-                            let frame = ClientFrame::Broadcast { payload: &body }.encode();
+                            let frame = if chunks {
+                                ClientFrame::Chunk { payload: &body }
+                            } else {
+                                ClientFrame::Broadcast { payload: &body }
+                            }
+                            .encode();
                             if sink.send(Message::Binary(frame.into())).await.is_err() {
                                 break;
                             }
@@ -380,6 +403,20 @@ async fn main() {
                 redis_cpu / elapsed * 100.0,
                 self_cpu / elapsed * 100.0
             );
+            if chunks {
+                // Each frame is published once and delivered to room_size - 1.
+                let mib = |frames: f64| frames * payload as f64 / f64::from(1 << 20);
+                let delivered_mib = mib(n as f64);
+                let sent_mib = delivered_mib / (room_size - 1).max(1) as f64;
+                println!(
+                    "chunks: {:.2} MiB/s delivered, {:.2} MiB/s sent; Redis {:.2} ms CPU per MiB sent, \
+                     relays {:.2} ms CPU per MiB delivered",
+                    delivered_mib / elapsed,
+                    sent_mib / elapsed,
+                    redis_cpu * 1e3 / sent_mib.max(f64::MIN_POSITIVE),
+                    relay_cpu * 1e3 / delivered_mib.max(f64::MIN_POSITIVE)
+                );
+            }
         }
         Mode::Idle { sockets, room_size } => {
             let node = start_node(&bin, &args.redis_url, 0, &args.relay_args);

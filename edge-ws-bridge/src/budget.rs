@@ -1,7 +1,7 @@
 //! A token bucket: frames per second of one socket, bytes per second one
-//! room publishes.
+//! room publishes, file-chunk bytes per second of a socket and of a room.
 
-use tokio::time::Instant;
+use tokio::time::{Duration, Instant};
 
 /// Refills at `rate` per second up to `burst`; each use takes its cost.
 pub(crate) struct TokenBucket {
@@ -51,6 +51,16 @@ impl TokenBucket {
         }
     }
 
+    /// Takes `cost` tokens, going into debt if there are not enough, and
+    /// returns how long the bucket needs to be out of debt again (zero if
+    /// it is not in debt): the caller waits that long before its next use.
+    pub(crate) fn wait_after(&mut self, cost: f64) -> Duration {
+        match self.take(cost) {
+            Ok(()) => Duration::ZERO,
+            Err(debt) => Duration::from_secs_f64(debt / self.rate),
+        }
+    }
+
     fn refill(&mut self) {
         let now = Instant::now();
         self.tokens =
@@ -73,6 +83,15 @@ mod tests {
         assert!(!bucket.try_take(1.0), "empty");
         assert_eq!(bucket.take(1.0), Err(1.0), "in debt");
         assert_eq!(bucket.take(2.0), Err(3.0), "deeper in debt");
+    }
+
+    #[test]
+    fn debt_becomes_a_wait() {
+        let mut bucket = TokenBucket::new(1000.0, 500.0);
+        assert_eq!(bucket.wait_after(500.0), Duration::ZERO);
+        let wait = bucket.wait_after(250.0);
+        // 250 tokens owed at 1000 per second (less what refilled meanwhile).
+        assert!(wait <= Duration::from_millis(250) && wait > Duration::ZERO);
     }
 
     #[test]

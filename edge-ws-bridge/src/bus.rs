@@ -316,6 +316,11 @@ impl Bus {
         });
     }
 
+    /// Bytes waiting to be published.
+    pub fn publish_backlog(&self) -> usize {
+        self.publish_queued.load(Relaxed)
+    }
+
     /// Subscribes `tx` (the room task `id`) to `channel`; true once Redis
     /// confirmed the subscription.
     pub async fn subscribe(

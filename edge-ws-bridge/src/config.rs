@@ -207,6 +207,10 @@ pub struct Config {
     /// 0 if it answered 200, else 1 (the container image's health check).
     #[arg(long)]
     pub healthcheck: bool,
+
+    /// The chunk lane's budgets, file limit and queues.
+    #[command(flatten)]
+    pub flow: crate::flow::FlowConfig,
 }
 
 impl Config {
@@ -256,6 +260,7 @@ impl Config {
                 vroom_shared::relay::MAX_CLIENT_FRAME
             );
         }
+        self.flow.validate()?;
         if self.rate_per_sec == 0 || self.rate_burst == 0 {
             anyhow::bail!("--rate-per-sec and --rate-burst must be positive");
         }

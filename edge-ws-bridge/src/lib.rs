@@ -15,11 +15,13 @@
 //!
 //! Modules: [`config`] (flags), `server` (HTTP, upgrade, metrics address),
 //! `limits` (connection permits), `socket` (one task per connection),
-//! `room` (one task per room per node), `budget` (token buckets), `bus`
+//! `room` (one task per room per node), [`flow`] (the chunk lane: byte
+//! budgets, file limit, chunk queues), `budget` (token buckets), `bus`
 //! (Redis connections and pub/sub through the `redis` crate, TCP or TLS),
 //! [`metrics`], [`probe`] (`--healthcheck`).
 
 pub mod config;
+pub mod flow;
 pub mod metrics;
 pub mod probe;
 

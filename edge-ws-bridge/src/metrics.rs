@@ -84,6 +84,12 @@ metrics! {
     drop_timeout: counter = "relay_dropped_total{reason=\"timeout\"}", "Frames or sockets dropped by reason";
     /// Frames not published: their room was over its publish budget.
     drop_room_budget: counter = "relay_dropped_total{reason=\"room_publish_budget\"}", "Frames or sockets dropped by reason";
+    /// Chunk frames dropped for a receiver whose chunk queue was full.
+    drop_chunk_slow: counter = "relay_dropped_total{reason=\"chunk_slow_reader\"}", "Frames or sockets dropped by reason";
+    /// Chunk frames not published: the node's publish queue was half full.
+    drop_chunk_backlog: counter = "relay_dropped_total{reason=\"chunk_publish_backlog\"}", "Frames or sockets dropped by reason";
+    /// Chunk frames dropped: their room reached its file-byte limit.
+    drop_file_limit: counter = "relay_dropped_total{reason=\"room_file_limit\"}", "Frames or sockets dropped by reason";
     /// Room tasks started (only for redeemed tickets).
     room_tasks: counter = "relay_room_tasks_started_total", "Room tasks started on this node (each after a redeemed ticket)";
     /// Connections closed at accept: the node held as many as it may.
@@ -94,6 +100,12 @@ metrics! {
     rooms_ended: counter = "relay_rooms_ended_total", "Rooms closed on this node because they ended";
     /// END_ROOM runs by this node.
     end_room_runs: counter = "relay_end_room_total", "END_ROOM scripts run by this node";
+    /// File-chunk frames received from clients and relayed.
+    chunks_in: counter = "relay_chunks_in_total", "File-chunk frames received from clients and relayed";
+    /// Their payload bytes.
+    chunk_bytes_in: counter = "relay_chunk_bytes_in_total", "Payload bytes of file-chunk frames received from clients and relayed";
+    /// Chunk frames after which the sender's socket was read more slowly (byte budgets).
+    chunk_throttled: counter = "relay_chunk_throttled_total", "File-chunk frames after which the sender was paused by a byte budget";
 }
 
 /// Adds one to a counter.
@@ -120,6 +132,10 @@ mod tests {
         assert!(text.contains("relay_joins_total{result=\"ok\"} 1\n"));
         assert_eq!(
             text.matches("# TYPE relay_joins_total counter\n").count(),
+            1
+        );
+        assert_eq!(
+            text.matches("# TYPE relay_dropped_total counter\n").count(),
             1
         );
     }

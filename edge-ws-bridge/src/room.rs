@@ -1,4 +1,5 @@
-//! One task per room per node: the room's local members, fan-out to them,
+//! One task per room per node: the room's local members, fan-out to them
+//! (chat frames and file chunks in their own lanes, [`crate::flow`]),
 //! publishing to the room's channel (within the room's publish budget), the
 //! Redis upkeep that keeps presence, the idle deadline and the creator's
 //! grace period (DESIGN §3), and the creator's controls (lock state,
@@ -7,6 +8,7 @@
 
 use crate::Node;
 use crate::budget::TokenBucket;
+use crate::flow::RoomFiles;
 use crate::metrics;
 use crate::queue;
 use crate::socket::SocketHandle;
@@ -48,6 +50,8 @@ pub(crate) async fn take_ticket(
 pub(crate) enum JoinReply {
     Joined {
         member: u32,
+        /// The room's chunk budget on this node.
+        files: Arc<RoomFiles>,
     },
     Invalid,
     Full,
@@ -86,12 +90,14 @@ pub(crate) enum RoomCmd {
         reply: oneshot::Sender<JoinReply>,
     },
     /// A frame from a local member: `bytes` is the [`Envelope`] to publish,
-    /// `bytes[header..]` the [`RelayFrame`] local members get.
+    /// `bytes[header..]` the [`RelayFrame`] local members get; `chunk` for
+    /// the chunk lane.
     Frame {
         from: u32,
         to: Option<u32>,
         bytes: Bytes,
         header: usize,
+        chunk: bool,
     },
     Depart {
         member: u32,
@@ -141,8 +147,10 @@ pub(crate) struct Room {
     shutting_down: bool,
     redis_down_since: Option<Instant>,
     done: bool,
-    /// Bytes per second the room may publish for other nodes.
+    /// Bytes per second the room may publish for other nodes (chat frames).
     publish_budget: TokenBucket,
+    /// The room's chunk budget and file-byte count on this node.
+    files: Arc<RoomFiles>,
 }
 
 /// Starts the task of `room` on this node.
@@ -156,6 +164,7 @@ pub(crate) fn spawn(node: Arc<Node>, id: RoomId) -> queue::Sender<RoomCmd> {
     );
     let mut room = Room {
         publish_budget,
+        files: RoomFiles::new(&node.config.flow),
         serial,
         channel: Bytes::from(channel(&id)),
         id,
@@ -310,7 +319,15 @@ impl Room {
                 to,
                 bytes,
                 header,
+                chunk: false,
             } => self.frame(from, to, bytes, header),
+            RoomCmd::Frame {
+                from,
+                bytes,
+                header,
+                chunk: true,
+                ..
+            } => self.chunk(from, bytes, header),
             RoomCmd::Depart { member, how } => self.depart(member, how),
             RoomCmd::Bus(bytes) => self.bus(bytes),
             RoomCmd::RedisDown => {
@@ -393,6 +410,7 @@ impl Room {
                 self.close_all(close::ROOM_ENDED, true);
                 self.known.clear();
                 self.grace_watch = false;
+                self.files.reset();
             }
             self.creator_hash = Some(hash);
         }
@@ -435,7 +453,10 @@ impl Room {
         self.grace_watch = false;
         metrics::add(&self.node.metrics.members, 1);
         tracing::info!(room = self.serial, member, creator, "member joined");
-        JoinReply::Joined { member }
+        JoinReply::Joined {
+            member,
+            files: self.files.clone(),
+        }
     }
 
     /// An envelope from this node around `frame`.
@@ -484,6 +505,45 @@ impl Room {
                 }
                 None => self.publish_frame(bytes),
             },
+        }
+    }
+
+    /// A file chunk from a local member: to every other local member's chunk
+    /// queue, and to the room's channel unless the node's publish queue is
+    /// half full (chat frames keep the other half).
+    fn chunk(&mut self, from: u32, bytes: Bytes, header: usize) {
+        if !self.local.contains_key(&from) {
+            return;
+        }
+        self.activity = true;
+        self.deliver_chunks(&bytes.slice(header..), from);
+        if self.node.bus.publish_backlog() <= self.node.config.publish_queue_bytes / 2 {
+            self.node.bus.publish(&self.channel, bytes);
+        } else {
+            metrics::inc(&self.node.metrics.drop_chunk_backlog);
+        }
+    }
+
+    /// Queues a chunk frame for every local member but its sender; a member
+    /// whose chunk queue is full misses it ([`SocketHandle::push_chunk`]),
+    /// one whose chat queue overflowed leaves the room.
+    fn deliver_chunks(&mut self, bytes: &Bytes, except: u32) {
+        let config = &self.node.config;
+        let mut slow = Vec::new();
+        for (id, m) in &self.local {
+            if *id != except
+                && !m.socket.push_chunk(
+                    bytes.clone(),
+                    config.flow.chunk_queue_bytes,
+                    config.send_queue_bytes,
+                    &self.node.metrics,
+                )
+            {
+                slow.push(*id);
+            }
+        }
+        for id in slow {
+            self.depart(id, Departure::Drop);
         }
     }
 
@@ -618,6 +678,7 @@ impl Room {
                 }
             }
             frame_type::FROM_BROADCAST => self.deliver_all(&frame, Some(id)),
+            frame_type::FROM_CHUNK => self.deliver_chunks(&frame, id),
             frame_type::FROM_DIRECT => {
                 if let Some(m) = self.local.get(&to)
                     && !self.push(&m.socket, frame)

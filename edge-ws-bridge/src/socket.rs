@@ -1,9 +1,10 @@
 //! One task per WebSocket: hello and ticket (redeemed before any room task
-//! exists), then reading client frames (limits, rate) and writing what the
-//! room queues for it.
+//! exists), then reading client frames (limits, rate, the chunk lane's
+//! budgets) and writing what the room queues for it, chat frames first.
 
 use crate::Node;
 use crate::budget::TokenBucket;
+use crate::flow::{self, Admit, SocketFiles};
 use crate::metrics;
 use crate::queue;
 use crate::room::{self, Departure, JoinReply, RoomCmd};
@@ -22,17 +23,20 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use vroom_shared::relay::{ClientFrame, Envelope, FrameError, RelayFrame, close};
+use vroom_shared::relay::{ClientFrame, Envelope, FrameError, RelayFrame, close, frame_type};
 
-/// State a room shares with a socket: its send queue and close request.
-/// (A plain queue rather than a channel: it allocates nothing up front,
+/// State a room shares with a socket: its send queues and close request.
+/// (Plain queues rather than channels: they allocate nothing up front,
 /// which keeps idle sockets small.)
 #[derive(Default)]
 pub(crate) struct SocketShared {
-    /// Frames to write, in order.
+    /// Chat frames to write, in order (all but file chunks).
     pub queue: Mutex<VecDeque<Bytes>>,
     /// Bytes queued and not yet written.
     pub queued: AtomicUsize,
+    /// File-chunk frames to write, in order, after the chat frames
+    /// ([`crate::flow`]).
+    pub chunks: flow::ChunkSlot,
     /// Close code requested by the room (0: none).
     pub close: AtomicU16,
     /// Wakes the socket task for new frames or a close request.
@@ -107,21 +111,23 @@ where
     metrics::add(&node.metrics.sockets, 1);
     let _guard = SocketGuard(node.clone());
     let shared = Arc::new(SocketShared::default());
-    let Some((member, room_tx)) = Box::pin(admit(&node, ws, origin_ok, &shared)).await else {
+    let Some((member, room_tx, files)) = Box::pin(admit(&node, ws, origin_ok, &shared)).await
+    else {
         return;
     };
-    let exit = serve(&node, ws, &shared, member, &room_tx).await;
+    let files = SocketFiles::new(files);
+    let exit = serve(&node, ws, &shared, member, &room_tx, files).await;
     Box::pin(finish(exit, ws, &shared, member, &room_tx)).await;
 }
 
-/// Origin, hello and join: the member id and its room's queue, or `None`
-/// once the socket was closed with the reason.
+/// Origin, hello and join: the member id, its room's queue and the room's
+/// chunk budget, or `None` once the socket was closed with the reason.
 async fn admit<S>(
     node: &Arc<Node>,
     ws: &mut Ws<S>,
     origin_ok: bool,
     shared: &Arc<SocketShared>,
-) -> Option<(u32, queue::Sender<RoomCmd>)>
+) -> Option<(u32, queue::Sender<RoomCmd>, Arc<flow::RoomFiles>)>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -196,9 +202,9 @@ where
             continue;
         }
         match reply_rx.await {
-            Ok(JoinReply::Joined { member, .. }) => {
+            Ok(JoinReply::Joined { member, files }) => {
                 metrics::inc(&node.metrics.joins_ok);
-                return Some((member, room_tx));
+                return Some((member, room_tx, files));
             }
             Ok(JoinReply::Retry) | Err(_) => tokio::task::yield_now().await,
             Ok(JoinReply::Invalid) => {
@@ -286,6 +292,8 @@ enum Next {
     Continue,
     /// Send this frame back (a pong, a rate-limit warning).
     Reply(Vec<u8>),
+    /// Read the next frame only after this long (the chunk lane's budgets).
+    Pause(Duration),
     Exit(Exit),
 }
 
@@ -299,6 +307,7 @@ async fn serve<S>(
     shared: &SocketShared,
     member: u32,
     room_tx: &queue::Sender<RoomCmd>,
+    mut files: SocketFiles,
 ) -> Exit
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -324,6 +333,8 @@ where
                         return Exit::Gone;
                     }
                 }
+                // A closing socket's chunks are dropped, not written.
+                let closing = shared.close.load(Relaxed) != 0;
                 let empty = {
                     let mut queue = shared.queue.lock().unwrap_or_else(|e| e.into_inner());
                     if queue.is_empty() {
@@ -333,7 +344,7 @@ where
                         *queue = VecDeque::new();
                     }
                     queue.is_empty()
-                };
+                } && flow::chunks_done(&shared.chunks, closing);
                 if !empty {
                     // More than a batch: come back after the other branches
                     // had their turn.
@@ -344,12 +355,19 @@ where
             }
             msg = ws.next() => {
                 last_heard = Instant::now();
-                match on_message(node, &mut rate, member, room_tx, msg) {
+                match on_message(node, &mut rate, &mut files, member, room_tx, msg) {
                     Next::Continue => {}
                     Next::Reply(frame) => {
                         if Box::pin(ws.send(Message::Binary(frame.into()))).await.is_err() {
                             return Exit::Gone;
                         }
+                    }
+                    Next::Pause(wait) => {
+                        // Backpressure: this socket's TCP window fills up
+                        // while it is not read. Short (a chunk's worth of
+                        // budget), so its own deliveries wait that long too.
+                        Box::pin(tokio::time::sleep(wait)).await;
+                        last_heard = Instant::now();
                     }
                     Next::Exit(exit) => return exit,
                 }
@@ -375,6 +393,7 @@ where
 fn on_message(
     node: &Node,
     rate: &mut Rate,
+    files: &mut SocketFiles,
     member: u32,
     room_tx: &queue::Sender<RoomCmd>,
     msg: Option<Result<Message, WsError>>,
@@ -399,7 +418,12 @@ fn on_message(
         Some(Ok(Message::Frame(_))) => return Next::Continue,
     };
     metrics::inc(&metrics.frames_in);
-    if let Err(debt) = rate.bucket.take(1.0) {
+    // Chunk frames have budgets of their own (after decoding): they never
+    // use up the chat frames' rate.
+    let chunk_lane = bytes
+        .as_ref()
+        .is_some_and(|b| b.first() == Some(&frame_type::CHUNK));
+    if !chunk_lane && let Err(debt) = rate.bucket.take(1.0) {
         metrics::inc(&metrics.drop_rate);
         if debt > rate.bucket.burst() {
             return Next::Exit(Exit::Violation(close::RATE_LIMITED, "rate limited"));
@@ -452,6 +476,7 @@ fn on_message(
                 to: None,
                 bytes,
                 header,
+                chunk: false,
             });
         }
         ClientFrame::Direct { to, payload } => {
@@ -468,7 +493,34 @@ fn on_message(
                 to: Some(to),
                 bytes,
                 header,
+                chunk: false,
             });
+        }
+        ClientFrame::Chunk { payload } => {
+            match files.admit(payload.len(), &node.config.flow, metrics) {
+                Admit::OverLimit { warn: true } => return Next::Reply(flow::over_limit_frame()),
+                Admit::OverLimit { warn: false } => {}
+                Admit::Relay(wait) => {
+                    let bytes = build(
+                        node_id,
+                        0,
+                        &RelayFrame::Chunk {
+                            from: member,
+                            payload,
+                        },
+                    );
+                    let _ = room_tx.send(RoomCmd::Frame {
+                        from: member,
+                        to: None,
+                        bytes,
+                        header,
+                        chunk: true,
+                    });
+                    if !wait.is_zero() {
+                        return Next::Pause(wait);
+                    }
+                }
+            }
         }
         ClientFrame::Leave => return Next::Exit(Exit::Leave),
         ClientFrame::Ping { data } => return Next::Reply(RelayFrame::Pong { data }.encode()),
@@ -480,6 +532,10 @@ fn on_message(
     Next::Continue
 }
 
+/// Most bytes of chunk frames one write batch takes (then chat frames get
+/// the next batch's first turn).
+const CHUNK_BATCH_BYTES: usize = 64 << 10;
+
 /// What [`write_queued`] did.
 enum Written {
     /// Wrote up to a batch of queued frames (maybe none).
@@ -489,7 +545,8 @@ enum Written {
 }
 
 /// Writes what is queued, up to a batch, with one flush (one `write` to the
-/// socket for the whole batch).
+/// socket for the whole batch): chat frames first, then chunk frames (none
+/// once a close is requested).
 async fn write_queued<S>(
     ws: &mut Ws<S>,
     shared: &SocketShared,
@@ -499,17 +556,34 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut wrote = false;
+    let mut chunk_bytes = 0;
     for _ in 0..64 {
         if shared.close.load(Relaxed) == close::SLOW_READER {
             return Ok(Written::SlowReader);
         }
-        let next = shared
+        let chat = shared
             .queue
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .pop_front();
-        let Some(bytes) = next else { break };
-        shared.queued.fetch_sub(bytes.len(), Relaxed);
+        let bytes = match chat {
+            Some(bytes) => {
+                shared.queued.fetch_sub(bytes.len(), Relaxed);
+                bytes
+            }
+            None if shared.close.load(Relaxed) != 0 => break,
+            // A batch carries at most this much of chunks: a chat frame
+            // queued meanwhile waits for no more, and a slow receiver's
+            // batch finishes well within the write timeout.
+            None if chunk_bytes >= CHUNK_BATCH_BYTES => break,
+            None => {
+                let Some(bytes) = flow::pop_chunk(&shared.chunks) else {
+                    break;
+                };
+                chunk_bytes += bytes.len();
+                bytes
+            }
+        };
         ws.feed(Message::Binary(bytes)).await?;
         metrics::inc(&metrics.frames_out);
         wrote = true;
@@ -525,7 +599,9 @@ where
 /// the frame local members get.
 fn build(node_id: &[u8], to: u32, frame: &RelayFrame<'_>) -> Bytes {
     let payload_len = match frame {
-        RelayFrame::Broadcast { payload, .. } | RelayFrame::Direct { payload, .. } => payload.len(),
+        RelayFrame::Broadcast { payload, .. }
+        | RelayFrame::Direct { payload, .. }
+        | RelayFrame::Chunk { payload, .. } => payload.len(),
         _ => 0,
     };
     let mut out = Vec::with_capacity(Envelope::header_len(node_id.len()) + 5 + payload_len);

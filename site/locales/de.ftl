@@ -124,6 +124,7 @@ refused-replay = Eine Nachricht kam ein zweites Mal an (wiederholt oder zu spät
 refused-too-far-ahead = Eine Nachricht, die den anderen zu weit voraus war, konnte nicht gelesen werden.
 refused-decrypt = Eine beschädigte oder gefälschte Nachricht wurde abgewiesen.
 refused-padding = Eine Nachricht mit fehlerhaftem Inhalt wurde abgewiesen.
+refused-bad-offer = Ein Dateiangebot mit ungültigem Namen, Typ oder ungültiger Größe wurde abgewiesen.
 refused-queue-overflow = Zu viele Nachrichten warteten auf ihre Schlüssel; einige wurden verworfen.
 refused-more =
     { $more ->

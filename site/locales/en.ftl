@@ -125,6 +125,7 @@ refused-replay = A message arrived a second time (replayed or too late) and was 
 refused-too-far-ahead = A message too far ahead of the others could not be read.
 refused-decrypt = A damaged or forged message was refused.
 refused-padding = A message with a malformed body was refused.
+refused-bad-offer = A file offer with an invalid name, type or size was refused.
 refused-queue-overflow = Too many messages were waiting for their keys; some were dropped.
 refused-more =
     { $more ->

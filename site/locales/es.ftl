@@ -124,6 +124,7 @@ refused-replay = Un mensaje llegó por segunda vez (repetido o demasiado tarde) 
 refused-too-far-ahead = No se pudo leer un mensaje demasiado adelantado respecto a los demás.
 refused-decrypt = Se rechazó un mensaje dañado o falsificado.
 refused-padding = Se rechazó un mensaje con un cuerpo mal formado.
+refused-bad-offer = Se rechazó una oferta de archivo con un nombre, tipo o tamaño no válido.
 refused-queue-overflow = Demasiados mensajes esperaban sus claves; se descartaron algunos.
 refused-more =
     { $more ->

@@ -124,6 +124,7 @@ refused-replay = Un message est arrivé une seconde fois (rejoué ou trop tard) 
 refused-too-far-ahead = Un message trop en avance sur les autres n'a pas pu être lu.
 refused-decrypt = Un message abîmé ou falsifié a été refusé.
 refused-padding = Un message au contenu mal formé a été refusé.
+refused-bad-offer = Une offre de fichier au nom, au type ou à la taille invalide a été refusée.
 refused-queue-overflow = Trop de messages attendaient leurs clés ; certains ont été abandonnés.
 refused-more =
     { $more ->

@@ -3,8 +3,12 @@
 //! the largest payload, without either crate depending on the other. The
 //! relay's hostile-client suite is `edge-ws-bridge/tests/abuse.rs`.
 
-use vroom_e2e::wire::{ANNOUNCEMENT_LEN, DISTRIBUTION_LEN, MAX_MESSAGE_LEN};
-use vroom_shared::relay::{ClientFrame, MAX_CLIENT_FRAME, MAX_PAYLOAD};
+use vroom_e2e::wire::{
+    ANNOUNCEMENT_LEN, BUCKETS, CHUNK_HEADER_LEN, DISTRIBUTION_LEN, MAX_CHUNK_LEN, MAX_MESSAGE_LEN,
+};
+use vroom_shared::relay::{
+    CHUNK_PAYLOAD_LENS, ClientFrame, MAX_CHUNK_PAYLOAD, MAX_CLIENT_FRAME, MAX_PAYLOAD,
+};
 
 #[test]
 fn the_relay_frame_limit_is_the_largest_e2e_frame() {
@@ -13,6 +17,15 @@ fn the_relay_frame_limit_is_the_largest_e2e_frame() {
     const {
         assert!(MAX_PAYLOAD == MAX_MESSAGE_LEN);
         assert!(ANNOUNCEMENT_LEN < MAX_PAYLOAD && DISTRIBUTION_LEN < MAX_PAYLOAD);
+        // File chunks: the relay's chunk lengths are the E2E chunk sizes,
+        // and the largest chunk frame fits the same limit.
+        assert!(MAX_CHUNK_PAYLOAD == MAX_CHUNK_LEN);
+        let mut i = 0;
+        while i < BUCKETS.len() {
+            assert!(CHUNK_PAYLOAD_LENS[i] == CHUNK_HEADER_LEN + BUCKETS[i] + 16);
+            i += 1;
+        }
+        assert!(MAX_CHUNK_PAYLOAD < MAX_CLIENT_FRAME);
     }
     let payload = vec![0u8; MAX_PAYLOAD];
     let direct = ClientFrame::Direct {
@@ -22,4 +35,6 @@ fn the_relay_frame_limit_is_the_largest_e2e_frame() {
     let broadcast = ClientFrame::Broadcast { payload: &payload };
     assert_eq!(direct.encode().len(), MAX_CLIENT_FRAME);
     assert!(broadcast.encode().len() < MAX_CLIENT_FRAME);
+    let chunk = vec![0u8; MAX_CHUNK_PAYLOAD];
+    assert!(ClientFrame::Chunk { payload: &chunk }.encode().len() < MAX_CLIENT_FRAME);
 }

@@ -52,7 +52,9 @@ async fn next(ws: &mut Ws) -> Seen {
                     },
                     RelayFrame::Ended => Seen::Ended,
                     RelayFrame::Error { code, .. } => Seen::Error(code),
-                    RelayFrame::Pong { .. } | RelayFrame::RoomState { .. } => continue,
+                    RelayFrame::Pong { .. }
+                    | RelayFrame::RoomState { .. }
+                    | RelayFrame::Chunk { .. } => continue,
                 };
             }
             Some(Ok(Message::Close(frame))) => {

@@ -50,6 +50,40 @@ pub enum Error {
     /// A stored identity is not 80 bytes of canonical base64url.
     #[error("the stored identity is damaged")]
     Identity,
+    /// A file name to offer is empty, longer than 255 bytes, or holds a
+    /// control, line break or invisible character.
+    #[error("the file name is empty, longer than 255 bytes or holds invisible characters")]
+    FileName,
+    /// A MIME type to offer is not `type/subtype` in printable ASCII of at
+    /// most 127 bytes.
+    #[error("the file type is not a MIME type")]
+    FileType,
+    /// A file over the protocol's size limit.
+    #[error("the file is larger than {max} bytes")]
+    FileTooLarge {
+        /// The limit in bytes.
+        max: u64,
+    },
+    /// More files sent at once than a session allows.
+    #[error("at most {max} files can be sent at once")]
+    TooManyFiles {
+        /// The limit.
+        max: usize,
+    },
+    /// No file with this id is being sent (never offered, finished or cancelled).
+    #[error("no such file is being sent")]
+    UnknownFile,
+    /// A chunk of the wrong length: every chunk but the last holds exactly
+    /// the offer's chunk size, the last one the rest.
+    #[error("the chunk must hold {expected} bytes")]
+    ChunkLength {
+        /// The length required.
+        expected: usize,
+    },
+    /// A member the file was offered to left, and our chain rotated: the
+    /// transfer stopped so that member cannot read the rest. Offer it again.
+    #[error("the transfer stopped because a member left; offer the file again")]
+    FileAborted,
 }
 
 /// Why a display name is not acceptable.
@@ -143,6 +177,13 @@ pub enum DecodeError {
     /// The message index is the reserved value `u32::MAX`.
     #[error("message index out of range")]
     Index,
+    /// A chunk's flags byte has bits other than the final-chunk bit.
+    #[error("unknown chunk flags {0:#04x}")]
+    Flags(u8),
+    /// A file chunk where a chat payload belongs (a relay chat frame), or a
+    /// chat payload in a relay chunk frame.
+    #[error("payload in the wrong kind of relay frame")]
+    Lane,
 }
 
 /// Why a received payload (or a member) was refused.
@@ -208,6 +249,10 @@ pub enum RejectReason {
     /// The decrypted message has an invalid length field, padding or UTF-8.
     #[error("message plaintext malformed")]
     BadPadding,
+    /// An authentic message offers a file with invalid metadata (name, type,
+    /// size or chunk size).
+    #[error("file offer malformed")]
+    BadOffer,
     /// A queued payload was dropped because the waiting queue was full.
     #[error("dropped from the full waiting queue")]
     QueueOverflow,

@@ -14,6 +14,8 @@
 //! - [`chain`]: sender-key chains with bounded skipped keys;
 //! - [`distribution`]: a chain position sealed to one member with HPKE AuthPSK;
 //! - [`message`]: padded, AEAD-encrypted, Ed25519-signed message frames;
+//! - [`mod@file`]: file offers (inside messages) and chunks sealed under a
+//!   per-file key, with an in-order receiver that verifies the file's hash;
 //! - [`wire`]: the byte layouts and their decoders;
 //! - [`session`]: the group state machine the page drives.
 //!
@@ -52,11 +54,46 @@
 //! assert!(matches!(out.outgoing.as_slice(), [Outgoing::Broadcast(_)]));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Files
+//!
+//! ```
+//! use vroom_e2e::{Event, FileHasher, FileMeta, MemberId, RoomSecret, Session};
+//!
+//! let keys = RoomSecret::generate(&mut vroom_e2e::SystemRng::default()).derive_keys();
+//! let mut session = Session::with_system_rng(&keys, MemberId(7), "Amber Otter")?;
+//! let file = vec![42u8; 40_000];
+//!
+//! // Sending: hash the file (slice by slice), offer it (a message to
+//! // broadcast), then seal its chunks in order and send each in a relay
+//! // chunk frame (`ClientFrame::Chunk`), while `WebSocket.bufferedAmount` is small.
+//! let mut hasher = FileHasher::new();
+//! hasher.update(&file);
+//! let meta = FileMeta { name: "photo.jpg", mime: "image/jpeg", size: 40_000, sha256: hasher.finish() };
+//! let (offer, file_id) = session.offer_file(&meta)?;
+//! # let _ = offer;
+//! let mut at = 0;
+//! while let Some(n) = session.file_next_len(&file_id) {
+//!     let chunk = session.file_chunk(&file_id, &file[at..at + n])?;
+//!     at += n;
+//!     # let _ = chunk;
+//! }
+//!
+//! // Receiving: on `Event::FileOffered { from, file_id, size, .. }` call
+//! // `session.accept_file(from, &file_id, room_limit)` (or `decline_file`);
+//! // feed every chunk frame to `session.on_chunk(from, payload)`; keep the
+//! // data of each `Event::FileChunk` (as Blob parts) and use the file only
+//! // after `Event::FileReceived` (its SHA-256 matched the offer's);
+//! // `Event::FileFailed` says why a file was dropped.
+//! # let _ = |e: Event| matches!(e, Event::FileReceived { .. });
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod chain;
 pub mod distribution;
 mod encoding;
 pub mod error;
+pub mod file;
 pub mod labels;
 pub mod link;
 pub mod member;
@@ -66,6 +103,7 @@ pub mod session;
 pub mod wire;
 
 pub use error::{DecodeError, Error, LinkError, NameError, RejectReason};
+pub use file::{FileError, FileHasher, FileId, FileMeta};
 pub use link::{invite_link, parse_invite_link, parse_room_parts};
 pub use member::{DisplayName, Identity, SafetyCode, TabId};
 pub use rand_core;

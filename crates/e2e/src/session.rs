@@ -14,7 +14,12 @@
 //!   verified: forget N; if N held our current chain, start a new chain and
 //!   send it to every remaining announced member;
 //! - payloads that cannot be handled yet (sender not joined or not announced,
-//!   or a message under a chain not received yet) wait in a bounded queue.
+//!   or a message under a chain not received yet) wait in a bounded queue;
+//! - files (§7.2, §7.3): an offer is a message; the page accepts or declines
+//!   it, then feeds the relay's chunk frames to [`Session::on_chunk`]. When a
+//!   member we offered a file to leaves, our chain rotates and the transfer
+//!   stops ([`Event::FileSendAborted`]), as no message after a leave is
+//!   readable by the member who left.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -22,12 +27,14 @@ use rand_core::CryptoRng;
 
 use crate::chain::{MessageKey, RecvChain, SendChain};
 use crate::distribution::{ChainGrant, open_distribution, seal_distribution};
-use crate::error::{Error, RejectReason};
+use crate::error::{DecodeError, Error, RejectReason};
+use crate::file::{FileError, FileId, FileMeta, FileOffer, IncomingFile, OutgoingFile};
 use crate::member::{
     DisplayName, Identity, MemberKeys, PeerKeys, SafetyCode, TabId, open_announcement,
 };
 use crate::message::{
-    Content, MAX_TEXT_LEN, decrypt_message, seal_message, seal_typing, unpad, verify_message,
+    Content, MAX_TEXT_LEN, decrypt_message, seal_content, seal_message, seal_typing, unpad,
+    verify_message,
 };
 use crate::schedule::{RoomId, RoomKeys};
 use crate::wire::{self, MemberId, Payload};
@@ -36,6 +43,13 @@ use crate::wire::{self, MemberId, Payload};
 pub const MAX_PENDING: usize = 128;
 /// Most tabs remembered (present or departed) to recognise their return.
 pub const MAX_KNOWN_TABS: usize = 256;
+/// Most offers waiting for the page to accept or decline them (the oldest
+/// is forgotten beyond).
+pub const MAX_OFFERS: usize = 32;
+/// Most files received at once.
+pub const MAX_DOWNLOADS: usize = 8;
+/// Most files sent at once.
+pub const MAX_UPLOADS: usize = 4;
 
 /// A payload for the relay to carry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,6 +159,60 @@ pub enum Event {
         /// Its new chain id.
         chain_id: u32,
     },
+    /// A verified member offers a file. Call [`Session::accept_file`] (or
+    /// [`Session::decline_file`]) before the next chunk is fed: chunks of an
+    /// offer not accepted are ignored.
+    FileOffered {
+        /// The sender.
+        from: MemberId,
+        /// The file's id.
+        file_id: FileId,
+        /// Its name as the sender declared it (show bidi-isolated; sanitise
+        /// before using it as a download name).
+        name: String,
+        /// Its MIME type as the sender declared it (never trusted for rendering).
+        mime: String,
+        /// Its size in bytes.
+        size: u64,
+    },
+    /// The next chunk of an accepted file, authentic and in order. The data
+    /// must not be shown or saved before [`Event::FileReceived`]: only that
+    /// proves the whole file is the one offered.
+    FileChunk {
+        /// The sender.
+        from: MemberId,
+        /// The file.
+        file_id: FileId,
+        /// The chunk's index (0, 1, …).
+        index: u32,
+        /// Its bytes.
+        data: Vec<u8>,
+    },
+    /// The file's last chunk arrived and the SHA-256 of all of its chunks is
+    /// the offer's: the chunks, in order, are the file.
+    FileReceived {
+        /// The sender.
+        from: MemberId,
+        /// The file.
+        file_id: FileId,
+    },
+    /// An offered or accepted file stopped (tampered, out of order,
+    /// truncated, cancelled, sender gone…): drop what arrived of it.
+    FileFailed {
+        /// The sender.
+        from: MemberId,
+        /// The file.
+        file_id: FileId,
+        /// Why.
+        error: FileError,
+    },
+    /// A member we offered a file to left, so our chain rotated and this
+    /// transfer stopped (the receivers were told it was cancelled). Offer
+    /// it again to continue under a key the departed member never had.
+    FileSendAborted {
+        /// The file.
+        file_id: FileId,
+    },
     /// A payload was refused or dropped.
     PayloadRejected {
         /// The member id the relay reported as sender.
@@ -226,6 +294,12 @@ pub struct Session<R: CryptoRng> {
     pending: VecDeque<(MemberId, Vec<u8>)>,
     /// Tabs seen (our own included).
     known: TabMemory,
+    /// Files we are sending.
+    uploads: BTreeMap<FileId, OutgoingFile>,
+    /// Offers received and not yet accepted or declined, oldest first.
+    offers: VecDeque<(MemberId, FileOffer)>,
+    /// Files we are receiving.
+    downloads: BTreeMap<(MemberId, FileId), IncomingFile>,
 }
 
 impl<R: CryptoRng> core::fmt::Debug for Session<R> {
@@ -296,6 +370,9 @@ impl<R: CryptoRng> Session<R> {
             departed: BTreeSet::new(),
             pending: VecDeque::new(),
             known: TabMemory::default(),
+            uploads: BTreeMap::new(),
+            offers: VecDeque::new(),
+            downloads: BTreeMap::new(),
         };
         let me = KnownTab {
             member: my_id,
@@ -405,6 +482,7 @@ impl<R: CryptoRng> Session<R> {
             if peer.holds_my_chain {
                 self.rotate(&mut out);
             }
+            self.abort_uploads_to(id, &mut out);
         }
         out
     }
@@ -425,6 +503,7 @@ impl<R: CryptoRng> Session<R> {
             if peer.holds_my_chain {
                 self.rotate(&mut out);
             }
+            self.abort_uploads_to(id, &mut out);
         }
         out
     }
@@ -444,7 +523,56 @@ impl<R: CryptoRng> Session<R> {
             }
         }
         self.pending = kept;
+        self.drop_files_from(id, out);
         self.peers.remove(&id)
+    }
+
+    /// Forgets the offers and downloads of member `id`, which left.
+    fn drop_files_from(&mut self, id: MemberId, out: &mut Output) {
+        let mut gone: Vec<FileId> = Vec::new();
+        self.offers.retain(|(from, offer)| {
+            let keep = *from != id;
+            if !keep {
+                gone.push(offer.file_id);
+            }
+            keep
+        });
+        let downloads: Vec<(MemberId, FileId)> = self
+            .downloads
+            .range((id, FileId([0; 16]))..=(id, FileId([0xFF; 16])))
+            .map(|(k, _)| *k)
+            .collect();
+        for key in downloads {
+            self.downloads.remove(&key);
+            gone.push(key.1);
+        }
+        for file_id in gone {
+            out.events.push(Event::FileFailed {
+                from: id,
+                file_id,
+                error: FileError::SenderLeft,
+            });
+        }
+    }
+
+    /// Stops our transfers offered to `id` (which left; our chain rotated):
+    /// the rest of them would be readable with a key it holds. The others
+    /// are told the file was cancelled, under the new chain.
+    fn abort_uploads_to(&mut self, id: MemberId, out: &mut Output) {
+        let aborted: Vec<FileId> = self
+            .uploads
+            .values()
+            .filter(|u| u.offered_to(id))
+            .map(OutgoingFile::file_id)
+            .collect();
+        for file_id in aborted {
+            self.uploads.remove(&file_id);
+            out.events.push(Event::FileSendAborted { file_id });
+            if let Ok(more) = self.send_content(&Content::FileCancel(file_id)) {
+                out.events.extend(more.events);
+                out.outgoing.extend(more.outgoing);
+            }
+        }
     }
 
     /// Remembers a tab's verified record, forgetting the oldest beyond
@@ -506,6 +634,161 @@ impl<R: CryptoRng> Session<R> {
     /// Fails only if no chain id is left.
     pub fn send_typing(&mut self) -> Result<Output, Error> {
         self.send_frame(seal_typing)
+    }
+
+    /// Offers a file to every member holding our chain: a message carrying
+    /// its metadata, SHA-256 and a fresh random key (§7.2). Then send its
+    /// chunks with [`Session::file_chunk`], in order.
+    ///
+    /// Fails for a name or type the protocol refuses, a file over
+    /// [`crate::file::MAX_FILE_SIZE`], more than [`MAX_UPLOADS`] files at
+    /// once, or no chain id left.
+    pub fn offer_file(&mut self, meta: &FileMeta<'_>) -> Result<(Output, FileId), Error> {
+        if self.uploads.len() >= MAX_UPLOADS {
+            return Err(Error::TooManyFiles { max: MAX_UPLOADS });
+        }
+        let offer = FileOffer::new(meta, &mut self.rng)?;
+        let file_id = offer.file_id;
+        let out = self.send_content(&Content::FileOffer(Box::new(offer.clone())))?;
+        // Who can read the offer: everyone we sent our current chain to.
+        let recipients = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.holds_my_chain)
+            .map(|(id, _)| *id)
+            .collect();
+        self.uploads
+            .insert(file_id, OutgoingFile::new(&offer, recipients));
+        Ok((out, file_id))
+    }
+
+    /// Bytes the next chunk of an offered file must hold: the offer's chunk
+    /// size ([`crate::file::CHUNK_SIZE`]), the rest for the last one;
+    /// `None` for a file not being sent.
+    pub fn file_next_len(&self, file_id: &FileId) -> Option<usize> {
+        self.uploads.get(file_id).map(OutgoingFile::next_len)
+    }
+
+    /// Seals the next chunk of a file we offered; `data` must be
+    /// [`Session::file_next_len`] bytes. Returns the payload of a relay
+    /// chunk frame (`ClientFrame::Chunk`). After the last chunk the file is
+    /// forgotten.
+    ///
+    /// Fails with [`Error::UnknownFile`] for a file not being sent (never
+    /// offered, done, cancelled or aborted: see [`Event::FileSendAborted`]).
+    pub fn file_chunk(&mut self, file_id: &FileId, data: &[u8]) -> Result<Vec<u8>, Error> {
+        let room_id = self.room.room_id();
+        let upload = self.uploads.get_mut(file_id).ok_or(Error::UnknownFile)?;
+        let chunk = upload.next_chunk(&room_id, self.my_id, data)?;
+        if upload.is_done() {
+            self.uploads.remove(file_id);
+        }
+        Ok(chunk)
+    }
+
+    /// Stops sending a file and tells the receivers (a message).
+    pub fn cancel_file(&mut self, file_id: &FileId) -> Result<Output, Error> {
+        self.uploads.remove(file_id).ok_or(Error::UnknownFile)?;
+        self.send_content(&Content::FileCancel(*file_id))
+    }
+
+    /// Accepts an offer ([`Event::FileOffered`]) of at most `limit` bytes:
+    /// its chunks are taken from now on. Refused if larger
+    /// ([`FileError::TooLarge`]), unknown, or with [`MAX_DOWNLOADS`] files
+    /// already coming in.
+    pub fn accept_file(
+        &mut self,
+        from: MemberId,
+        file_id: &FileId,
+        limit: u64,
+    ) -> Result<(), FileError> {
+        let at = self
+            .offers
+            .iter()
+            .position(|(f, o)| *f == from && o.file_id == *file_id)
+            .ok_or(FileError::UnknownFile)?;
+        if self.downloads.len() >= MAX_DOWNLOADS {
+            return Err(FileError::TooMany);
+        }
+        let offer = self.offers.remove(at).ok_or(FileError::UnknownFile)?.1;
+        let incoming = IncomingFile::accept(from, &offer, limit)?;
+        self.downloads.insert((from, *file_id), incoming);
+        Ok(())
+    }
+
+    /// Declines an offer, or stops receiving a file: its chunks are ignored.
+    pub fn decline_file(&mut self, from: MemberId, file_id: &FileId) {
+        self.offers
+            .retain(|(f, o)| !(*f == from && o.file_id == *file_id));
+        self.downloads.remove(&(from, *file_id));
+    }
+
+    /// Handles a payload the relay delivered in a chunk frame from member
+    /// `from`. Chunks of files not accepted (declined, failed, offered
+    /// before we joined) are ignored without an event.
+    pub fn on_chunk(&mut self, from: MemberId, bytes: &[u8]) -> Output {
+        let mut out = Output::default();
+        let reason = if from == self.my_id {
+            Some(RejectReason::FromSelf)
+        } else if self.departed.contains(&from) {
+            Some(RejectReason::SenderLeft)
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            out.events.push(Event::PayloadRejected { from, reason });
+            return out;
+        }
+        let frame = match wire::decode(bytes) {
+            Ok(Payload::Chunk(frame)) => frame,
+            Ok(_) => {
+                reject(&mut out, from, DecodeError::Lane.into());
+                return out;
+            }
+            Err(e) => {
+                reject(&mut out, from, e.into());
+                return out;
+            }
+        };
+        if frame.sender != from {
+            reject(&mut out, from, RejectReason::SenderMismatch);
+            return out;
+        }
+        let key = (from, FileId(*frame.file_id));
+        let Some(incoming) = self.downloads.get_mut(&key) else {
+            return out;
+        };
+        let file_id = key.1;
+        match incoming.feed(&self.room.room_id(), &frame) {
+            Ok(fed) => {
+                out.events.push(Event::FileChunk {
+                    from,
+                    file_id,
+                    index: frame.index,
+                    data: fed.data.to_vec(),
+                });
+                if fed.complete {
+                    self.downloads.remove(&key);
+                    out.events.push(Event::FileReceived { from, file_id });
+                }
+            }
+            Err(error) => {
+                self.downloads.remove(&key);
+                out.events.push(Event::FileFailed {
+                    from,
+                    file_id,
+                    error,
+                });
+            }
+        }
+        out
+    }
+
+    /// Broadcasts one message carrying `content`.
+    fn send_content(&mut self, content: &Content) -> Result<Output, Error> {
+        self.send_frame(|room_id, me, keys, chain_id, index, key| {
+            seal_content(room_id, me, keys, chain_id, index, key, content)
+        })
     }
 
     /// Advances our chain by one message key and broadcasts what `seal` makes with it.
@@ -637,6 +920,7 @@ impl<R: CryptoRng> Session<R> {
             Payload::Announcement(_) => self.on_announcement(from, bytes, out),
             Payload::Distribution(_) => self.on_distribution(from, bytes, out),
             Payload::Message(frame) => self.on_message(from, &frame, out),
+            Payload::Chunk(_) => reject(out, from, DecodeError::Lane.into()),
         }
     }
 
@@ -813,9 +1097,62 @@ impl<R: CryptoRng> Session<R> {
         match unpad(&padded) {
             Ok(Content::Text(text)) => out.events.push(Event::Message { from, text }),
             Ok(Content::Typing) => out.events.push(Event::Typing { from }),
+            Ok(Content::FileOffer(offer)) => self.on_offer(from, *offer, out),
+            Ok(Content::FileCancel(file_id)) => self.on_cancel(from, file_id, out),
             Err(reason) => return reject(out, from, reason),
         }
         Outcome::Handled { progressed: false }
+    }
+
+    /// Keeps an offer for the page to accept (the oldest beyond
+    /// [`MAX_OFFERS`] is forgotten) and tells it.
+    fn on_offer(&mut self, from: MemberId, offer: FileOffer, out: &mut Output) {
+        let file_id = offer.file_id;
+        if self.downloads.contains_key(&(from, file_id))
+            || self
+                .offers
+                .iter()
+                .any(|(f, o)| *f == from && o.file_id == file_id)
+        {
+            // A second offer under the same id: keep the first.
+            return;
+        }
+        if self.offers.len() >= MAX_OFFERS
+            && let Some((old_from, old)) = self.offers.pop_front()
+        {
+            out.events.push(Event::FileFailed {
+                from: old_from,
+                file_id: old.file_id,
+                error: FileError::TooMany,
+            });
+        }
+        out.events.push(Event::FileOffered {
+            from,
+            file_id,
+            name: offer.name.clone(),
+            mime: offer.mime.clone(),
+            size: offer.size,
+        });
+        self.offers.push_back((from, offer));
+    }
+
+    /// The sender cancelled a file it offered.
+    fn on_cancel(&mut self, from: MemberId, file_id: FileId, out: &mut Output) {
+        let offered = self
+            .offers
+            .iter()
+            .position(|(f, o)| *f == from && o.file_id == file_id);
+        let known = match offered {
+            Some(at) => self.offers.remove(at).is_some(),
+            None => self.downloads.remove(&(from, file_id)).is_some(),
+        };
+        if known {
+            out.events.push(Event::FileFailed {
+                from,
+                file_id,
+                error: FileError::Cancelled,
+            });
+        }
     }
 }
 

@@ -1,4 +1,4 @@
-//! Byte layouts of the three payloads (see `docs/PROTOCOL.md`, "Payloads").
+//! Byte layouts of the four payloads (see `docs/PROTOCOL.md` §4–§7 and §7.3).
 //!
 //! Decoding here checks structure only: lengths, version, type and fixed
 //! ranges. Cryptographic checks are done by [`crate::member`],
@@ -27,6 +27,9 @@ pub const TYPE_ANNOUNCEMENT: u8 = 0x01;
 pub const TYPE_DISTRIBUTION: u8 = 0x02;
 /// Payload type: message.
 pub const TYPE_MESSAGE: u8 = 0x03;
+/// Payload type: a chunk of a file (sent in the relay's chunk frames, never
+/// in its chat frames).
+pub const TYPE_CHUNK: u8 = 0x04;
 
 /// Length of an announcement.
 pub const ANNOUNCEMENT_LEN: usize = 166;
@@ -56,6 +59,17 @@ pub const BUCKETS: [usize; 4] = [256, 1024, 4096, 16384];
 /// Length of a message of the largest bucket.
 pub const MAX_MESSAGE_LEN: usize = MESSAGE_HEADER_LEN + 16384 + 16 + SIGNATURE_LEN;
 
+/// Length of a file id.
+pub const FILE_ID_LEN: usize = 16;
+/// Length of a chunk header (the AEAD AAD after the room id): version, type,
+/// sender, file id, index, flags, ciphertext length.
+pub const CHUNK_HEADER_LEN: usize = 2 + 4 + FILE_ID_LEN + 4 + 1 + 4;
+/// Flag bit of a chunk: the file's last chunk.
+pub const CHUNK_FINAL: u8 = 0x01;
+/// Length of a chunk of the largest bucket: the largest chunk payload, and
+/// smaller than [`MAX_MESSAGE_LEN`], so chunks fit the relay's frame limit.
+pub const MAX_CHUNK_LEN: usize = CHUNK_HEADER_LEN + 16384 + 16;
+
 /// A decoded payload, borrowing the received bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Payload<'a> {
@@ -65,6 +79,8 @@ pub enum Payload<'a> {
     Distribution(DistributionFrame<'a>),
     /// A message.
     Message(MessageFrame<'a>),
+    /// A chunk of a file.
+    Chunk(ChunkFrame<'a>),
 }
 
 /// Decodes any payload by its version and type bytes.
@@ -73,6 +89,7 @@ pub fn decode(bytes: &[u8]) -> Result<Payload<'_>, DecodeError> {
         TYPE_ANNOUNCEMENT => AnnouncementFrame::decode(bytes).map(Payload::Announcement),
         TYPE_DISTRIBUTION => DistributionFrame::decode(bytes).map(Payload::Distribution),
         TYPE_MESSAGE => MessageFrame::decode(bytes).map(Payload::Message),
+        TYPE_CHUNK => ChunkFrame::decode(bytes).map(Payload::Chunk),
         other => Err(DecodeError::Type(other)),
     }
 }
@@ -274,6 +291,60 @@ impl<'a> MessageFrame<'a> {
     }
 }
 
+/// Chunk layout: version, type, sender, file id, index, flags, ciphertext
+/// length, ciphertext (no signature: the offer that carries the file key and
+/// the hash of the whole file is signed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChunkFrame<'a> {
+    /// The header (the AEAD AAD after the room id).
+    pub header: &'a [u8; CHUNK_HEADER_LEN],
+    /// Sender member id.
+    pub sender: MemberId,
+    /// The file this chunk belongs to.
+    pub file_id: &'a [u8; FILE_ID_LEN],
+    /// The chunk's index in the file (0, 1, …).
+    pub index: u32,
+    /// Whether this is the file's last chunk.
+    pub last: bool,
+    /// AEAD ciphertext with its tag (a padding bucket plus 16 bytes).
+    pub ciphertext: &'a [u8],
+}
+
+impl<'a> ChunkFrame<'a> {
+    /// Decodes the layout: flags 0 or [`CHUNK_FINAL`], the ciphertext length
+    /// a bucket size plus 16, nothing after the ciphertext.
+    pub fn decode(bytes: &'a [u8]) -> Result<Self, DecodeError> {
+        expect_type(bytes, TYPE_CHUNK)?;
+        let header = bytes
+            .first_chunk::<CHUNK_HEADER_LEN>()
+            .ok_or(DecodeError::Truncated)?;
+        let mut r = Reader::new(bytes);
+        r.array::<2>()?;
+        let sender = MemberId(r.u32()?);
+        let file_id = r.array::<FILE_ID_LEN>()?;
+        let index = r.u32()?;
+        let [flags] = *r.array::<1>()?;
+        let ct_len = r.u32()?;
+        if flags & !CHUNK_FINAL != 0 {
+            return Err(DecodeError::Flags(flags));
+        }
+        let ct_usize =
+            usize::try_from(ct_len).map_err(|_| DecodeError::CiphertextLength(ct_len))?;
+        if !BUCKETS.iter().any(|b| b + 16 == ct_usize) {
+            return Err(DecodeError::CiphertextLength(ct_len));
+        }
+        exact_len(bytes, CHUNK_HEADER_LEN + ct_usize)?;
+        Ok(Self {
+            header,
+            sender,
+            file_id,
+            index,
+            last: flags & CHUNK_FINAL != 0,
+            ciphertext: r.rest(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,5 +392,36 @@ mod tests {
         let mut max = m;
         max[10..14].copy_from_slice(&u32::MAX.to_be_bytes());
         assert_eq!(MessageFrame::decode(&max), Err(DecodeError::Index));
+    }
+
+    #[test]
+    fn chunk_lengths() {
+        let mut c = vec![2, 4, 0, 0, 0, 9];
+        c.extend_from_slice(&[0xAA; FILE_ID_LEN]);
+        c.extend_from_slice(&3u32.to_be_bytes());
+        c.push(CHUNK_FINAL);
+        c.extend_from_slice(&272u32.to_be_bytes());
+        c.resize(CHUNK_HEADER_LEN + 272, 0);
+        let f = ChunkFrame::decode(&c).unwrap();
+        assert_eq!((f.sender, f.index, f.last), (MemberId(9), 3, true));
+        assert_eq!(f.file_id, &[0xAA; FILE_ID_LEN]);
+        assert_eq!(f.ciphertext.len(), 272);
+        assert_eq!(decode(&c), Ok(Payload::Chunk(f)));
+        let mut long = c.clone();
+        long.push(0);
+        assert!(matches!(
+            ChunkFrame::decode(&long),
+            Err(DecodeError::Length { .. })
+        ));
+        let mut flags = c.clone();
+        flags[26] = 2;
+        assert_eq!(ChunkFrame::decode(&flags), Err(DecodeError::Flags(2)));
+        let mut odd = c;
+        odd[27..31].copy_from_slice(&300u32.to_be_bytes());
+        assert_eq!(
+            ChunkFrame::decode(&odd),
+            Err(DecodeError::CiphertextLength(300))
+        );
+        const { assert!(MAX_CHUNK_LEN < MAX_MESSAGE_LEN) };
     }
 }

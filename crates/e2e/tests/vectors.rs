@@ -16,17 +16,19 @@ use rand_core::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use vroom_e2e::chain::ChainKey;
 use vroom_e2e::distribution::{ChainGrant, open_distribution, seal_distribution};
+use vroom_e2e::file::{FileKey, FileOffer, IncomingFile, OutgoingFile};
 use vroom_e2e::member::{MemberKeys, TabId, open_announcement};
 use vroom_e2e::message::{
-    Content, decrypt_message, seal_message, seal_typing, unpad, verify_message,
+    Content, decrypt_message, pad_content, seal_content, seal_message, seal_typing, unpad,
+    verify_message,
 };
 use vroom_e2e::schedule::{
     ARGON2_M_KIB, ARGON2_P, ARGON2_T, normalize_passphrase, normalize_room_name, room_name_salt,
 };
-use vroom_e2e::wire::{self, MessageFrame};
+use vroom_e2e::wire::{self, ChunkFrame, MessageFrame};
 use vroom_e2e::{
-    DecodeError, DisplayName, Event, LinkError, MemberId, RejectReason, RoomKeys, RoomSecret,
-    Session, invite_link,
+    DecodeError, DisplayName, Event, FileHasher, FileId, LinkError, MemberId, RejectReason,
+    RoomKeys, RoomSecret, Session, invite_link,
 };
 
 const KEY_SCHEDULE: &str = include_str!("../vectors/v2/key_schedule.json");
@@ -35,6 +37,7 @@ const ANNOUNCEMENT: &str = include_str!("../vectors/v2/announcement.json");
 const DISTRIBUTION: &str = include_str!("../vectors/v2/distribution.json");
 const MESSAGE: &str = include_str!("../vectors/v2/message.json");
 const TYPING: &str = include_str!("../vectors/v2/typing.json");
+const FILE: &str = include_str!("../vectors/v2/file.json");
 
 /// Protocol version 1, frozen: never regenerated, only refused.
 const V1_KEY_SCHEDULE: &str = include_str!("../vectors/v1/key_schedule.json");
@@ -355,6 +358,108 @@ fn typing_matches_vectors() {
     assert_eq!(unpad(&padded), Ok(Content::Typing));
 }
 
+/// The file of the file vector: 600 bytes, three chunks of 252, 252 and 96.
+fn file_bytes() -> Vec<u8> {
+    (0..600u32).map(|i| (i % 251) as u8).collect()
+}
+
+fn file_offer() -> FileOffer {
+    let mut hasher = FileHasher::new();
+    hasher.update(&file_bytes());
+    FileOffer {
+        file_id: FileId([0x44; 16]),
+        key: FileKey::from_bytes([0x55; 32]),
+        sha256: hasher.finish(),
+        size: 600,
+        chunk_size: 252,
+        mime: "image/png".into(),
+        name: "cat 🐱.png".into(),
+    }
+}
+
+fn file() -> Value {
+    let (secret, room) = quick_room();
+    let (sender, _, _) = member(0x21);
+    let ck0 = ChainKey::from_bytes([0x33; 32]);
+    let (_, ck1) = ck0.step();
+    let (_, ck2) = ck1.step();
+    let (_, ck3) = ck2.step();
+    let (mk, _) = ck3.step();
+    let offer = file_offer();
+    let content = Content::FileOffer(Box::new(offer.clone()));
+    let padded = pad_content(&content).expect("pads");
+    let frame =
+        seal_content(&room.room_id(), MemberId(7), &sender, 3, 3, &mk, &content).expect("seal");
+    let data = file_bytes();
+    let mut outgoing = OutgoingFile::new(&offer, Default::default());
+    let mut chunks = Vec::new();
+    let mut rest = &data[..];
+    while !outgoing.is_done() {
+        let (head, tail) = rest.split_at(outgoing.next_len());
+        chunks.push(h(&outgoing
+            .next_chunk(&room.room_id(), MemberId(7), head)
+            .expect("chunk")));
+        rest = tail;
+    }
+    json!({
+        "description": "File (docs/PROTOCOL.md §7.2, §7.3): a 600-byte file offered by member 7 in a message (chain 3, index 3; chain_key is the key at index 0) with chunk size 252, then its three chunks (252, 252 and 96 bytes; the last flagged final) sealed under the file key. file is the plaintext (byte i = i mod 251).",
+        "secret": h(secret.as_bytes()),
+        "sender": member_json(7, 0x21, &room),
+        "chain_id": 3,
+        "chain_key": h(ck0.as_bytes()),
+        "index": 3,
+        "message_key": h(mk.key()),
+        "nonce": h(mk.nonce()),
+        "offer": {
+            "file_id": h(&offer.file_id.0),
+            "file_key": h(offer.key.as_bytes()),
+            "sha256": h(&offer.sha256),
+            "size": offer.size,
+            "chunk_size": offer.chunk_size,
+            "mime": offer.mime,
+            "name": offer.name,
+        },
+        "padded_offer": h(&padded),
+        "frame": h(&frame),
+        "file": h(&data),
+        "chunks": chunks,
+    })
+}
+
+#[test]
+fn file_matches_vectors() {
+    let stored = stored(FILE);
+    assert_same("file", &file(), &stored);
+    let (_, room) = quick_room();
+    let (sender, _, _) = member(0x21);
+    // The offer opens as a message.
+    let bytes = hex_field(&stored, &["frame"]);
+    let frame = MessageFrame::decode(&bytes).expect("stored frame decodes");
+    verify_message(&room.room_id(), &frame, &sender.public()).expect("signature");
+    let mk = ChainKey::from_bytes(hex_field(&stored, &["chain_key"]).try_into().unwrap());
+    let (_, ck1) = mk.step();
+    let (_, ck2) = ck1.step();
+    let (_, ck3) = ck2.step();
+    let (mk, _) = ck3.step();
+    let padded = decrypt_message(&room.room_id(), &frame, &mk).expect("decrypts");
+    let Ok(Content::FileOffer(offer)) = unpad(&padded) else {
+        panic!("an offer");
+    };
+    assert_eq!(*offer, file_offer());
+    // The stored chunks are received in order and verified.
+    let mut incoming = IncomingFile::accept(MemberId(7), &offer, 600).expect("accept");
+    let mut got = Vec::new();
+    let chunks = stored["chunks"].as_array().expect("chunks");
+    for (i, c) in chunks.iter().enumerate() {
+        let bytes = hex::decode(c.as_str().unwrap()).unwrap();
+        let frame = ChunkFrame::decode(&bytes).expect("chunk decodes");
+        let fed = incoming.feed(&room.room_id(), &frame).expect("chunk opens");
+        got.extend_from_slice(&fed.data);
+        assert_eq!(fed.complete, i + 1 == chunks.len());
+    }
+    assert_eq!(got, hex_field(&stored, &["file"]));
+}
+
 #[test]
 fn message_matches_vectors() {
     let stored = stored(MESSAGE);
@@ -439,6 +544,7 @@ fn regenerate() {
         ("distribution", distribution()),
         ("message", message()),
         ("typing", typing()),
+        ("file", file()),
     ] {
         let text = serde_json::to_string_pretty(&value).expect("json") + "\n";
         std::fs::write(dir.join(format!("{name}.json")), text).expect("write vector");

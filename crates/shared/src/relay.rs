@@ -14,6 +14,7 @@
 //! | → | `0x03` | [`ClientFrame::Direct`] | `u32` to ‖ payload |
 //! | → | `0x04` | [`ClientFrame::Leave`] | — |
 //! | → | `0x05` | [`ClientFrame::Ping`] | 0–8 bytes echoed |
+//! | → | `0x06` | [`ClientFrame::Chunk`] | payload (a file chunk) |
 //! | ← | `0x81` | [`RelayFrame::Welcome`] | `u32` member ‖ `u8` flags ‖ `u64` expires_at ‖ `u32` idle_secs |
 //! | ← | `0x82` | [`RelayFrame::Joined`] | `u32` member |
 //! | ← | `0x83` | [`RelayFrame::Left`] | `u32` member |
@@ -23,6 +24,12 @@
 //! | ← | `0x87` | [`RelayFrame::Ended`] | — |
 //! | ← | `0x88` | [`RelayFrame::Error`] | `u16` code ‖ UTF-8 text (≤ 256) |
 //! | ← | `0x89` | [`RelayFrame::RoomState`] | `u8` flags (bit 0: locked) |
+//! | ← | `0x8A` | [`RelayFrame::Chunk`] | `u32` from ‖ payload (a file chunk) |
+//!
+//! Chat frames (Broadcast, Direct) and chunk frames (Chunk) are two lanes:
+//! the relay sees only which lane a frame is in. It writes chat frames
+//! ahead of chunk frames, budgets chunk bytes separately, and drops chunks
+//! (never chat) for a member that reads too slowly (`docs/PROTOCOL.md` §12.7).
 //!
 //! No I/O here: the decoders borrow from the input and never panic.
 
@@ -34,10 +41,29 @@ use crate::ids::{RoomId, Ticket};
 /// chain distributions (179 bytes) are smaller.
 pub const MAX_PAYLOAD: usize = 18 + 16_384 + 16 + 64;
 
+/// Lengths of a file chunk payload (`docs/PROTOCOL.md` §7.3: a 31-byte
+/// header and the ciphertext of one of the four padding buckets with its
+/// 16-byte tag). A [`ClientFrame::Chunk`] carries exactly one of them.
+pub const CHUNK_PAYLOAD_LENS: [usize; 4] = [
+    31 + 256 + 16,
+    31 + 1024 + 16,
+    31 + 4096 + 16,
+    31 + 16_384 + 16,
+];
+
+/// Largest file chunk payload: 16,431 bytes, less than [`MAX_PAYLOAD`], so
+/// chunk frames fit the same frame limit as chat frames.
+pub const MAX_CHUNK_PAYLOAD: usize = CHUNK_PAYLOAD_LENS[3];
+
 /// Largest legitimate client frame: a [`ClientFrame::Direct`] (type byte,
-/// `u32` recipient) around [`MAX_PAYLOAD`] — 16,487 bytes. A relay refuses
-/// anything larger (close [`close::FRAME_TOO_LARGE`]).
-pub const MAX_CLIENT_FRAME: usize = 1 + 4 + MAX_PAYLOAD;
+/// `u32` recipient) around [`MAX_PAYLOAD`] — 16,487 bytes; the largest
+/// [`ClientFrame::Chunk`] (type byte and [`MAX_CHUNK_PAYLOAD`]) is smaller.
+/// A relay refuses anything larger (close [`close::FRAME_TOO_LARGE`]).
+pub const MAX_CLIENT_FRAME: usize = max(1 + 4 + MAX_PAYLOAD, 1 + MAX_CHUNK_PAYLOAD);
+
+const fn max(a: usize, b: usize) -> usize {
+    if a > b { a } else { b }
+}
 
 /// Longest [`ClientFrame::Ping`] / [`RelayFrame::Pong`] body.
 pub const MAX_PING_DATA: usize = 8;
@@ -57,6 +83,8 @@ pub mod frame_type {
     pub const LEAVE: u8 = 0x04;
     /// [`super::ClientFrame::Ping`].
     pub const PING: u8 = 0x05;
+    /// [`super::ClientFrame::Chunk`].
+    pub const CHUNK: u8 = 0x06;
     /// [`super::RelayFrame::Welcome`].
     pub const WELCOME: u8 = 0x81;
     /// [`super::RelayFrame::Joined`].
@@ -75,6 +103,8 @@ pub mod frame_type {
     pub const ERROR: u8 = 0x88;
     /// [`super::RelayFrame::RoomState`].
     pub const ROOM_STATE: u8 = 0x89;
+    /// [`super::RelayFrame::Chunk`].
+    pub const FROM_CHUNK: u8 = 0x8A;
 }
 
 /// WebSocket close codes the relay uses. A client reconnects (with a new
@@ -118,6 +148,15 @@ pub mod close {
     pub const REMOVED: u16 = 4010;
     /// `4011`: the room is locked; only its creator's ticket is redeemed.
     pub const ROOM_LOCKED: u16 = 4011;
+    /// `4012`, in an [`super::RelayFrame::Error`] only (never a close):
+    /// file chunks for this client were dropped because it read too slowly
+    /// (its chunk queue was full) or the node's publish queue was backed
+    /// up; the files they belonged to fail at the receiver.
+    pub const CHUNKS_DROPPED: u16 = 4012;
+    /// `4013`, in an [`super::RelayFrame::Error`] only (never a close):
+    /// this client's chunk frame was dropped because the room reached its
+    /// file-byte limit; cancel the file.
+    pub const FILE_LIMIT: u16 = 4013;
 }
 
 /// Fields the relay adds to the room hash (`vroom:{R}:room`), next to those
@@ -182,6 +221,11 @@ pub enum ClientFrame<'a> {
         /// 0 to [`MAX_PING_DATA`] bytes.
         data: &'a [u8],
     },
+    /// A file chunk to every other member of the room (the chunk lane).
+    Chunk {
+        /// Opaque; one of [`CHUNK_PAYLOAD_LENS`] bytes.
+        payload: &'a [u8],
+    },
 }
 
 /// Length of an encoded [`ClientFrame::Hello`].
@@ -212,7 +256,10 @@ impl<'a> ClientFrame<'a> {
             }
             t::LEAVE if body.is_empty() => Ok(Self::Leave),
             t::PING if body.len() <= MAX_PING_DATA => Ok(Self::Ping { data: body }),
-            t::LEAVE | t::PING => Err(FrameError::Length(ty)),
+            t::CHUNK if CHUNK_PAYLOAD_LENS.contains(&body.len()) => {
+                Ok(Self::Chunk { payload: body })
+            }
+            t::LEAVE | t::PING | t::CHUNK => Err(FrameError::Length(ty)),
             other => Err(FrameError::UnknownType(other)),
         }
     }
@@ -232,6 +279,7 @@ impl<'a> ClientFrame<'a> {
             Self::Direct { to, payload } => prefixed(t::DIRECT, &to.to_be_bytes(), payload),
             Self::Leave => vec![t::LEAVE],
             Self::Ping { data } => prefixed(t::PING, &[], data),
+            Self::Chunk { payload } => prefixed(t::CHUNK, &[], payload),
         }
     }
 }
@@ -297,6 +345,13 @@ pub enum RelayFrame<'a> {
         /// No new member is admitted (the creator still is).
         locked: bool,
     },
+    /// A file chunk from another member (the chunk lane).
+    Chunk {
+        /// The sender's member id.
+        from: u32,
+        /// Opaque.
+        payload: &'a [u8],
+    },
 }
 
 /// Flag bit of [`RelayFrame::Welcome`]: joined with a creator ticket.
@@ -339,6 +394,10 @@ impl<'a> RelayFrame<'a> {
             t::FROM_DIRECT => {
                 let (from, payload) = split_u32(body).ok_or(len_err)?;
                 Ok(Self::Direct { from, payload })
+            }
+            t::FROM_CHUNK => {
+                let (from, payload) = split_u32(body).ok_or(len_err)?;
+                Ok(Self::Chunk { from, payload })
             }
             t::PONG if body.len() <= MAX_PING_DATA => Ok(Self::Pong { data: body }),
             t::ENDED if body.is_empty() => Ok(Self::Ended),
@@ -400,6 +459,11 @@ impl<'a> RelayFrame<'a> {
             }
             Self::Direct { from, payload } => {
                 out.push(t::FROM_DIRECT);
+                out.extend_from_slice(&from.to_be_bytes());
+                out.extend_from_slice(payload);
+            }
+            Self::Chunk { from, payload } => {
+                out.push(t::FROM_CHUNK);
                 out.extend_from_slice(&from.to_be_bytes());
                 out.extend_from_slice(payload);
             }
@@ -529,6 +593,12 @@ mod tests {
             ClientFrame::Leave,
             ClientFrame::Ping { data: b"" },
             ClientFrame::Ping { data: b"12345678" },
+            ClientFrame::Chunk {
+                payload: &[7; CHUNK_PAYLOAD_LENS[0]],
+            },
+            ClientFrame::Chunk {
+                payload: &[8; MAX_CHUNK_PAYLOAD],
+            },
         ]
     }
 
@@ -564,6 +634,10 @@ mod tests {
             },
             RelayFrame::RoomState { locked: true },
             RelayFrame::RoomState { locked: false },
+            RelayFrame::Chunk {
+                from: 9,
+                payload: b"chunk",
+            },
         ]
     }
 
@@ -634,6 +708,12 @@ mod tests {
         );
         assert_eq!(ClientFrame::decode(&[0x04, 0]), Err(FrameError::Length(4)));
         assert_eq!(ClientFrame::decode(&[0x05; 10]), Err(FrameError::Length(5)));
+        for len in [0, 1, 302, 304, MAX_CHUNK_PAYLOAD + 1] {
+            let mut chunk = vec![0x06; 1 + len];
+            chunk[0] = 0x06;
+            assert_eq!(ClientFrame::decode(&chunk), Err(FrameError::Length(6)));
+        }
+        const { assert!(1 + MAX_CHUNK_PAYLOAD < MAX_CLIENT_FRAME) };
         assert_eq!(
             ClientFrame::decode(&[0x84, 0, 0, 0, 1]),
             Err(FrameError::UnknownType(0x84))

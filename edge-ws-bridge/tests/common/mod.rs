@@ -415,6 +415,11 @@ pub enum Got {
         from: u32,
         payload: Vec<u8>,
     },
+    /// A file chunk (the chunk lane).
+    Chunk {
+        from: u32,
+        payload: Vec<u8>,
+    },
     Pong(Vec<u8>),
     Ended,
     Error(u16),
@@ -485,6 +490,10 @@ pub async fn next_got(ws: &mut WebSocketStream<TcpStream>, within: Duration) -> 
                 RelayFrame::Ended => Got::Ended,
                 RelayFrame::Error { code, .. } => Got::Error(code),
                 RelayFrame::RoomState { locked } => Got::State { locked },
+                RelayFrame::Chunk { from, payload } => Got::Chunk {
+                    from,
+                    payload: payload.to_vec(),
+                },
             },
             Message::Close(frame) => Got::Closed(frame.map(|f| u16::from(f.code))),
             _ => continue,
@@ -546,6 +555,10 @@ impl Client {
 
     pub async fn direct(&mut self, to: u32, payload: &[u8]) {
         self.send(ClientFrame::Direct { to, payload }).await;
+    }
+
+    pub async fn chunk(&mut self, payload: &[u8]) {
+        self.send(ClientFrame::Chunk { payload }).await;
     }
 
     pub async fn leave(&mut self) {

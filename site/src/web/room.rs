@@ -672,6 +672,10 @@ fn on_frame(generation: u32, bytes: &[u8]) {
                 .session
                 .as_mut()
                 .map(|s| s.on_payload(MemberId(from), payload)),
+            RelayFrame::Chunk { from, payload } => c
+                .session
+                .as_mut()
+                .map(|s| s.on_chunk(MemberId(from), payload)),
             RelayFrame::Error { code, .. } => {
                 if code == close::RATE_LIMITED {
                     c.ui.system(SystemLine::SendingTooFast);
@@ -870,6 +874,17 @@ fn apply(c: &mut Ctl, out: Output) {
             Event::MemberRejected { reason, .. } => refused(c, Refusal::Member(reason)),
             Event::PayloadRejected { reason, .. } => refused(c, Refusal::Payload(reason)),
             Event::MemberRekeyed { .. } => {}
+            // Files are not offered on this page yet: decline every offer,
+            // so no chunk is taken.
+            Event::FileOffered { from, file_id, .. } => {
+                if let Some(session) = c.session.as_mut() {
+                    session.decline_file(from, &file_id);
+                }
+            }
+            Event::FileChunk { .. }
+            | Event::FileReceived { .. }
+            | Event::FileFailed { .. }
+            | Event::FileSendAborted { .. } => {}
         }
     }
     refresh_members(c);

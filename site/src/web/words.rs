@@ -369,6 +369,7 @@ fn payload_refusal(reason: RejectReason) -> String {
         RejectReason::TooFarAhead => tr("refused-too-far-ahead"),
         RejectReason::DecryptFailed => tr("refused-decrypt"),
         RejectReason::BadPadding => tr("refused-padding"),
+        RejectReason::BadOffer => tr("refused-bad-offer"),
         RejectReason::QueueOverflow => tr("refused-queue-overflow"),
         RejectReason::BadMac
         | RejectReason::InvalidKey
