@@ -156,16 +156,14 @@ fn start_host(
     Ok(listen)
 }
 
-/// The host with [`LIFTED_LIMITS`], on one thread (`--threads 1`, as each
-/// relay node runs: on the two cores it shares with Redis and the load
-/// generator, cross-thread wake-ups cost more than a second thread brings).
+/// The host with [`LIFTED_LIMITS`].
 fn start_lifted_host(redis: &Redis, started: &mut Started) -> Result<String> {
     start_host(
         redis,
         started,
         &LIFTED_LIMITS,
-        &["--threads", "1"],
-        "rate limits lifted for the benchmark, one thread",
+        &[],
+        "rate limits lifted for the benchmark",
     )
 }
 
