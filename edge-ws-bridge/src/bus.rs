@@ -356,7 +356,9 @@ async fn wait_for_pubsub(
     started: tokio::time::Instant,
     patience: Duration,
 ) -> anyhow::Result<()> {
-    let left = patience.saturating_sub(started.elapsed()).max(CONNECT_TIMEOUT);
+    let left = patience
+        .saturating_sub(started.elapsed())
+        .max(CONNECT_TIMEOUT);
     match tokio::time::timeout(left, subscribed).await {
         Ok(Ok(())) => Ok(()),
         _ => anyhow::bail!("the pub/sub connection to Redis did not come up (see the log above)"),

@@ -372,7 +372,10 @@ async fn http_image_serves_the_site_and_the_api_and_with_the_relay_image_holds_a
             &http_image.entrypoint(),
             &[
                 ("VROOM_LISTEN", "127.0.0.1:0"),
-                ("SPIN_VARIABLE_REDIS_HOST", &redis_host_port()),
+                (
+                    "SPIN_VARIABLE_REDIS_URL",
+                    &format!("redis://{}", redis_host_port()),
+                ),
                 ("SPIN_VARIABLE_RELAY_URL", &ws),
                 ("SPIN_VARIABLE_RATE_KEY_SECRET", &random_b64(32)),
             ],

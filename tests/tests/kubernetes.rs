@@ -704,11 +704,8 @@ fn check_references(docs: &[Value]) {
         );
     }
     let redis_port = m.service_ports("vroom-redis")[0].1;
-    if let Some(address) = variables
-        .get("redis_host")
-        .and_then(|v| v["value"].as_str())
-    {
-        assert_eq!(address, format!("vroom-redis:{redis_port}"));
+    if let Some(address) = variables.get("redis_url").and_then(|v| v["value"].as_str()) {
+        assert_eq!(address, format!("redis://vroom-redis:{redis_port}"));
     }
     let policy = m.one("NetworkPolicy", "vroom-redis");
     assert_eq!(

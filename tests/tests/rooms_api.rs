@@ -721,7 +721,7 @@ async fn scripts_run_by_evalsha_and_are_sent_once() {
     let redis = FreshRedis::start();
     let mut con = redis.connection().await;
     let address = format!("127.0.0.1:{}", redis.port);
-    let host = Host::start(&[("redis_host", &address)]).await;
+    let host = Host::start(&[("redis_url", &format!("redis://{address}"))]).await;
     let client = client();
     let mut calls = 0;
     for lock_and_remove in [true, false] {
