@@ -112,19 +112,28 @@ pub(crate) fn describe(err: &RedisError) -> String {
 fn tls_problem(err: &RedisError) -> Option<String> {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = source {
-        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
-            return Some(tls.to_string());
-        }
-        if let Some(tls) = e
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        {
+        if let Some(tls) = rustls_error(e) {
             return Some(tls.to_string());
         }
         source = e.source();
     }
     None
+}
+
+/// `e` as a rustls error: itself, inside an I/O error (tokio-rustls), or
+/// inside the `Arc` the `redis` crate keeps I/O errors in (whose `source`
+/// skips the I/O error itself).
+fn rustls_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    if let Some(io) = e.downcast_ref::<std::io::Error>() {
+        return io
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    }
+    e.downcast_ref::<Arc<dyn std::error::Error + Send + Sync>>()
+        .and_then(|inner| rustls_error(&**inner))
 }
 
 /// A failure that retrying cannot mend: a certificate rustls refuses, or

@@ -88,12 +88,7 @@ impl RedisPool {
 fn connect_failure(err: &redis::RedisError) -> String {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = source {
-        let tls = e.downcast_ref::<rustls::Error>().or_else(|| {
-            e.downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        });
-        if let Some(tls) = tls {
+        if let Some(tls) = rustls_error(e) {
             return format!(
                 "TLS handshake failed: {tls} (trust the server's CA: system store, \
                  SSL_CERT_FILE or SSL_CERT_DIR)"
@@ -102,6 +97,22 @@ fn connect_failure(err: &redis::RedisError) -> String {
         source = e.source();
     }
     err.to_string()
+}
+
+/// `e` as a rustls error: itself, inside an I/O error (tokio-rustls), or
+/// inside the `Arc` the `redis` crate keeps I/O errors in (whose `source`
+/// skips the I/O error itself).
+fn rustls_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    if let Some(io) = e.downcast_ref::<std::io::Error>() {
+        return io
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    }
+    e.downcast_ref::<Arc<dyn std::error::Error + Send + Sync>>()
+        .and_then(|inner| rustls_error(&**inner))
 }
 
 /// The host side of a guest's `spin:redis` connection resource.
