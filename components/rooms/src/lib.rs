@@ -3,7 +3,9 @@
 //! A thin adapter: maps the Spin request to a [`vroom_rooms_api::ApiRequest`]
 //! (path from the request URI, every header in the order received — the
 //! client address is read from the right end of them —, at most
-//! `MAX_BODY_BYTES + 1` bytes of body), runs [`vroom_rooms_api::handle`] with
+//! `MAX_BODY_BYTES + 1` bytes of body), answers a bad path or method with
+//! [`vroom_rooms_api::route_error`] before reading any variable, else runs
+//! [`vroom_rooms_api::handle`] with
 //! a [`Backend`] on Spin's Redis (`redis_url` with `redis_username` and
 //! `redis_password`: [`Config::redis_address`]) and the [`Config`]
 //! read from Spin variables, and writes the answer back.
@@ -25,6 +27,11 @@ use vroom_rooms_api::{
 pub async fn handle(
     request: Request,
 ) -> Result<(StatusCode, HeaderMap, FullBody<Bytes>), spin_sdk::http::Error> {
+    let api_request = api_request(request).await?;
+    // A bad path or method is answered before any variable is read.
+    if let Some(response) = vroom_rooms_api::route_error(&api_request) {
+        return Ok(to_http(response));
+    }
     let config = match config().await {
         Ok(config) => config,
         Err(error) => {
@@ -32,7 +39,6 @@ pub async fn handle(
             return Ok(internal_error());
         }
     };
-    let api_request = api_request(request).await?;
     let backend = SpinBackend::new(config.redis_address());
     let response = vroom_rooms_api::handle(api_request, &backend, &config).await;
     if let Some(log) = &response.log {

@@ -40,6 +40,14 @@ use error::ApiError;
 use route::Route;
 use vroom_shared::api::ErrorCode;
 
+/// The answer to a request that names no endpoint (`404`) or the wrong
+/// method (`405`), which needs no [`Config`]: a host calls this before
+/// reading its configuration, so such requests cost no variable reads.
+/// `None` when the request is routed (then call [`handle`]).
+pub fn route_error(request: &ApiRequest) -> Option<ApiResponse> {
+    route(request).err().map(ApiError::into_response)
+}
+
 /// Answers one request.
 pub async fn handle(request: ApiRequest, backend: &impl Backend, config: &Config) -> ApiResponse {
     dispatch(&request, backend, config)
@@ -52,15 +60,7 @@ async fn dispatch(
     backend: &impl Backend,
     config: &Config,
 ) -> Result<ApiResponse, ApiError> {
-    let route = Route::parse(&req.path)
-        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such endpoint"))?;
-    if req.method != route.method() {
-        return Err(ApiError::new(
-            ErrorCode::MethodNotAllowed,
-            format!("use {}", route.method()),
-        )
-        .with_header("allow", route.method()));
-    }
+    let route = route(req)?;
     req.check_size()?;
     match route {
         Route::Health => rooms::health(backend).await,
@@ -70,4 +70,18 @@ async fn dispatch(
         Route::Lock(room_id) => rooms::lock(room_id, req, backend).await,
         Route::Remove(room_id) => rooms::remove(room_id, req, backend).await,
     }
+}
+
+/// The endpoint `req` names, if it takes `req`'s method.
+fn route(req: &ApiRequest) -> Result<Route<'_>, ApiError> {
+    let route = Route::parse(&req.path)
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such endpoint"))?;
+    if req.method != route.method() {
+        return Err(ApiError::new(
+            ErrorCode::MethodNotAllowed,
+            format!("use {}", route.method()),
+        )
+        .with_header("allow", route.method()));
+    }
+    Ok(route)
 }

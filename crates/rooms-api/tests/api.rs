@@ -828,7 +828,13 @@ async fn bad_requests_get_json_4xx_and_touch_nothing() {
     ];
     for (req, status, code) in cases {
         let what = format!("{} {}", req.method, req.path);
+        // The host's config-free pre-check answers exactly the routing errors.
+        let early = vroom_rooms_api::route_error(&req);
+        assert_eq!(early.is_some(), matches!(status, 404 | 405), "{what}");
         let reply = client.send(req).await;
+        if let Some(early) = early {
+            assert_eq!((early.status, &early.body), (reply.status, &reply.body));
+        }
         assert_eq!((reply.status, error_code(&reply)), (status, code), "{what}");
         assert!(reply.json["error"]["message"].is_string());
         assert!(reply.raw.log.is_none(), "{what}");
