@@ -4,6 +4,7 @@
 //! [`browser`] drives the site in real browsers of every engine.
 
 pub mod browser;
+pub mod relay_client;
 
 use std::ffi::OsStr;
 use std::net::{IpAddr, Ipv4Addr};

@@ -4,87 +4,11 @@
 
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
-use vroom_shared::relay::{ClientFrame, RelayFrame, close};
-use vroom_shared::{RoomId, Ticket};
+use vroom_shared::relay::{ClientFrame, close};
+use vroom_system_tests::relay_client::{Seen, connect, next, send};
 use vroom_system_tests::{Host, RelayNode, client, new_room, room_keys};
-
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-/// What a client saw, owned.
-#[derive(Debug, PartialEq, Eq)]
-enum Seen {
-    Welcome { member: u32, creator: bool },
-    Joined(u32),
-    Left(u32),
-    Broadcast { from: u32, payload: Vec<u8> },
-    Direct { from: u32, payload: Vec<u8> },
-    Ended,
-    Error(u16),
-    Closed(Option<u16>),
-}
-
-async fn next(ws: &mut Ws) -> Seen {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("a frame within 10 s");
-        match message {
-            Some(Ok(Message::Binary(bytes))) => {
-                return match RelayFrame::decode(&bytes).expect("a valid relay frame") {
-                    RelayFrame::Welcome {
-                        member, creator, ..
-                    } => Seen::Welcome { member, creator },
-                    RelayFrame::Joined { member } => Seen::Joined(member),
-                    RelayFrame::Left { member } => Seen::Left(member),
-                    RelayFrame::Broadcast { from, payload } => Seen::Broadcast {
-                        from,
-                        payload: payload.to_vec(),
-                    },
-                    RelayFrame::Direct { from, payload } => Seen::Direct {
-                        from,
-                        payload: payload.to_vec(),
-                    },
-                    RelayFrame::Ended => Seen::Ended,
-                    RelayFrame::Error { code, .. } => Seen::Error(code),
-                    RelayFrame::Pong { .. }
-                    | RelayFrame::RoomState { .. }
-                    | RelayFrame::Chunk { .. } => continue,
-                };
-            }
-            Some(Ok(Message::Close(frame))) => {
-                return Seen::Closed(frame.map(|f| u16::from(f.code)));
-            }
-            Some(Ok(_)) => continue,
-            Some(Err(_)) | None => return Seen::Closed(None),
-        }
-    }
-}
-
-async fn connect(relay: &RelayNode, room_id: &str, ticket: &str) -> Ws {
-    let (mut ws, _) = connect_async(relay.url.as_str())
-        .await
-        .expect("relay accepts");
-    let hello = ClientFrame::Hello {
-        room: room_id.parse::<RoomId>().unwrap(),
-        ticket: ticket.parse::<Ticket>().unwrap(),
-    };
-    ws.send(Message::Binary(hello.encode().into()))
-        .await
-        .unwrap();
-    ws
-}
-
-async fn send(ws: &mut Ws, frame: ClientFrame<'_>) {
-    ws.send(Message::Binary(frame.encode().into()))
-        .await
-        .unwrap();
-}
 
 #[tokio::test]
 async fn api_tickets_open_a_room_relayed_across_two_nodes_and_ending_reaches_everyone() {

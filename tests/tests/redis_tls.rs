@@ -13,15 +13,13 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
-use vroom_shared::relay::{ClientFrame, RelayFrame};
-use vroom_shared::{RoomId, Ticket};
+use vroom_shared::relay::ClientFrame;
+use vroom_system_tests::relay_client::{Seen, connect, next};
 use vroom_system_tests::{
     Host, RelayNode, TempDir, client, free_port, new_room, random_b64, repo_root,
 };
@@ -151,64 +149,6 @@ impl Drop for TlsRedis {
     }
 }
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-/// What a client saw, owned.
-#[derive(Debug, PartialEq, Eq)]
-enum Seen {
-    Welcome { member: u32, creator: bool },
-    Joined(u32),
-    Broadcast { from: u32, payload: Vec<u8> },
-    Direct { from: u32, payload: Vec<u8> },
-    Ended,
-    Other(String),
-}
-
-/// The next relay frame that is not a pong or a room state.
-async fn next(ws: &mut Ws) -> Seen {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("a frame within 10 s")
-            .expect("the socket is open")
-            .expect("a WebSocket message");
-        let Message::Binary(bytes) = message else {
-            continue;
-        };
-        return match RelayFrame::decode(&bytes).expect("a valid relay frame") {
-            RelayFrame::Welcome {
-                member, creator, ..
-            } => Seen::Welcome { member, creator },
-            RelayFrame::Joined { member } => Seen::Joined(member),
-            RelayFrame::Broadcast { from, payload } => Seen::Broadcast {
-                from,
-                payload: payload.to_vec(),
-            },
-            RelayFrame::Direct { from, payload } => Seen::Direct {
-                from,
-                payload: payload.to_vec(),
-            },
-            RelayFrame::Ended => Seen::Ended,
-            RelayFrame::Pong { .. } | RelayFrame::RoomState { .. } => continue,
-            other => Seen::Other(format!("{other:?}")),
-        };
-    }
-}
-
-async fn connect(relay: &RelayNode, room_id: &str, ticket: &Value) -> Ws {
-    let (mut ws, _) = connect_async(relay.url.as_str())
-        .await
-        .expect("relay accepts");
-    let hello = ClientFrame::Hello {
-        room: room_id.parse::<RoomId>().unwrap(),
-        ticket: ticket.as_str().unwrap().parse::<Ticket>().unwrap(),
-    };
-    ws.send(Message::Binary(hello.encode().into()))
-        .await
-        .unwrap();
-    ws
-}
-
 /// The host on the repository's `spin.toml` against `redis`, trusting the
 /// CA in `ca_file` (`SSL_CERT_FILE`, as for real Spin).
 async fn host(redis: &TlsRedis, ca_file: &Path, relay_url: &str) -> Host {
@@ -265,7 +205,7 @@ async fn a_room_runs_across_two_relay_nodes_and_the_api_over_tls_with_an_acl_use
         .await
         .unwrap();
 
-    let mut creator = connect(&node_a, &room_id, &created["ticket"]).await;
+    let mut creator = connect(&node_a, &room_id, created["ticket"].as_str().unwrap()).await;
     let Seen::Welcome {
         member: creator_id,
         creator: true,
@@ -273,7 +213,7 @@ async fn a_room_runs_across_two_relay_nodes_and_the_api_over_tls_with_an_acl_use
     else {
         panic!("the creator is welcomed as creator");
     };
-    let mut member = connect(&node_b, &room_id, &joined["ticket"]).await;
+    let mut member = connect(&node_b, &room_id, joined["ticket"].as_str().unwrap()).await;
     let Seen::Welcome {
         member: member_id,
         creator: false,
